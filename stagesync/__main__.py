@@ -1,0 +1,3 @@
+from stagesync.cli import main
+
+main()

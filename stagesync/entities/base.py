@@ -1,0 +1,120 @@
+"""The declarative description every entity kind exports, and the ID lookup pull and push share.
+
+An ``EntityKind`` says how to fetch a kind's raw API objects, how to key and normalise them into
+ID-free records, what those records reference, and how to turn a record back into writes. It acts
+only through ``stagesync.ports.StoreApi``; it never imports httpx.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from stagesync.errors import StageSyncError
+from stagesync.model import Action, EntityKey, Record
+from stagesync.ports import StoreApi
+
+Raw = dict[str, Any]
+"""One object exactly as the store's API returned it (IDs included)."""
+
+
+class UnresolvedReference(StageSyncError):
+    """A record points at an entity the store does not have (or a raw object at an unknown ID)."""
+
+    def __init__(self, message: str, *, reference: EntityKey) -> None:
+        super().__init__(message)
+        self.reference = reference
+
+
+class Lookup:
+    """Live IDs of one store, by kind and natural key, and back.
+
+    Pull fills it from the raw objects it fetched and uses ``key_of`` to replace foreign-key IDs
+    with natural keys. Push fills it from the live destination, adds every ID it creates, and uses
+    ``id_of`` to turn natural keys back into that store's IDs.
+    """
+
+    def __init__(self, store: str = "the store") -> None:
+        self.store = store
+        self._ids: dict[str, dict[str, int]] = {}
+        self._keys: dict[str, dict[int, str]] = {}
+
+    def add(self, kind: str, key: str, live_id: int) -> None:
+        self._ids.setdefault(kind, {})[key] = live_id
+        self._keys.setdefault(kind, {})[live_id] = key
+
+    def remove(self, kind: str, key: str) -> None:
+        live_id = self._ids.get(kind, {}).pop(key, None)
+        if live_id is not None:
+            self._keys[kind].pop(live_id, None)
+
+    def has(self, kind: str, key: str) -> bool:
+        return key in self._ids.get(kind, {})
+
+    def id_of(self, kind: str, key: str) -> int:
+        try:
+            return self._ids[kind][key]
+        except KeyError:
+            raise UnresolvedReference(
+                f'{kind} "{key}" does not exist on {self.store}. Include {kind} in the plan '
+                f"(drop --no-deps) or create it there first.",
+                reference=EntityKey(kind, key),
+            ) from None
+
+    def key_of(self, kind: str, live_id: int) -> str:
+        try:
+            return self._keys[kind][live_id]
+        except KeyError:
+            raise UnresolvedReference(
+                f"{self.store} returned a reference to {kind} id {live_id}, which it does not "
+                f"list. Pull again; if it persists, the store's data is inconsistent.",
+                reference=EntityKey(kind, str(live_id)),
+            ) from None
+
+    def ids(self, kind: str) -> Mapping[str, int]:
+        return self._ids.get(kind, {})
+
+
+FetchFn = Callable[[StoreApi], Awaitable[list[Raw]]]
+IdentifyFn = Callable[[list[Raw]], dict[str, Raw]]
+NormaliseFn = Callable[[str, Raw, Lookup], Record]
+ReferencesFn = Callable[[str, Record], Iterable[EntityKey]]
+CreateFn = Callable[[StoreApi, str, Record, Lookup], Awaitable[int]]
+UpdateFn = Callable[[StoreApi, str, Record, Raw, Lookup], Awaitable[None]]
+DeleteFn = Callable[[StoreApi, str, Raw, Lookup], Awaitable[None]]
+EstimateFn = Callable[[Action, Record | None], int]
+
+
+def one_request(action: Action, record: Record | None) -> int:
+    """The cost of kinds whose every write is a single request (replace: delete + create)."""
+    return 2 if action is Action.REPLACE else 1
+
+
+@dataclass(frozen=True)
+class EntityKind:
+    name: str
+    """snake_case plural used everywhere: ``products``."""
+    singular: str
+    """How messages name one: ``product``."""
+    display_name: str
+    """How people and reports name the kind: ``Products``."""
+    depends_on: tuple[str, ...]
+    """Kinds this kind's records reference (the registry's kind-level dependency map)."""
+    fetch: FetchFn
+    """Every raw object of this kind from a store, with whatever sub-resources normalise needs."""
+    identify: IdentifyFn
+    """Natural key -> raw object; raises StageSyncError naming both on a duplicate key."""
+    live_id: Callable[[Raw], int]
+    normalise: NormaliseFn
+    """(key, raw, lookup) -> ID-free record."""
+    references: ReferencesFn
+    """(key, record) -> the entities this record points at (parents included)."""
+    create: CreateFn
+    update: UpdateFn
+    delete: DeleteFn
+    estimate_requests: EstimateFn = one_request
+    aliases: tuple[str, ...] = field(default=())
+
+    def describe_one(self, key: str) -> str:
+        return f"{self.singular} {key}"

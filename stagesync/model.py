@@ -1,0 +1,175 @@
+"""The values everything else passes around: keys, records, snapshots, changes, operations, plans.
+
+Records are plain dicts (they are JSON anyway); everything about them is a frozen dataclass.
+Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+import orjson
+
+Record = dict[str, Any]
+"""One entity's ID-free body, exactly as stored in its snapshot file."""
+
+
+def canonical_json(value: Any) -> bytes:
+    """The one serialisation digests are computed over: sorted keys, no whitespace."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def digest(value: Any) -> str:
+    """sha256 of a value's canonical JSON, as ``sha256:<hex>``."""
+    return "sha256:" + hashlib.sha256(canonical_json(value)).hexdigest()
+
+
+@dataclass(frozen=True, order=True)
+class EntityKey:
+    """An entity addressed by its natural key: ``EntityKey("products", "SKU-12")``."""
+
+    kind: str
+    key: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key}"
+
+
+class Action(Enum):
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+
+    @property
+    def symbol(self) -> str:
+        return _SYMBOLS[self]
+
+    @property
+    def destructive(self) -> bool:
+        return self in (Action.REPLACE, Action.DELETE)
+
+
+_SYMBOLS = {Action.CREATE: "+", Action.UPDATE: "~", Action.REPLACE: "-/+", Action.DELETE: "-"}
+
+
+@dataclass(frozen=True)
+class KindSnapshot:
+    """All records of one kind, by key."""
+
+    records: Mapping[str, Record]
+
+    @property
+    def digest(self) -> str:
+        return digest({key: self.records[key] for key in sorted(self.records)})
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A whole environment's records, by kind then key. Kinds absent were not pulled."""
+
+    kinds: Mapping[str, KindSnapshot]
+    environment: str | None = None
+    store_hash: str | None = None
+    pulled_at: str | None = None
+
+    def records(self, kind: str) -> Mapping[str, Record]:
+        found = self.kinds.get(kind)
+        return found.records if found else {}
+
+    def get(self, key: EntityKey) -> Record | None:
+        return self.records(key.kind).get(key.key)
+
+    def __iter__(self) -> Iterator[tuple[EntityKey, Record]]:
+        for kind in sorted(self.kinds):
+            records = self.kinds[kind].records
+            for key in sorted(records):
+                yield EntityKey(kind, key), records[key]
+
+    @property
+    def digest(self) -> str:
+        return digest({kind: self.kinds[kind].digest for kind in sorted(self.kinds)})
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """One changed field inside a record; ``path`` is dotted (``variants[SKU-1].price``)."""
+
+    path: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entity that differs between source and destination (output of ``diff``)."""
+
+    key: EntityKey
+    action: Action
+    before: Record | None
+    after: Record | None
+    fields: tuple[FieldChange, ...] = ()
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One step of a plan: make the destination's entity ``key`` look like ``after``."""
+
+    id: str
+    action: Action
+    key: EntityKey
+    after: Record | None
+    precondition: str | None
+    """Digest of the destination record the plan was computed against; None: must not exist."""
+    fields: tuple[FieldChange, ...] = ()
+    depends_on: tuple[str, ...] = ()
+    reason: str = "selected"
+
+    @property
+    def kind(self) -> str:
+        return self.key.kind
+
+    def describe(self) -> str:
+        """One line, as logs, reports and tests print it: ``~ products SKU-12 (price, name)``."""
+        line = f"{self.action.symbol} {self.key.kind} {self.key.key}"
+        if self.fields:
+            names = sorted({f.path.split(".")[0].split("[")[0] for f in self.fields})
+            line += " (" + ", ".join(names) + ")"
+        return line
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One side of a plan: where the data came from or goes to."""
+
+    environment: str | None
+    store_hash: str | None
+    digest: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    source: Endpoint
+    destination: Endpoint
+    operations: tuple[Operation, ...]
+    created_at: str
+    warnings: tuple[str, ...] = ()
+    estimated_requests: int = 0
+    kinds: tuple[str, ...] = field(default=())
+    """The kinds the plan was computed over (push reads exactly these from the destination)."""
+
+    @property
+    def empty(self) -> bool:
+        return not self.operations
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Operations per kind and action: ``{"products": {"create": 3, "update": 1}}``."""
+        out: dict[str, dict[str, int]] = {}
+        for op in self.operations:
+            per_kind = out.setdefault(op.kind, {})
+            per_kind[op.action.value] = per_kind.get(op.action.value, 0) + 1
+        return out
