@@ -1,0 +1,231 @@
+"""Two snapshots in, the entities that differ out: ``diff(source, destination) -> list[Change]``.
+
+Pure: no files, no HTTP, no printing. Records are compared by digest first; only records whose
+digests differ are diffed field by field (with deepdiff), so a snapshot of 100,000 unchanged
+products costs 200,000 hashes and nothing more.
+
+Field paths are dotted (``price``, ``custom_fields[Color].value``). A list of dicts is addressed by
+its items' natural key when it has one: the first of ``KEY_FIELDS`` that every item on both sides
+carries as a scalar, unique within each side, with the items common to both sides in the same
+relative order. Otherwise its items are addressed by index (``images[0].url``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from deepdiff import DeepDiff
+from deepdiff.helper import NotPresent
+
+from stagesync.model import Action, Change, EntityKey, FieldChange, Record, Snapshot, digest
+
+KEY_FIELDS: tuple[str, ...] = (
+    "sku",
+    "key",
+    "name",
+    "label",
+    "display_name",
+    "email",
+    "url",
+    "code",
+)
+"""Fields that name an item inside a nested list of dicts, most specific first."""
+
+
+def diff(
+    source: Snapshot,
+    destination: Snapshot,
+    *,
+    kinds: Iterable[str] | None = None,
+    prune: bool = False,
+) -> list[Change]:
+    """The changes that make ``destination`` look like ``source``, ordered by (kind, key).
+
+    Only kinds present in ``source`` are compared (a kind absent there was not pulled), restricted
+    to ``kinds`` when given. A key only in the source is a CREATE, a key in both whose records
+    differ is an UPDATE carrying field-level changes, and a key only in the destination is a
+    DELETE when ``prune`` is set (and ignored otherwise).
+    """
+    selected = set(kinds) if kinds is not None else None
+    changes: list[Change] = []
+    for kind in sorted(source.kinds):
+        if selected is not None and kind not in selected:
+            continue
+        changes.extend(
+            diff_kind(kind, source.records(kind), destination.records(kind), prune=prune)
+        )
+    return changes
+
+
+def diff_kind(
+    kind: str,
+    source: Mapping[str, Record],
+    destination: Mapping[str, Record],
+    *,
+    prune: bool = False,
+) -> Iterator[Change]:
+    """The changes within one kind, by key."""
+    keys = set(source) | set(destination) if prune else set(source)
+    for key in sorted(keys):
+        after = source.get(key)
+        before = destination.get(key)
+        entity = EntityKey(kind, key)
+        if after is None:
+            if before is not None:
+                yield Change(entity, Action.DELETE, before=before, after=None)
+        elif before is None:
+            yield Change(entity, Action.CREATE, before=None, after=after)
+        elif digest(before) != digest(after):
+            yield Change(
+                entity,
+                Action.UPDATE,
+                before=before,
+                after=after,
+                fields=field_changes(before, after),
+            )
+
+
+# --- field-level changes --------------------------------------------------------------------------
+
+
+class _Keyed(dict[str, Any]):
+    """A list of dicts re-indexed by its items' natural key, so deepdiff matches items by key."""
+
+
+class _Absent:
+    """Marks a side of a path that does not exist (an added or removed field or item)."""
+
+
+_ABSENT = _Absent()
+
+
+def field_changes(before: Record, after: Record) -> tuple[FieldChange, ...]:
+    """Field-level changes from ``before`` to ``after``, sorted by path."""
+    left, right = _keyed_pair(before, after)
+    tree = DeepDiff(left, right, view="tree", threshold_to_diff_deeper=0, verbose_level=2)
+    found: list[tuple[tuple[tuple[int, int | str], ...], FieldChange]] = []
+    for report in tree.values():
+        for level in report:
+            steps = level.path(output_format="list")
+            path = _format_path(left, right, steps)
+            change = FieldChange(path, _plain(level.t1), _plain(level.t2))
+            found.append((tuple(_sort_step(step) for step in steps), change))
+    found.sort(key=lambda item: (item[0], item[1].path))
+    return tuple(change for _, change in found)
+
+
+def _sort_step(step: Any) -> tuple[int, int | str]:
+    return (0, step) if isinstance(step, int) else (1, str(step))
+
+
+def _keyed_pair(before: Any, after: Any) -> tuple[Any, Any]:
+    """Both sides with every keyable list of dicts turned into a ``_Keyed`` dict, consistently."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        left: dict[str, Any] = {}
+        right: dict[str, Any] = {}
+        for name, value in before.items():
+            if name in after:
+                left[name], right[name] = _keyed_pair(value, after[name])
+            else:
+                left[name] = _keyed_pair(value, value)[0]
+        for name, value in after.items():
+            if name not in before:
+                right[name] = _keyed_pair(value, value)[1]
+        return left, right
+    if isinstance(before, list) and isinstance(after, list):
+        field = _list_key(before, after)
+        if field is None:
+            if len(before) == len(after):
+                pairs = [_keyed_pair(b, a) for b, a in zip(before, after, strict=True)]
+                return [p[0] for p in pairs], [p[1] for p in pairs]
+            return _keyed_pair_each(before), _keyed_pair_each(after)
+        by_key_after = {_item_key(item, field): item for item in after}
+        by_key_before = {_item_key(item, field): item for item in before}
+        left_keyed = _Keyed()
+        right_keyed = _Keyed()
+        for item in before:
+            k = _item_key(item, field)
+            other = by_key_after.get(k, item)
+            left_keyed[k] = _keyed_pair(item, other)[0]
+        for item in after:
+            k = _item_key(item, field)
+            other = by_key_before.get(k, item)
+            right_keyed[k] = _keyed_pair(other, item)[1]
+        return left_keyed, right_keyed
+    return _keyed_pair_one(before), _keyed_pair_one(after)
+
+
+def _keyed_pair_one(value: Any) -> Any:
+    return _keyed_pair(value, value)[0] if isinstance(value, dict | list) else value
+
+
+def _keyed_pair_each(items: list[Any]) -> list[Any]:
+    return [_keyed_pair_one(item) for item in items]
+
+
+def _item_key(item: dict[str, Any], field: str) -> str:
+    return str(item[field])
+
+
+def _list_key(before: list[Any], after: list[Any]) -> str | None:
+    """The natural key field of a list of dicts on both sides, or None to address by index."""
+    items = before + after
+    if not items or not all(isinstance(item, dict) for item in items):
+        return None
+    for field in KEY_FIELDS:
+        if not all(isinstance(item.get(field), str | int) for item in items):
+            continue
+        left = [_item_key(item, field) for item in before]
+        right = [_item_key(item, field) for item in after]
+        if len(set(left)) != len(left) or len(set(right)) != len(right):
+            continue
+        common = set(left) & set(right)
+        if [k for k in left if k in common] != [k for k in right if k in common]:
+            return None  # a reorder is a change: address by index so it shows
+        return field
+    return None
+
+
+def _format_path(left: Any, right: Any, steps: list[Any]) -> str:
+    """``['variants', 'SKU-1', 'price']`` -> ``variants[SKU-1].price``, using the shapes on
+    either side to tell a dict field from a keyed or indexed list item."""
+    out = ""
+    for step in steps:
+        container = left if not isinstance(left, _Absent) else right
+        if isinstance(container, _Keyed | list):
+            out += "[" + _escape(str(step), "]") + "]"
+        else:
+            name = _escape(str(step), ".[]")
+            out += ("." + name) if out else name
+        left = _child(left, step)
+        right = _child(right, step)
+    return out
+
+
+def _child(container: Any, step: Any) -> Any:
+    if isinstance(container, dict) and step in container:
+        return container[step]
+    if isinstance(container, list) and isinstance(step, int) and 0 <= step < len(container):
+        return container[step]
+    return _ABSENT
+
+
+def _escape(text: str, special: str) -> str:
+    out = text.replace("\\", "\\\\")
+    for char in special:
+        out = out.replace(char, "\\" + char)
+    return out
+
+
+def _plain(value: Any) -> Any:
+    """A value back in its snapshot shape: keyed lists as lists, absent as None."""
+    if isinstance(value, _Keyed):
+        return [_plain(item) for item in value.values()]
+    if isinstance(value, dict):
+        return {name: _plain(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, NotPresent):
+        return None
+    return value
