@@ -1,0 +1,198 @@
+"""The plan file (``plan.json``): a ``Plan`` as deterministic, self-verifying JSON.
+
+``plan_to_json`` and ``plan_from_json`` are pure; ``write_plan`` and ``read_plan`` add the file.
+docs/plan-format.md describes every field.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from stagesync.errors import PlanError
+from stagesync.model import Action, Endpoint, EntityKey, FieldChange, Operation, Plan, digest
+
+FORMAT = "stagesync.plan"
+FORMAT_VERSION = 1
+
+
+def plan_body(plan: Plan) -> dict[str, Any]:
+    """Every field of the plan file except ``digest``."""
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "created_at": plan.created_at,
+        "source": _endpoint_to_json(plan.source),
+        "destination": _endpoint_to_json(plan.destination),
+        "kinds": list(plan.kinds),
+        "operations": [_operation_to_json(op) for op in plan.operations],
+        "warnings": list(plan.warnings),
+        "summary": {
+            "counts": plan.counts(),
+            "estimated_requests": plan.estimated_requests,
+            "operations": len(plan.operations),
+        },
+    }
+
+
+def plan_digest(plan: Plan) -> str:
+    """The digest a plan file of ``plan`` carries: sha256 of the canonical JSON of its body."""
+    return digest(plan_body(plan))
+
+
+def plan_to_json(plan: Plan) -> bytes:
+    """The plan file's bytes: sorted keys, 2-space indent, trailing newline."""
+    body = plan_body(plan)
+    body["digest"] = digest(body)
+    return _dumps(body)
+
+
+plan_json_for_output = plan_to_json
+"""What ``--format json`` prints: the same bytes as the file."""
+
+
+def plan_from_json(data: bytes, *, path: str) -> Plan:
+    """Parse and verify a plan file's bytes; ``path`` names the file in error messages."""
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise PlanError(
+            f"{path} is not valid JSON ({error}); re-run stagesync diff to make a new plan.",
+            path=path,
+        ) from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT:
+        raise PlanError(
+            f'{path} is not a stagesync plan (its "format" is not "{FORMAT}").', path=path
+        )
+    version = document.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise PlanError(f"{path} has an invalid format_version: {version!r}.", path=path)
+    if version > FORMAT_VERSION:
+        raise PlanError(
+            f"{path} was written by a newer stagesync (plan format_version {version}; this "
+            f"stagesync reads up to {FORMAT_VERSION}). Upgrade stagesync to read it.",
+            path=path,
+        )
+    claimed = document.pop("digest", None)
+    if claimed != digest(document):
+        raise PlanError(
+            f"{path} was edited after it was made (digest mismatch); re-run stagesync diff to "
+            f"make a new plan.",
+            path=path,
+        )
+    try:
+        return _plan_from_body(document)
+    except (KeyError, TypeError, ValueError) as error:
+        raise PlanError(
+            f"{path} is not a well-formed stagesync plan ({type(error).__name__}: {error}); "
+            f"re-run stagesync diff to make a new plan.",
+            path=path,
+        ) from None
+
+
+def write_plan(plan: Plan, path: Path) -> None:
+    """Write the plan file atomically: a temporary file in the same folder, then a rename."""
+    data = plan_to_json(plan)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+def read_plan(path: Path) -> Plan:
+    """Read and verify a plan file (format, version, digest)."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise PlanError(
+            f"cannot read plan {path}: {error.strerror or error}.", path=str(path)
+        ) from None
+    return plan_from_json(data, path=str(path))
+
+
+# --- fields ---------------------------------------------------------------------------------------
+
+
+def _dumps(value: Any) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
+
+
+def _endpoint_to_json(endpoint: Endpoint) -> dict[str, Any]:
+    return {
+        "environment": endpoint.environment,
+        "store_hash": endpoint.store_hash,
+        "digest": endpoint.digest,
+    }
+
+
+def _endpoint_from_json(value: dict[str, Any]) -> Endpoint:
+    return Endpoint(
+        environment=_optional_str(value["environment"]),
+        store_hash=_optional_str(value["store_hash"]),
+        digest=_str(value["digest"]),
+    )
+
+
+def _operation_to_json(op: Operation) -> dict[str, Any]:
+    return {
+        "id": op.id,
+        "action": op.action.value,
+        "kind": op.key.kind,
+        "key": op.key.key,
+        "after": op.after,
+        "fields": [{"path": f.path, "before": f.before, "after": f.after} for f in op.fields],
+        "depends_on": list(op.depends_on),
+        "reason": op.reason,
+        "precondition": op.precondition,
+    }
+
+
+def _operation_from_json(value: dict[str, Any]) -> Operation:
+    after = value["after"]
+    if after is not None and not isinstance(after, dict):
+        raise TypeError(f"operation {value['id']!r}: after must be an object or null")
+    return Operation(
+        id=_str(value["id"]),
+        action=Action(value["action"]),
+        key=EntityKey(_str(value["kind"]), _str(value["key"])),
+        after=after,
+        precondition=_optional_str(value["precondition"]),
+        fields=tuple(
+            FieldChange(_str(f["path"]), f["before"], f["after"]) for f in value["fields"]
+        ),
+        depends_on=tuple(_str(d) for d in value["depends_on"]),
+        reason=_str(value["reason"]),
+    )
+
+
+def _plan_from_body(body: dict[str, Any]) -> Plan:
+    return Plan(
+        source=_endpoint_from_json(body["source"]),
+        destination=_endpoint_from_json(body["destination"]),
+        operations=tuple(_operation_from_json(op) for op in body["operations"]),
+        created_at=_str(body["created_at"]),
+        warnings=tuple(_str(w) for w in body["warnings"]),
+        estimated_requests=int(body["summary"]["estimated_requests"]),
+        kinds=tuple(_str(k) for k in body["kinds"]),
+    )
+
+
+def _str(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {value!r}")
+    return value
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else _str(value)
