@@ -329,7 +329,7 @@ class BigCommerceClient:
                 async with self._semaphore:
                     self._requests += 1
                     response = await self._http.request(method, path, params=query, content=content)
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 if retries < self.max_retries and _may_retry_transport(method, exc):
                     wait = self._backoff(retries)
                     log.debug("%s %s: %s; retry in %.2fs", method, full_path, _reason(exc), wait)
@@ -387,7 +387,7 @@ class BigCommerceClient:
         retries: int,
     ) -> ApiError:
         status = response.status_code
-        body = _parse_loose(response)
+        body = _parse_loose(response, self._token)
         message = _redact(platform_message(body, response), self._token)
         error_type = _ERROR_TYPES.get(status, ApiError)
         after = f" after {retries} {'retry' if retries == 1 else 'retries'}" if retries else ""
@@ -425,7 +425,7 @@ class BigCommerceClient:
         )
 
     def _transport_error(
-        self, method: str, full_path: str, exc: httpx.HTTPError, retries: int
+        self, method: str, full_path: str, exc: Exception, retries: int
     ) -> TransportError:
         reason = _redact(_reason(exc), self._token)
         after = f" after {retries} {'retry' if retries == 1 else 'retries'}" if retries else ""
@@ -450,17 +450,17 @@ def _is_v2(path: str) -> bool:
     return path.startswith("/v2/") or path == "/v2"
 
 
-def _is_retryable(exc: httpx.HTTPError) -> bool:
+def _is_retryable(exc: Exception) -> bool:
     return isinstance(exc, _RETRYABLE_TRANSPORT)
 
 
-def _may_retry_transport(method: str, exc: httpx.HTTPError) -> bool:
+def _may_retry_transport(method: str, exc: Exception) -> bool:
     if not _is_retryable(exc):
         return False
     return method in REPEATABLE_METHODS or isinstance(exc, _NEVER_SENT)
 
 
-def _reason(exc: httpx.HTTPError) -> str:
+def _reason(exc: Exception) -> str:
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
@@ -498,14 +498,15 @@ def _parse(response: httpx.Response, full_path: str, method: str, token: str) ->
         ) from None
 
 
-def _parse_loose(response: httpx.Response) -> Any:
-    """An error body: parsed JSON if it is JSON, else its text (or None if empty)."""
-    if not response.content.strip():
+def _parse_loose(response: httpx.Response, token: str) -> Any:
+    """An error body, token redacted: parsed JSON if it is JSON, else its text (None if empty)."""
+    text = _redact(response.text, token)
+    if not text.strip():
         return None
     try:
-        return orjson.loads(response.content)
+        return orjson.loads(text)
     except orjson.JSONDecodeError:
-        return response.text
+        return text
 
 
 def _excerpt(text: str) -> str:
