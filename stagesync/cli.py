@@ -1,0 +1,464 @@
+"""The ``stagesync`` command line: a client of ``stagesync.api``.
+
+Each command parses its options, calls one library function, renders the result and exits. Data
+goes to stdout; messages, prompts and progress go to stderr. Errors are turned into ``Error: ...``
+and an exit code in one place, ``_Group.invoke``:
+
+    0  success (for ``diff``, also "no changes")     3  ``diff --exit-code`` found changes
+    1  error or refusal                              4  ``push`` finished with operations failed
+    2  usage error                                 130  interrupted
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from stagesync import __version__, api
+from stagesync.config import DEFAULT_CONFIG_NAME, init_config
+from stagesync.errors import StageSyncError
+from stagesync.model import Plan
+from stagesync.progress import ProgressRenderer
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_CHANGES = 3
+EXIT_PUSH_FAILED = 4
+EXIT_INTERRUPTED = 130
+
+
+class _Group(TyperGroup):
+    """The one place errors become ``Error: ...`` on stderr and an exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StageSyncError as err:
+            _say(f"Error: {err.message}")
+            raise typer.Exit(err.exit_code) from None
+        except KeyboardInterrupt:
+            _say("Interrupted.")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+app = typer.Typer(
+    name="stagesync",
+    cls=_Group,
+    help="git and Terraform for BigCommerce store data: pull, diff, push.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+connect_app = typer.Typer(help="Connect an environment to a service.", no_args_is_help=True)
+emulator_app = typer.Typer(help="A local fake BigCommerce.", no_args_is_help=True)
+app.add_typer(connect_app, name="connect")
+app.add_typer(emulator_app, name="emulator")
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class Seed(StrEnum):
+    demo = "demo"
+    empty = "empty"
+
+
+# --- shared options --------------------------------------------------------------------------
+
+KindsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--kinds",
+        metavar="K,..",
+        help='Only these kinds, comma-separated ("products,brands", "Customer Groups").',
+    ),
+]
+HtmlOption = Annotated[
+    Path | None, typer.Option("--html", metavar="FILE", help="Also write an HTML report.")
+]
+MarkdownOption = Annotated[
+    Path | None,
+    typer.Option("--markdown", metavar="FILE", help="Also write a Markdown summary (not yet)."),
+]
+FormatOption = Annotated[
+    OutputFormat,
+    typer.Option("--format", help="What to print on stdout: the text report or the plan JSON."),
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"stagesync {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            metavar="PATH",
+            help="The configuration file (default: $STAGESYNC_CONFIG, else ./stagesync.toml).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """git and Terraform for BigCommerce store data: pull ID-free snapshots, diff them into a
+    plan, push exactly that plan."""
+    ctx.obj = config
+
+
+# --- commands --------------------------------------------------------------------------------
+
+
+@app.command()
+def init(
+    path: Annotated[
+        Path, typer.Option("--path", help="Where to write the configuration file.")
+    ] = Path(DEFAULT_CONFIG_NAME),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented stagesync.toml."""
+    written = init_config(path, force=force)
+    _say(f"Wrote {written}. Edit its environments, then export each access_token_env variable.")
+
+
+@app.command()
+def status(ctx: typer.Context) -> None:
+    """List environments: store, API URL, token variable, reachability, B2B connection."""
+    statuses = api.status(ctx.obj)
+    if not statuses:
+        _say("No environments configured. Add [environments.NAME] tables to stagesync.toml.")
+        return
+    rows = [("ENVIRONMENT", "STORE", "API URL", "TOKEN", "REACHABLE", "B2B")]
+    for s in statuses:
+        token = f"{s.token_env} {'set' if s.token_set else 'not set'}"
+        reachable = {True: "yes", False: "no", None: "-"}[s.reachable]
+        if s.detail:
+            reachable += f" ({s.detail})"
+        rows.append((s.name, s.store_hash, s.api_url, token, reachable, s.b2b))
+    typer.echo(_columns(rows))
+
+
+@connect_app.command("b2b")
+def connect_b2b(
+    environment: Annotated[str, typer.Argument(metavar="ENV", help="The environment.")],
+) -> None:
+    """Verify and store an environment's B2B Edition credentials."""
+    raise StageSyncError(
+        f"B2B Edition connections are not supported yet (environment '{environment}'). "
+        "stagesync pulls and pushes the store's own data for now."
+    )
+
+
+@app.command()
+def pull(
+    ctx: typer.Context,
+    environment: Annotated[str, typer.Argument(metavar="ENV", help="The environment to pull.")],
+    kinds: KindsOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", metavar="DIR", help="Snapshot folder (default: snapshots/ENV)."),
+    ] = None,
+) -> None:
+    """Pull an environment's store data into an ID-free snapshot folder."""
+    selected = _kinds(kinds)
+    with ProgressRenderer() as progress:
+        result = api.pull(
+            environment, config_path=ctx.obj, kinds=selected, out=out, progress=progress
+        )
+    total = sum(result.counts.values())
+    _say(
+        f"Pulled {_plural(total, 'record')} from {result.environment} (store {result.store_hash}) "
+        f"into {result.directory} in {_plural(result.requests, 'request')}"
+    )
+
+
+@app.command()
+def diff(
+    source: Annotated[Path, typer.Argument(metavar="SOURCE_DIR", help="Snapshot to copy from.")],
+    destination: Annotated[
+        Path, typer.Argument(metavar="DEST_DIR", help="Snapshot of the store to change.")
+    ],
+    kinds: KindsOption = None,
+    only: Annotated[
+        str | None,
+        typer.Option("--only", metavar="KIND:KEY,..", help="Only these entities (not yet)."),
+    ] = None,
+    no_deps: Annotated[
+        bool, typer.Option("--no-deps", help="Leave out dependencies of --only (not yet).")
+    ] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Also delete what the source lacks (not yet).")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="PLAN", help="Write the plan file here.")
+    ] = None,
+    html: HtmlOption = None,
+    markdown: MarkdownOption = None,
+    output_format: FormatOption = OutputFormat.text,
+    exit_code: Annotated[
+        bool, typer.Option("--exit-code", help="Exit 3 when the plan is not empty.")
+    ] = False,
+) -> None:
+    """Compare two snapshots: the plan that makes DEST_DIR look like SOURCE_DIR."""
+    _unsupported(("--only", only), ("--no-deps", no_deps), ("--prune", prune))
+    _unsupported(("--markdown", markdown))
+    plan = api.diff(source, destination, kinds=_kinds(kinds))
+    if out is not None:
+        api.save_plan(plan, out)
+        _say(f"Wrote plan to {out}")
+    _render(plan, html=html, output_format=output_format)
+    if exit_code and not plan.empty:
+        raise typer.Exit(EXIT_CHANGES)
+
+
+@app.command()
+def show(
+    plan_path: Annotated[Path, typer.Argument(metavar="PLAN", help="A plan file (plan.json).")],
+    html: HtmlOption = None,
+    markdown: MarkdownOption = None,
+    output_format: FormatOption = OutputFormat.text,
+) -> None:
+    """Print a saved plan (and write its reports)."""
+    _unsupported(("--markdown", markdown))
+    _render(api.load_plan(plan_path), html=html, output_format=output_format)
+
+
+@app.command()
+def push(
+    ctx: typer.Context,
+    plan_path: Annotated[
+        Path, typer.Option("--plan", metavar="PLAN", help="The plan file to apply.")
+    ],
+    to: Annotated[
+        str | None,
+        typer.Option("--to", metavar="ENV", help="Destination environment (default: the plan's)."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Check the plan against the store; write nothing.")
+    ] = False,
+    resume: Annotated[
+        bool, typer.Option("--resume", help="Continue a stopped push from its journal (not yet).")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+) -> None:
+    """Apply exactly a saved plan to its destination, or refuse if the store drifted."""
+    _unsupported(("--resume", resume))
+    if not yes and not dry_run and _interactive():
+        _confirm_push(api.load_plan(plan_path), to)
+    with ProgressRenderer() as progress:
+        result = api.push(plan_path, config_path=ctx.obj, to=to, dry_run=dry_run, progress=progress)
+    _say_push(result)
+    if not result.ok:
+        raise typer.Exit(EXIT_PUSH_FAILED)
+
+
+@emulator_app.command("serve")
+def emulator_serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port.")] = 8765,
+    store: Annotated[
+        list[str] | None,
+        typer.Option("--store", metavar="HASH=TOKEN", help="A store and its token (repeatable)."),
+    ] = None,
+    seed: Annotated[
+        Seed, typer.Option("--seed", help="demo: staging and production stores with data.")
+    ] = Seed.empty,
+    latency_ms: Annotated[
+        int, typer.Option("--latency-ms", min=0, help="Added to every request.")
+    ] = 0,
+    fault_rate: Annotated[
+        float,
+        typer.Option("--fault-rate", min=0.0, max=1.0, help="Share of requests that fail (0-1)."),
+    ] = 0.0,
+    quota: Annotated[
+        int, typer.Option("--quota", min=0, help="Requests per window per store; 0: unlimited.")
+    ] = 0,
+    window_ms: Annotated[
+        int, typer.Option("--window-ms", min=1, help="Rate-limit window.")
+    ] = 30000,
+    b2b_user: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--b2b-user",
+            metavar="HASH=EMAIL:PASSWORD",
+            help="Turn on B2B Edition for a store with this admin (not yet).",
+        ),
+    ] = None,
+) -> None:
+    """Serve the emulator over HTTP until interrupted."""
+    from stagesync import emulator
+
+    _unsupported(("--b2b-user", b2b_user))
+    stores = dict(emulator.parse_store_arg(arg) for arg in store or ())
+    fake = emulator.Emulator(
+        stores,
+        seed=seed.value,
+        latency_ms=latency_ms,
+        fault_rate=fault_rate,
+        quota=quota,
+        window_ms=window_ms,
+    )
+    url = f"http://{host}:{port}"
+    _say(f"stagesync emulator on {url} (seed: {seed.value}). Stop it with Ctrl-C.")
+    shown = dict(stores)
+    if seed is Seed.demo:
+        shown.setdefault("staging", "staging-token")
+        shown.setdefault("production", "production-token")
+    for store_hash, token in sorted(shown.items()):
+        _say(f"  store {store_hash}: token {token}  ({url}/stores/{store_hash}/v3/...)")
+    emulator.serve(fake, host, port)
+
+
+@app.command()
+def demo(
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir",
+            metavar="DIR",
+            help="Where to put snapshots and plans (default: a new temporary folder).",
+        ),
+    ] = None,
+) -> None:
+    """Run emulator + pull + diff + report + push + verify on a local port."""
+    from stagesync import demo as demo_module
+
+    if directory is None:
+        directory = Path(tempfile.mkdtemp(prefix="stagesync-demo-"))
+    with ProgressRenderer() as progress:
+        result = demo_module.run(directory, progress)
+    for line in result.lines:
+        typer.echo(line)
+    _say(f"Demo files are in {directory}")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The ``stagesync`` console script."""
+    app(args=list(argv) if argv is not None else None, prog_name="stagesync")
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _say(message: str) -> None:
+    """A message for the person at the terminal: stderr, never stdout."""
+    typer.echo(message, err=True)
+
+
+def _unsupported(*flags: tuple[str, object]) -> None:
+    for flag, value in flags:
+        if value:
+            _say(f"Error: {flag} is not supported yet; run the command without it.")
+            raise typer.Exit(EXIT_USAGE)
+
+
+def _kinds(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    from stagesync.entities import resolve_kinds
+
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    if not names:
+        raise typer.BadParameter("name at least one kind", param_hint="--kinds")
+    return resolve_kinds(names)
+
+
+def _render(plan: Plan, *, html: Path | None, output_format: OutputFormat) -> None:
+    if html is not None:
+        from stagesync.report.html import render_html
+
+        _write_atomic(html, render_html(plan))
+        _say(f"Wrote HTML report to {html}")
+    if output_format is OutputFormat.json:
+        from stagesync.planfile import plan_to_json
+
+        typer.echo(plan_to_json(plan).decode("utf-8"), nl=False)
+    else:
+        from stagesync.report.text import render_text
+
+        typer.echo(render_text(plan), nl=False)
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    except OSError as exc:
+        raise StageSyncError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(temp, path)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise StageSyncError(f"Cannot write {path}: {exc.strerror or exc}.") from None
+
+
+def _interactive() -> bool:
+    """Whether a person can answer a prompt: stdin and stderr are terminals."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
+def _confirm_push(plan: Plan, to: str | None) -> None:
+    if plan.empty:
+        return
+    target = to or plan.destination.environment or "the destination"
+    store = f" (store {plan.destination.store_hash})" if plan.destination.store_hash else ""
+    question = f"Apply {_plural(len(plan.operations), 'operation')} to {target}{store}?"
+    if not typer.confirm(question, default=False, err=True):
+        _say("Push cancelled; nothing was applied.")
+        raise typer.Exit(EXIT_ERROR)
+
+
+def _say_push(result: api.PushResult) -> None:
+    total = len(result.results)
+    for failed in result.failed:
+        reason = f": {failed.error}" if failed.error else ""
+        _say(f"  {failed.status} {failed.operation.describe()}{reason}")
+    if result.dry_run:
+        _say(
+            f"Dry run: {_plural(total, 'operation')} would be applied to {result.destination}; "
+            f"nothing was written ({_plural(result.requests, 'request')})."
+        )
+    else:
+        applied = sum(1 for r in result.results if r.status == "applied")
+        _say(
+            f"Applied {applied} of {_plural(total, 'operation')} to {result.destination} "
+            f"in {_plural(result.requests, 'request')}."
+        )
+        if result.failed:
+            _say(f"{len(result.failed)} failed or skipped; fix the cause and re-plan.")
+    if result.report is not None:
+        _say(f"Report: {result.report}")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _columns(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
