@@ -206,6 +206,28 @@ def test_get_all_v3_fetches_remaining_pages_concurrently_and_keeps_their_order()
     assert 1 < most_in_flight <= 3
 
 
+def test_get_all_v3_failing_page_raises_and_stops_the_other_pages() -> None:
+    finished: list[int] = []
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        if page == 3:
+            return httpx.Response(404, json={"status": 404, "title": "Gone"})
+        if page > 1:
+            await asyncio.sleep(0.05)
+        finished.append(page)
+        return v3_page([page], page, 6)
+
+    async def go() -> None:
+        async with make_client(handler) as api:
+            with pytest.raises(NotFoundError):
+                await api.get_all("/v3/catalog/products")
+            await asyncio.sleep(0.1)  # long enough for any page left running to finish
+
+    run(go())
+    assert finished == [1]
+
+
 def test_get_all_v3_single_page_and_empty_list() -> None:
     handler, seen = sequence(v3_page([1, 2], 1, 1), v3_page([], 1, 0))
 

@@ -266,12 +266,18 @@ class BigCommerceClient:
         items = _items(first)
         total_pages = v3_total_pages(first)
         if total_pages is not None:
-            bodies = await asyncio.gather(
-                *(
-                    self._get_body(path, page_params(params, page, limit))
-                    for page in range(2, total_pages + 1)
-                )
-            )
+            tasks = [
+                asyncio.ensure_future(self._get_body(path, page_params(params, page, limit)))
+                for page in range(2, total_pages + 1)
+            ]
+            try:
+                bodies = await asyncio.gather(*tasks)
+            except BaseException:
+                # One page failed: stop the others rather than leave them running unobserved.
+                for task in tasks:
+                    task.cancel()
+                await asyncio.gather(*tasks, return_exceptions=True)
+                raise
             for body in bodies:
                 items.extend(_items(body))
             return items
@@ -332,7 +338,8 @@ class BigCommerceClient:
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 if retries < self.max_retries and _may_retry_transport(method, exc):
                     wait = self._backoff(retries)
-                    log.debug("%s %s: %s; retry in %.2fs", method, full_path, _reason(exc), wait)
+                    reason = _redact(_reason(exc), self._token)
+                    log.debug("%s %s: %s; retry in %.2fs", method, full_path, reason, wait)
                     retries += 1
                     await self._sleep(wait)
                     continue
