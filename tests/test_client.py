@@ -22,6 +22,7 @@ from stagesync.errors import (
     TransportError,
     ValidationError,
 )
+from stagesync.ports import StoreApi
 
 T = TypeVar("T")
 TOKEN = "secret-token-0123456789"
@@ -106,6 +107,14 @@ def test_sends_auth_and_standard_headers_to_the_store_base_url() -> None:
     assert request.headers["Content-Type"] == "application/json"
     assert request.headers["User-Agent"] == f"stagesync/{__version__}"
     assert json.loads(request.content) == {"name": "x"}
+
+
+def test_implements_store_api() -> None:
+    api: StoreApi = make_client(sequence()[0])  # checked by mypy
+    assert api.store_hash == "abc"
+    assert api.requests_made == 0
+    assert isinstance(api, BigCommerceClient)
+    run(api.aclose())
 
 
 def test_default_api_url() -> None:
@@ -438,6 +447,15 @@ def test_post_is_retried_when_it_never_reached_the_store(kind: type[httpx.Transp
     assert call(make_client(handler, sleeps), "POST") == 1
     assert len(seen) == 3
     assert len(sleeps) == 2
+
+
+def test_post_that_never_connects_raises_could_not_reach_after_retries() -> None:
+    handler, seen = sequence(*[dropped(httpx.ConnectError)] * 3)
+    with pytest.raises(TransportError) as caught:
+        call(make_client(handler, max_retries=2), "POST")
+    assert len(seen) == 3
+    assert str(caught.value).startswith(f"could not reach {API_URL} (POST /stores/abc/v3/")
+    assert "after 2 retries" in str(caught.value)
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 405, 409, 413, 422])
