@@ -4,6 +4,11 @@
 ``{api_url}/stores/{store_hash}`` (``/v3/catalog/brands``). v3 bodies are unwrapped to their
 ``data``; v2 bodies are returned as they are; 204 is ``None``.
 
+Paging (``get_all``): v3 fetches page 1, then pages 2..``meta.pagination.total_pages``
+concurrently, concatenated in page order (without ``total_pages`` it follows ``links.next`` one
+page at a time); v2 pages until an empty array or 204, or until a page repeats the previous one
+(endpoints such as shipping zones ignore ``page``).
+
 Concurrency: a semaphore of ``concurrency`` slots is held around every HTTP send (not while
 waiting to retry).
 
