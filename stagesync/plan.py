@@ -21,9 +21,9 @@ from __future__ import annotations
 import graphlib
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from stagesync.diff import diff
-from stagesync.entities.base import EntityKind
 from stagesync.errors import PlanError
 from stagesync.model import (
     Action,
@@ -36,6 +36,9 @@ from stagesync.model import (
     Snapshot,
     digest,
 )
+
+if TYPE_CHECKING:
+    from stagesync.entities.base import EntityKind
 
 SELECTED = "selected"
 

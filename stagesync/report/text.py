@@ -1,0 +1,77 @@
+"""A plan as plain text, for the terminal and logs: summary, destructive operations, the rest."""
+
+from __future__ import annotations
+
+from stagesync.model import Action, Operation, Plan
+
+ACTIONS: tuple[Action, ...] = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
+
+
+def kinds_in_order(plan: Plan) -> list[str]:
+    """The plan's kinds in the order their first operation appears."""
+    return list(dict.fromkeys(op.kind for op in plan.operations))
+
+
+def endpoint_label(environment: str | None, store_hash: str | None) -> str:
+    """``production (abc123)``, or whichever half is known."""
+    if environment and store_hash:
+        return f"{environment} ({store_hash})"
+    return environment or store_hash or "unknown"
+
+
+def operation_line(op: Operation) -> str:
+    """``op.describe()``, with the reason when it is not simply "selected"."""
+    line = op.describe()
+    return line if op.reason == "selected" else f"{line}  [{op.reason}]"
+
+
+def render_text(plan: Plan) -> str:
+    """The plan as text: summary table and request estimate, destructive operations, the rest."""
+    out: list[str] = []
+    if plan.empty:
+        out.append("No changes.")
+    else:
+        source = endpoint_label(plan.source.environment, plan.source.store_hash)
+        destination = endpoint_label(plan.destination.environment, plan.destination.store_hash)
+        out.append(f"Plan: {source} -> {destination}, made {plan.created_at}")
+        out.append("")
+        out.extend(_summary_table(plan))
+        out.append("")
+        count = len(plan.operations)
+        out.append(
+            f"{count} operation{'s' if count != 1 else ''}, "
+            f"about {plan.estimated_requests} API request"
+            f"{'s' if plan.estimated_requests != 1 else ''}."
+        )
+    if plan.warnings:
+        out.append("")
+        out.append("Warnings:")
+        out.extend(f"  ! {warning}" for warning in plan.warnings)
+    destructive = [op for op in plan.operations if op.action.destructive]
+    rest = [op for op in plan.operations if not op.action.destructive]
+    if destructive:
+        out.append("")
+        out.append("Destructive operations:")
+        out.extend(f"  {operation_line(op)}" for op in destructive)
+    if rest:
+        out.append("")
+        out.append("Operations:" if not destructive else "Other operations:")
+        out.extend(f"  {operation_line(op)}" for op in rest)
+    return "\n".join(out) + "\n"
+
+
+def _summary_table(plan: Plan) -> list[str]:
+    counts = plan.counts()
+    kinds = kinds_in_order(plan)
+    header = ["kind", *(a.value for a in ACTIONS)]
+    rows = [[kind, *(str(counts[kind].get(a.value, 0)) for a in ACTIONS)] for kind in kinds]
+    totals = [sum(counts[kind].get(a.value, 0) for kind in kinds) for a in ACTIONS]
+    rows.append(["total", *(str(t) for t in totals)])
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        others = (cell.rjust(width) for cell, width in zip(cells[1:], widths[1:], strict=True))
+        return "  ".join([first, *others]).rstrip()
+
+    return [line(header), *(line(row) for row in rows)]
