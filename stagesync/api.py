@@ -6,35 +6,26 @@ a value the caller renders. Nothing here prints; progress goes through the ``Pro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, TypeVar
 
-from stagesync.model import Operation, Plan
-
-
-class Progress(Protocol):
-    """Receives progress of long operations; the CLI renders it with rich (or plain lines)."""
-
-    def start(self, task: str, total: int | None) -> None:
-        """A task begins (``"pull products"``); total is None while unknown."""
-
-    def advance(self, task: str, done: int = 1, total: int | None = None) -> None:
-        """``done`` more units of ``task`` finished; total may become known."""
-
-    def finish(self, task: str) -> None: ...
-
-
-class NoProgress:
-    def start(self, task: str, total: int | None) -> None:
-        pass
-
-    def advance(self, task: str, done: int = 1, total: int | None = None) -> None:
-        pass
-
-    def finish(self, task: str) -> None:
-        pass
+from stagesync import planfile
+from stagesync.bigcommerce import BigCommerceClient
+from stagesync.config import Config, Environment, load_config
+from stagesync.entities import REGISTRY, resolve_kinds
+from stagesync.errors import PlanRefused, StageSyncError
+from stagesync.model import Plan, Snapshot
+from stagesync.plan import make_plan
+from stagesync.ports import Progress, StoreApi
+from stagesync.pull import read_live
+from stagesync.push import OperationResult, apply_plan
+from stagesync.report.html import render_html
+from stagesync.snapshot import read_snapshot, write_snapshot
 
 
 @dataclass(frozen=True)
@@ -45,15 +36,6 @@ class PullResult:
     counts: dict[str, int]
     """Records written per kind."""
     requests: int
-
-
-@dataclass(frozen=True)
-class OperationResult:
-    operation: Operation
-    status: str
-    """``applied``, ``failed``, ``skipped`` (a dependency failed) or ``planned`` (dry run)."""
-    error: str | None = None
-    requests: int = 0
 
 
 @dataclass(frozen=True)
@@ -75,6 +57,96 @@ class PushResult:
         return tuple(r for r in self.results if r.status in ("failed", "skipped"))
 
 
+@dataclass(frozen=True)
+class EnvironmentStatus:
+    name: str
+    store_hash: str
+    api_url: str
+    token_env: str
+    token_set: bool
+    reachable: bool | None
+    """None when it was not tried (no token)."""
+    detail: str
+    b2b: str
+
+
+Connector = Callable[[Environment], AbstractAsyncContextManager[StoreApi]]
+"""Opens a store API for an environment. Tests pass one that reaches the emulator in process."""
+
+T = TypeVar("T")
+
+
+def connect(environment: Environment) -> AbstractAsyncContextManager[StoreApi]:
+    """The real thing: HTTPS to the environment's ``api_url`` with its token."""
+    return BigCommerceClient(
+        environment.store_hash, environment.token(), api_url=environment.api_url
+    )
+
+
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    return asyncio.run(coroutine)
+
+
+def _now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+async def _check_store(api: StoreApi, environment: Environment) -> None:
+    """Refuse to talk to a store other than the one configured (a token for the wrong store)."""
+    info = await api.get("/v2/store")
+    live_hash = str(info.get("id", environment.store_hash)) if isinstance(info, dict) else ""
+    if live_hash and live_hash != environment.store_hash:
+        raise StageSyncError(
+            f"environment '{environment.name}' is configured for store {environment.store_hash}, "
+            f"but {environment.api_url} answered as store {live_hash}. Fix store_hash in the "
+            "configuration."
+        )
+
+
+def _config(config_path: Path | None) -> Config:
+    return load_config(config_path)
+
+
+def status(
+    config_path: Path | None = None, *, connector: Connector = connect
+) -> list[EnvironmentStatus]:
+    """Every configured environment, with whether its token is set and its store answers."""
+    config = _config(config_path)
+
+    async def probe(environment: Environment) -> EnvironmentStatus:
+        token_set = True
+        reachable: bool | None = None
+        detail = ""
+        try:
+            environment.token()
+        except StageSyncError:
+            token_set = False
+        if token_set:
+            try:
+                async with connector(environment) as api:
+                    await _check_store(api, environment)
+                reachable = True
+            except StageSyncError as error:
+                reachable, detail = False, str(error).split(". ")[0]
+        b2b = "configured, not connected" if environment.b2b else "not configured"
+        return EnvironmentStatus(
+            environment.name,
+            environment.store_hash,
+            environment.api_url,
+            environment.access_token_env,
+            token_set,
+            reachable,
+            detail,
+            b2b,
+        )
+
+    async def probe_all() -> list[EnvironmentStatus]:
+        envs = [config.environments[name] for name in sorted(config.environments)]
+        return list(await asyncio.gather(*(probe(env) for env in envs)))
+
+    return _run(probe_all())
+
+
 def pull(
     environment: str,
     *,
@@ -82,9 +154,28 @@ def pull(
     kinds: Sequence[str] | None = None,
     out: Path | None = None,
     progress: Progress | None = None,
+    connector: Connector = connect,
 ) -> PullResult:
     """Pull ``environment``'s entities into a snapshot folder (default ``snapshots/<env>``)."""
-    raise NotImplementedError
+    env = _config(config_path).environment(environment)
+    selected = resolve_kinds(kinds) if kinds else list(REGISTRY)
+    directory = out or Path("snapshots") / environment
+
+    async def fetch() -> tuple[Snapshot, int]:
+        async with connector(env) as api:
+            await _check_store(api, env)
+            live = await read_live(api, selected, store=_store_name(env), progress=progress)
+            snapshot = Snapshot(live.kinds(), environment, env.store_hash, _now())
+            return snapshot, api.requests_made
+
+    snapshot, requests = _run(fetch())
+    write_snapshot(directory, snapshot, kinds=selected)
+    counts = {kind: len(snapshot.records(kind)) for kind in selected}
+    return PullResult(directory, environment, env.store_hash, counts, requests)
+
+
+def _store_name(env: Environment) -> str:
+    return f"{env.name} (store {env.store_hash})"
 
 
 def diff(
@@ -94,17 +185,24 @@ def diff(
     kinds: Sequence[str] | None = None,
 ) -> Plan:
     """The plan that makes ``destination``'s snapshot look like ``source``'s."""
-    raise NotImplementedError
+    selected = resolve_kinds(kinds) if kinds else None
+    return make_plan(
+        read_snapshot(source, selected),
+        read_snapshot(destination, selected),
+        REGISTRY,
+        created_at=_now(),
+        kinds=selected,
+    )
 
 
 def load_plan(path: Path) -> Plan:
     """Read and verify a plan file (format, version, digest)."""
-    raise NotImplementedError
+    return planfile.read_plan(path)
 
 
 def save_plan(plan: Plan, path: Path) -> None:
     """Write a plan file atomically."""
-    raise NotImplementedError
+    planfile.write_plan(plan, path)
 
 
 def push(
@@ -114,6 +212,41 @@ def push(
     to: str | None = None,
     dry_run: bool = False,
     progress: Progress | None = None,
+    connector: Connector = connect,
 ) -> PushResult:
     """Apply exactly the plan at ``plan_path`` to its destination (or ``to``), or refuse."""
-    raise NotImplementedError
+    plan = load_plan(plan_path)
+    config = _config(config_path)
+    name = to or plan.destination.environment
+    if name is None:
+        raise PlanRefused(f"{plan_path} does not name its destination environment; pass --to ENV.")
+    env = config.environment(name)
+    if plan.destination.store_hash and env.store_hash != plan.destination.store_hash:
+        raise PlanRefused(
+            f"{plan_path} was made for store {plan.destination.store_hash}, but environment "
+            f"'{env.name}' is store {env.store_hash}; nothing was written. Push it to the store "
+            "it was made for, or make a new plan against this one."
+        )
+
+    async def apply() -> tuple[list[OperationResult], int]:
+        async with connector(env) as api:
+            await _check_store(api, env)
+            results = await apply_plan(
+                api, plan, store=_store_name(env), dry_run=dry_run, progress=progress
+            )
+            return results, api.requests_made
+
+    results, requests = _run(apply())
+    report = None
+    if not dry_run:
+        report = plan_path.with_name(plan_path.stem + ".result.html")
+        statuses = {r.operation.id: (r.status, r.error) for r in results}
+        _write_text(report, render_html(plan, statuses))
+    return PushResult(plan, env.name, tuple(results), requests, dry_run, report)
+
+
+def _write_text(path: Path, text: str) -> None:
+    """Write a file atomically (temp file beside it, then rename)."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)

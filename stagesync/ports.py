@@ -29,7 +29,9 @@ class StoreApi(Protocol):
 
     async def get(self, path: str, params: Params | None = None) -> Any: ...
 
-    async def get_all(self, path: str, params: Params | None = None, *, limit: int = 250) -> list[Any]:
+    async def get_all(
+        self, path: str, params: Params | None = None, *, limit: int = 250
+    ) -> list[Any]:
         """Every item of a paginated list, in the platform's order (v3 ``page``/``limit``)."""
         ...
 
@@ -40,3 +42,26 @@ class StoreApi(Protocol):
     async def delete(
         self, path: str, params: Params | None = None, *, entity: str | None = None
     ) -> None: ...
+
+
+class Progress(Protocol):
+    """Receives progress of long operations; the CLI renders it with rich (or plain lines)."""
+
+    def start(self, task: str, total: int | None) -> None:
+        """A task begins (``"pull products"``); total is None while unknown."""
+
+    def advance(self, task: str, done: int = 1, total: int | None = None) -> None:
+        """``done`` more units of ``task`` finished; total may become known."""
+
+    def finish(self, task: str) -> None: ...
+
+
+class NoProgress:
+    def start(self, task: str, total: int | None) -> None:
+        pass
+
+    def advance(self, task: str, done: int = 1, total: int | None = None) -> None:
+        pass
+
+    def finish(self, task: str) -> None:
+        pass

@@ -1,0 +1,56 @@
+"""Read a live store into ID-free records. Pull writes them as a snapshot; push checks its plan's
+preconditions against them and resolves natural keys to live IDs with the same lookup."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from stagesync.entities import REGISTRY, with_dependencies
+from stagesync.entities.base import Lookup, Raw
+from stagesync.model import KindSnapshot, Record
+from stagesync.ports import NoProgress, Progress, StoreApi
+
+
+@dataclass
+class LiveState:
+    """One store as it is now: raw objects and records by kind and key, and the ID lookup."""
+
+    lookup: Lookup
+    raws: dict[str, dict[str, Raw]]
+    records: dict[str, dict[str, Record]]
+    """Normalised records, for the kinds asked for (not the ones fetched only for their IDs)."""
+
+    def kinds(self) -> dict[str, KindSnapshot]:
+        return {kind: KindSnapshot(records) for kind, records in self.records.items()}
+
+
+async def read_live(
+    api: StoreApi, kinds: Sequence[str], *, store: str, progress: Progress | None = None
+) -> LiveState:
+    """Fetch ``kinds`` (and the kinds their records reference, for their IDs) and normalise them."""
+    progress = progress or NoProgress()
+    needed = with_dependencies(kinds)
+
+    async def fetch(kind: str) -> list[Raw]:
+        task = f"pull {kind}"
+        progress.start(task, None)
+        raws = await REGISTRY[kind].fetch(api)
+        progress.advance(task, len(raws), len(raws))
+        progress.finish(task)
+        return raws
+
+    fetched = await asyncio.gather(*(fetch(kind) for kind in needed))
+    lookup = Lookup(store)
+    raws: dict[str, dict[str, Raw]] = {}
+    for kind, items in zip(needed, fetched, strict=True):
+        entity = REGISTRY[kind]
+        raws[kind] = entity.identify(items)
+        for key, raw in raws[kind].items():
+            lookup.add(kind, key, entity.live_id(raw))
+    records = {
+        kind: {key: REGISTRY[kind].normalise(key, raw, lookup) for key, raw in raws[kind].items()}
+        for kind in kinds
+    }
+    return LiveState(lookup=lookup, raws=raws, records=records)
