@@ -26,8 +26,8 @@ runner = CliRunner()
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("STAGESYNC_CONFIG")
-    monkeypatch.delenv("STAGESYNC_STAGING_TOKEN")
+    monkeypatch.delenv("STAGESYNC_CONFIG", raising=False)
+    monkeypatch.delenv("STAGESYNC_STAGING_TOKEN", raising=False)
 
 
 def invoke(*args: str, input: str | None = None) -> Any:
