@@ -1,0 +1,575 @@
+"""The snapshot store: one environment's records as a folder of ID-free JSON files.
+
+    snapshots/staging/
+      snapshot.json                          manifest: format, store, per-kind count and digest
+      brands/acme.json                       {"kind": "brands", "key": "acme", "record": {...}}
+      products/SKU-123~1a2b3c4d.json
+      categories/Shoes~9f86d081/Running~e3b0c442.json
+
+``write_snapshot`` replaces a folder atomically; ``read_snapshot`` reads and verifies one;
+``record_path`` / ``file_names`` say where a record lives. Pure file I/O: no HTTP, no printing.
+The format, the file-name rules and the reasons for them are in ``docs/snapshot-format.md``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import secrets
+import shutil
+from collections.abc import Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import orjson
+
+from stagesync.errors import SnapshotError
+from stagesync.keys import split_raw
+from stagesync.model import KindSnapshot, Record, Snapshot
+
+FORMAT = "stagesync.snapshot"
+FORMAT_VERSION = 1
+MANIFEST = "snapshot.json"
+
+NESTED_KINDS = frozenset({"categories"})
+"""Kinds whose keys are ``/``-separated paths, stored as one folder per path segment."""
+
+MAX_NAME_BYTES = 64
+"""Longest UTF-8 name kept from a key (or path segment) before the ``~hash`` and ``.json``."""
+
+HASH_CHARS = 8
+"""Hex digits of sha256(key) appended to every name that is not plain."""
+
+_KIND = re.compile(r"[a-z][a-z0-9_]*")
+_PLAIN = re.compile(r"[a-z0-9_][a-z0-9_.-]*")
+_WINDOWS_RESERVED = frozenset(
+    ["con", "prn", "aux", "nul"]
+    + [f"{device}{n}" for device in ("com", "lpt") for n in "0123456789\u00b9\u00b2\u00b3"]
+)
+_DUMP_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2
+_READ_WORKERS = 8
+_WRITE_WORKERS = 8
+_CHUNK = 256
+
+
+# --- file names ------------------------------------------------------------------------------
+
+
+def encode_name(text: str) -> str:
+    """A file-system-safe name for one key (or one category path segment), without ``.json``.
+
+    A *plain* key, one made only of ``a-z 0-9 _ . -`` that is short, not a Windows device name and
+    does not end in ``.`` or ``.json``, is its own name: ``acme``, ``sku-123``. Any other key keeps
+    its safe characters (others become ``_``), is cut to ``MAX_NAME_BYTES`` and gets ``~`` and the
+    first ``HASH_CHARS`` hex digits of the sha256 of the exact key: ``SKU-123~1a2b3c4d``. Plain
+    names are lower case and never contain ``~``; every other name ends in its own key's hash, so
+    no two keys share a name, even on a case-insensitive file system, and no name depends on which
+    other keys exist.
+    """
+    if _is_plain(text):
+        return text
+    return f"{_readable(text)}~{_short_hash(text)}"
+
+
+def record_path(kind: str, key: str) -> PurePosixPath:
+    """Where ``kind``'s record ``key`` lives, relative to the snapshot folder.
+
+    ``record_path("products", "SKU-123") == PurePosixPath("products/SKU-123~<hash>.json")``;
+    a category ``Shoes/Running`` lives at ``categories/<Shoes>/<Running>.json``, each segment
+    encoded by ``encode_name``. The path never leaves the kind's folder, whatever the key holds.
+    """
+    _check_kind(kind)
+    if kind in NESTED_KINDS:
+        names = [encode_name(segment) for segment in split_raw(key)]
+    else:
+        names = [encode_name(key)]
+    names[-1] += ".json"
+    return PurePosixPath(kind, *names)
+
+
+def file_names(kind: str, keys: Iterable[str]) -> dict[str, PurePosixPath]:
+    """``record_path`` for many keys, checked to be distinct even case-insensitively.
+
+    Two keys can only share a path if their sha256 digests share the first ``HASH_CHARS`` hex
+    digits and their readable parts match; that raises ``SnapshotError`` instead of overwriting.
+    """
+    paths: dict[str, PurePosixPath] = {}
+    seen: dict[str, str] = {}
+    for key in keys:
+        path = record_path(kind, key)
+        folded = str(path).casefold()
+        other = seen.setdefault(folded, key)
+        if other != key:
+            raise SnapshotError(
+                f"{kind} keys {other!r} and {key!r} both map to the file {path}. This is a "
+                f"hash collision stagesync cannot store; please report it.",
+                path=str(path),
+            )
+        paths[key] = path
+    return paths
+
+
+def _is_plain(text: str) -> bool:
+    return (
+        len(text) <= MAX_NAME_BYTES
+        and _PLAIN.fullmatch(text) is not None
+        and not text.endswith(".")
+        and not text.endswith(".json")
+        and text.split(".", 1)[0] not in _WINDOWS_RESERVED
+    )
+
+
+def _readable(text: str) -> str:
+    """The key's safe characters: letters and digits of any script, ``_ . -``; others -> ``_``."""
+    chars = [ch if ch.isalnum() or ch in "_.-" else "_" for ch in text]
+    name = "".join(chars)
+    encoded = name.encode("utf-8")
+    if len(encoded) > MAX_NAME_BYTES:
+        name = encoded[:MAX_NAME_BYTES].decode("utf-8", "ignore")
+    if name[:1] in (".", "-"):
+        name = "_" + name[1:]  # no hidden files, nothing a shell reads as an option
+    stem, dot, rest = name.partition(".")
+    if dot and stem.casefold() in _WINDOWS_RESERVED:
+        name = f"{stem}_{dot}{rest}"  # "nul.txt" would be the NUL device on Windows
+    return name or "_"
+
+
+def _short_hash(text: str) -> str:
+    data = text.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()[:HASH_CHARS]
+
+
+def _check_kind(kind: str) -> None:
+    if _KIND.fullmatch(kind) is None:
+        raise ValueError(f"{kind!r} is not a kind name (snake_case, like 'products')")
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+
+def write_snapshot(
+    directory: Path, snapshot: Snapshot, *, kinds: Iterable[str] | None = None
+) -> None:
+    """Replace the snapshot folder ``directory`` with ``snapshot``, atomically.
+
+    The new snapshot is built in a hidden sibling folder, flushed to disk, then swapped in; if
+    anything fails, ``directory`` is left exactly as it was. With ``kinds`` (a partial pull), only
+    those kinds are written from ``snapshot`` and every other kind of the existing folder is carried
+    over unchanged, files and manifest entry. Raises ``SnapshotError`` if a record cannot be
+    serialised or written, or if ``directory`` holds something other than a snapshot.
+    """
+    directory = Path(directory)
+    if kinds is None:
+        selected = sorted(snapshot.kinds)
+    else:
+        selected = sorted(set(kinds))
+        missing = [kind for kind in selected if kind not in snapshot.kinds]
+        if missing:
+            raise ValueError(f"kinds {missing} are not in the snapshot being written")
+    for kind in selected:
+        _check_kind(kind)
+
+    previous = _existing_manifest(directory)
+    carried: dict[str, dict[str, Any]] = {}
+    if kinds is not None and previous is not None:
+        _check_same_store(directory, previous, snapshot)
+        carried = {k: v for k, v in previous.kinds.items() if k not in selected}
+
+    staging = directory.parent / f".{directory.name}.tmp-{secrets.token_hex(4)}"
+    try:
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging.mkdir()
+        entries: dict[str, dict[str, Any]] = {}
+        with ThreadPoolExecutor(_WRITE_WORKERS) as pool:
+            for kind in selected:
+                entries[kind] = _write_kind(pool, directory, staging, kind, snapshot.kinds[kind])
+        for kind, entry in carried.items():
+            if (directory / kind).is_dir():
+                shutil.copytree(directory / kind, staging / kind, copy_function=_link_or_copy)
+            entries[kind] = entry
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "environment": snapshot.environment,
+            "store_hash": snapshot.store_hash,
+            "pulled_at": snapshot.pulled_at,
+            "kinds": entries,
+        }
+        _write_file(staging / MANIFEST, orjson.dumps(manifest, option=_DUMP_OPTIONS) + b"\n")
+        _fsync_tree_dirs(staging)
+        _swap(staging, directory)
+    except OSError as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        where = error.filename or directory
+        raise SnapshotError(
+            f"could not write the snapshot {directory}: {error.strerror or error} ({where}). "
+            f"The previous snapshot is unchanged; fix the cause and pull again.",
+            path=str(where),
+        ) from error
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def dump_record(kind: str, key: str, record: Record) -> bytes:
+    """The exact bytes of one record file: sorted keys, 2-space indent, trailing newline."""
+    return orjson.dumps({"kind": kind, "key": key, "record": record}, option=_DUMP_OPTIONS) + b"\n"
+
+
+def _write_kind(
+    pool: ThreadPoolExecutor, directory: Path, staging: Path, kind: str, records: KindSnapshot
+) -> dict[str, Any]:
+    paths = file_names(kind, records.records)
+    folders: set[PurePosixPath] = set()
+    batch: list[tuple[str, bytes]] = []
+    pending = []
+    for key, rel in paths.items():
+        record = records.records[key]
+        if not isinstance(record, dict):
+            raise SnapshotError(
+                f"cannot write {kind} {key!r} to {directory / rel}: its record is a "
+                f"{type(record).__name__}, not a JSON object.",
+                path=str(directory / rel),
+            )
+        try:
+            data = dump_record(kind, key, record)
+        except orjson.JSONEncodeError as error:
+            raise SnapshotError(
+                f"cannot write {kind} {key!r} to {directory / rel}: {error}. A record may hold "
+                f"only JSON values (strings, numbers, booleans, null, lists, objects with string "
+                f"keys); this is a bug in the {kind} normaliser.",
+                path=str(directory / rel),
+            ) from error
+        if rel.parent not in folders:
+            (staging / rel.parent).mkdir(parents=True, exist_ok=True)
+            folders.add(rel.parent)
+        batch.append((os.path.join(staging, rel), data))
+        if len(batch) >= _CHUNK:
+            pending.append(pool.submit(_write_files, batch))
+            batch = []
+    if batch:
+        pending.append(pool.submit(_write_files, batch))
+    for future in pending:
+        future.result()
+    return {"count": len(paths), "digest": records.digest}
+
+
+def _write_files(batch: list[tuple[str, bytes]]) -> None:
+    for path, data in batch:
+        _write_file(path, data)
+
+
+def _write_file(path: str | Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _link_or_copy(source: str, destination: str) -> None:
+    """Carry a file over unchanged: a hard link when the file system allows, else a copy."""
+    try:
+        os.link(source, destination)
+    except OSError:
+        _write_file(destination, Path(source).read_bytes())
+
+
+def _fsync_tree_dirs(root: Path) -> None:
+    """Make the new folders' entries durable too (needed on Linux before a rename)."""
+    if os.name != "posix":
+        return
+    for folder, _, _ in os.walk(root):
+        _fsync_dir(folder)
+
+
+def _fsync_dir(folder: str | Path) -> None:
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _swap(staging: Path, directory: Path) -> None:
+    if not directory.exists():
+        os.rename(staging, directory)
+        _fsync_dir(directory.parent)
+        return
+    aside = directory.parent / f".{directory.name}.old-{secrets.token_hex(4)}"
+    os.rename(directory, aside)
+    try:
+        os.rename(staging, directory)
+    except BaseException:
+        os.rename(aside, directory)
+        raise
+    _fsync_dir(directory.parent)
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def _existing_manifest(directory: Path) -> _Manifest | None:
+    """The manifest of the folder about to be replaced; refuses to replace anything else."""
+    if not directory.exists():
+        return None
+    if not directory.is_dir():
+        raise SnapshotError(
+            f"{directory} is a file, not a snapshot folder; choose another folder (--out).",
+            path=str(directory),
+        )
+    if not (directory / MANIFEST).exists():
+        if any(directory.iterdir()):
+            raise SnapshotError(
+                f"{directory} is not a stagesync snapshot (it has no {MANIFEST}) and is not "
+                f"empty; stagesync will not replace it. Choose a new or empty folder (--out).",
+                path=str(directory),
+            )
+        return None
+    return _read_manifest(directory)
+
+
+def _check_same_store(directory: Path, previous: _Manifest, snapshot: Snapshot) -> None:
+    if previous.store_hash and snapshot.store_hash and previous.store_hash != snapshot.store_hash:
+        raise SnapshotError(
+            f"{directory} holds a snapshot of store {previous.store_hash}, not "
+            f"{snapshot.store_hash}; a partial pull would mix two stores. Pull all kinds, or "
+            f"pull into another folder (--out).",
+            path=str(directory / MANIFEST),
+        )
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Manifest:
+    kinds: dict[str, dict[str, Any]]
+    environment: str | None
+    store_hash: str | None
+    pulled_at: str | None
+
+
+def read_snapshot(directory: Path, kinds: Iterable[str] | None = None) -> Snapshot:
+    """Read and verify the snapshot folder ``directory`` (only ``kinds`` if given).
+
+    Kinds the manifest does not list are not in the result (they were never pulled). Raises
+    ``SnapshotError``, with ``.path`` the offending file, if the folder is missing, is not a
+    snapshot or is from a newer stagesync, or if a record file is unreadable, malformed, in the
+    wrong folder, duplicates a key, or the files disagree with the manifest.
+    """
+    directory = Path(directory)
+    manifest = _read_manifest(directory)
+    if kinds is None:
+        wanted = sorted(manifest.kinds)
+        _check_no_unlisted_folders(directory, manifest)
+    else:
+        wanted = sorted({kind for kind in kinds if kind in manifest.kinds})
+
+    files = {kind: _record_files(directory / kind) for kind in wanted}
+    contents = iter(_read_all([path for kind in wanted for path in files[kind]]))
+    result: dict[str, KindSnapshot] = {}
+    for kind in wanted:
+        records: dict[str, Record] = {}
+        found_in: dict[str, str] = {}
+        for path in files[kind]:
+            key, record = _parse_record(kind, path, next(contents))
+            if key in records:
+                raise SnapshotError(
+                    f"{found_in[key]} and {path} both hold {kind} {key!r}; a key may appear "
+                    f"once. Delete the copy that is wrong, or pull again.",
+                    path=path,
+                )
+            records[key] = record
+            found_in[key] = path
+        result[kind] = KindSnapshot(records)
+        _verify_kind(directory, kind, result[kind], manifest.kinds[kind])
+    return Snapshot(
+        kinds=result,
+        environment=manifest.environment,
+        store_hash=manifest.store_hash,
+        pulled_at=manifest.pulled_at,
+    )
+
+
+def _read_manifest(directory: Path) -> _Manifest:
+    path = directory / MANIFEST
+    if not directory.is_dir():
+        hint = ""
+        leftovers = sorted(directory.parent.glob(f".{directory.name}.old-*"))
+        if leftovers and not directory.exists():
+            hint = (
+                f" ({leftovers[0]} is a snapshot an interrupted write set aside; rename it to "
+                f"{directory.name} to use it)"
+            )
+        what = "is not a folder" if directory.exists() else "does not exist"
+        raise SnapshotError(
+            f"snapshot folder {directory} {what}; run `stagesync pull ENV` first{hint}.",
+            path=str(directory),
+        )
+
+    def invalid(problem: str) -> SnapshotError:
+        return SnapshotError(f"{directory} is not a stagesync snapshot: {problem}.", path=str(path))
+
+    try:
+        data = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise invalid(f"it has no {MANIFEST}; pull into it again") from None
+    except orjson.JSONDecodeError as error:
+        raise invalid(f"{path} is not valid JSON ({_json_position(error)})") from None
+    except OSError as error:
+        raise invalid(f"{path} cannot be read ({error.strerror})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise invalid(f'{path} does not have "format": "{FORMAT}"')
+    version = data.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise invalid(f'{path} has no valid "format_version"')
+    if version > FORMAT_VERSION:
+        raise SnapshotError(
+            f"{path} has format_version {version}, newer than this stagesync reads "
+            f"({FORMAT_VERSION}); upgrade stagesync to read it.",
+            path=str(path),
+        )
+    entries = data.get("kinds")
+    if not isinstance(entries, dict) or not all(
+        isinstance(kind, str)
+        and _KIND.fullmatch(kind)
+        and isinstance(entry, dict)
+        and isinstance(entry.get("count"), int)
+        and isinstance(entry.get("digest"), str)
+        for kind, entry in entries.items()
+    ):
+        raise invalid(f'{path} needs "kinds": {{kind: {{"count": int, "digest": str}}}}')
+    text = {}
+    for field in ("environment", "store_hash", "pulled_at"):
+        value = data.get(field)
+        if value is not None and not isinstance(value, str):
+            raise invalid(f'{path} has a non-string "{field}"')
+        text[field] = value
+    return _Manifest(kinds=entries, **text)
+
+
+def _check_no_unlisted_folders(directory: Path, manifest: _Manifest) -> None:
+    with os.scandir(directory) as entries:
+        for entry in entries:
+            if entry.is_dir() and _KIND.fullmatch(entry.name) and entry.name not in manifest.kinds:
+                raise SnapshotError(
+                    f"{entry.path} holds records of kind {entry.name!r}, which "
+                    f"{directory / MANIFEST} does not list: the snapshot was edited by hand or "
+                    f"only partly copied. Pull again, or delete that folder.",
+                    path=entry.path,
+                )
+
+
+def _record_files(folder: Path) -> list[str]:
+    """Every record file under a kind's folder, sorted; a missing folder holds none."""
+    found: list[str] = []
+
+    def walk(path: str) -> None:
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    walk(entry.path)
+                elif entry.name.endswith(".json"):
+                    found.append(entry.path)
+
+    try:
+        walk(str(folder))
+    except FileNotFoundError:
+        return []
+    except NotADirectoryError:
+        raise SnapshotError(
+            f"{folder} should be the folder of its kind's records but is a file; pull again.",
+            path=str(folder),
+        ) from None
+    found.sort()
+    return found
+
+
+def _read_all(paths: list[str]) -> Iterator[bytes | OSError]:
+    """The bytes of each file, in order; threads overlap the reads (they release the GIL)."""
+    if len(paths) <= _CHUNK:
+        yield from _read_chunk(paths)
+        return
+    chunks = [paths[i : i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
+    with ThreadPoolExecutor(_READ_WORKERS) as pool:
+        for contents in pool.map(_read_chunk, chunks):
+            yield from contents
+
+
+def _read_chunk(paths: list[str]) -> list[bytes | OSError]:
+    out: list[bytes | OSError] = []
+    for path in paths:
+        try:
+            with open(path, "rb") as file:
+                out.append(file.read())
+        except OSError as error:
+            out.append(error)
+    return out
+
+
+def _parse_record(kind: str, path: str, content: bytes | OSError) -> tuple[str, Record]:
+    if isinstance(content, OSError):
+        raise SnapshotError(
+            f"cannot read the record file {path}: {content.strerror}.", path=path
+        ) from content
+    try:
+        data = orjson.loads(content)
+    except orjson.JSONDecodeError as error:
+        raise SnapshotError(
+            f"{path} is not valid JSON ({_json_position(error)}). Fix the file (git diff shows "
+            f"what changed), or pull again.",
+            path=path,
+        ) from None
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("kind"), str)
+        or not isinstance(data.get("key"), str)
+        or not isinstance(data.get("record"), dict)
+    ):
+        raise SnapshotError(
+            f'{path} is not a stagesync record file: it needs "kind" and "key" (strings) and '
+            f'"record" (an object). Fix the file, or pull again.',
+            path=path,
+        )
+    if data["kind"] != kind:
+        raise SnapshotError(
+            f"{path} holds a {data['kind']} record but lies in the {kind} folder; it was moved "
+            f"or copied by hand. Move it back to {data['kind']}/, or pull again.",
+            path=path,
+        )
+    return data["key"], data["record"]
+
+
+def _verify_kind(
+    directory: Path, kind: str, records: KindSnapshot, entry: Mapping[str, Any]
+) -> None:
+    folder = directory / kind
+    advice = (
+        "the snapshot was edited by hand or only partly copied. Pull again "
+        "(`stagesync pull ENV`), or restore the folder from git."
+    )
+    if len(records.records) != entry["count"]:
+        raise SnapshotError(
+            f"{directory / MANIFEST} lists {entry['count']} {kind} but {folder} holds "
+            f"{len(records.records)} record files: {advice}",
+            path=str(folder),
+        )
+    if records.digest != entry["digest"]:
+        raise SnapshotError(
+            f"the {kind} records in {folder} do not match the digest in "
+            f"{directory / MANIFEST}: {advice}",
+            path=str(folder),
+        )
+
+
+def _json_position(error: orjson.JSONDecodeError) -> str:
+    return f"line {error.lineno}, column {error.colno}: {error.msg}"
