@@ -1,0 +1,66 @@
+"""Shared fixtures: an in-process emulator with two empty stores and a configuration for them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from stagesync.bigcommerce import BigCommerceClient
+from stagesync.config import Environment
+from stagesync.ports import StoreApi
+
+if TYPE_CHECKING:
+    from stagesync.emulator import Emulator
+
+STORES = {"alpha": "alpha-token", "beta": "beta-token"}
+
+
+@pytest.fixture
+def emulator() -> Emulator:
+    from stagesync.emulator import Emulator
+
+    return Emulator(dict(STORES))
+
+
+Connector = Callable[[Environment], AbstractAsyncContextManager[StoreApi]]
+
+
+def connector_for(emulator: Emulator) -> Connector:
+    """Like ``stagesync.api.connect``, but through the emulator's in-process transport."""
+
+    @asynccontextmanager
+    async def connect(environment: Environment) -> AsyncIterator[StoreApi]:
+        async with BigCommerceClient(
+            environment.store_hash,
+            environment.token(),
+            api_url=environment.api_url,
+            transport=emulator.transport(),
+        ) as client:
+            yield client
+
+    return connect
+
+
+@pytest.fixture
+def connector(emulator: Emulator) -> Connector:
+    return connector_for(emulator)
+
+
+@pytest.fixture
+def config_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """stagesync.toml with environments alpha and beta, tokens exported as real ones would be."""
+    path = tmp_path / "stagesync.toml"
+    tables = []
+    for name, token in STORES.items():
+        variable = f"STAGESYNC_{name.upper()}_TOKEN"
+        monkeypatch.setenv(variable, token)
+        tables.append(
+            f'[environments.{name}]\nstore_hash = "{name}"\naccess_token_env = "{variable}"\n'
+            'api_url = "http://emulator.test"\n'
+        )
+    path.write_text("\n".join(tables), encoding="utf-8")
+    return path

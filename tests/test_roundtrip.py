@@ -1,0 +1,123 @@
+"""The loop end to end through the library, against the in-process emulator:
+pull A, diff A -> B, push to B, pull B again, and the diff is empty."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from stagesync import api
+from stagesync.bigcommerce import BigCommerceClient
+from stagesync.emulator import Emulator
+from stagesync.ports import StoreApi
+from tests import catalogue
+from tests.conftest import STORES, Connector
+
+
+def on_store(emulator: Emulator, store: str, work: Callable[[StoreApi], Awaitable[Any]]) -> Any:
+    async def run() -> Any:
+        async with BigCommerceClient(
+            store, STORES[store], api_url="http://emulator.test", transport=emulator.transport()
+        ) as client:
+            return await work(client)
+
+    return asyncio.run(run())
+
+
+def sync(tmp: Path, config: Path, connector: Connector, name: str) -> api.PushResult:
+    """pull alpha and beta, plan alpha -> beta, push it; returns the push result."""
+    api.pull("alpha", config_path=config, out=tmp / "alpha", connector=connector)
+    api.pull("beta", config_path=config, out=tmp / f"beta-{name}", connector=connector)
+    plan = api.diff(tmp / "alpha", tmp / f"beta-{name}")
+    plan_path = tmp / f"plan-{name}.json"
+    api.save_plan(plan, plan_path)
+    return api.push(plan_path, config_path=config, connector=connector)
+
+
+def converged(tmp: Path, config: Path, connector: Connector) -> list[str]:
+    api.pull("beta", config_path=config, out=tmp / "beta-after", connector=connector)
+    return [op.describe() for op in api.diff(tmp / "alpha", tmp / "beta-after").operations]
+
+
+@pytest.fixture
+def built(emulator: Emulator) -> dict[str, int]:
+    ids: dict[str, int] = on_store(emulator, "alpha", catalogue.build)
+    return ids
+
+
+def test_creates_converge(
+    tmp_path: Path, config_path: Path, connector: Connector, built: dict[str, int]
+) -> None:
+    result = sync(tmp_path, config_path, connector, "first")
+
+    assert [r.error for r in result.results if r.status != "applied"] == []
+    described = [r.operation.describe() for r in result.results]
+    assert described.index("+ brands Acme") < described.index("+ products TENT-1")
+    assert described.index("+ categories Outdoor") < described.index(
+        "+ categories Outdoor/Footwear"
+    )
+    assert "+ categories Bags\\/Cases" in described
+    assert "+ products name:Gift Wrap" in described
+    assert converged(tmp_path, config_path, connector) == []
+
+
+def test_updates_converge(
+    emulator: Emulator,
+    tmp_path: Path,
+    config_path: Path,
+    connector: Connector,
+    built: dict[str, int],
+) -> None:
+    assert sync(tmp_path, config_path, connector, "first").ok
+
+    async def change(client: StoreApi) -> None:
+        tent, shoe = built["tent"], built["shoe"]
+        await client.put(f"/v3/catalog/products/{tent}", {"price": 149.0, "description": "<p>3</p>"})
+        images = await client.get(f"/v3/catalog/products/{tent}/images")
+        await client.delete(f"/v3/catalog/products/{tent}/images/{images[-1]['id']}")
+        fields = await client.get(f"/v3/catalog/products/{tent}/custom-fields")
+        await client.put(
+            f"/v3/catalog/products/{tent}/custom-fields/{fields[0]['id']}",
+            {"name": fields[0]["name"], "value": "Nylon"},
+        )
+        variants = await client.get(f"/v3/catalog/products/{shoe}/variants")
+        await client.put(f"/v3/catalog/products/{shoe}/variants/{variants[0]['id']}", {"price": 99})
+        await client.put(f"/v3/catalog/brands/{built['acme']}", {"page_title": "Acme!"})
+        await client.put(
+            "/v3/catalog/trees/categories",
+            [{"category_id": built["bags"], "description": "Carry it all"}],
+        )
+
+    on_store(emulator, "alpha", change)
+    result = sync(tmp_path, config_path, connector, "second")
+
+    assert [r.error for r in result.results if r.status != "applied"] == []
+    assert sorted(r.operation.describe() for r in result.results) == [
+        "~ brands Acme (page_title)",
+        "~ categories Bags\\/Cases (description)",
+        "~ products SHOE (variants)",
+        "~ products TENT-1 (custom_fields, description, images, price)",
+    ]
+    assert converged(tmp_path, config_path, connector) == []
+
+
+def test_pull_is_deterministic(
+    tmp_path: Path, config_path: Path, connector: Connector, built: dict[str, int]
+) -> None:
+    first, second = tmp_path / "one", tmp_path / "two"
+    api.pull("alpha", config_path=config_path, out=first, connector=connector)
+    api.pull("alpha", config_path=config_path, out=second, connector=connector)
+
+    def files(root: Path) -> dict[str, bytes]:
+        return {
+            str(p.relative_to(root)): p.read_bytes()
+            for p in sorted(root.rglob("*.json"))
+            if p.name != "snapshot.json"
+        }
+
+    assert files(first) == files(second)
+    assert len(files(first)) == 3 + 6 + 2  # products, categories, brands
