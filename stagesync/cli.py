@@ -275,7 +275,7 @@ def push(
 @emulator_app.command("serve")
 def emulator_serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=0, max=65535, help="Port.")] = 8765,
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8765,
     store: Annotated[
         list[str] | None,
         typer.Option("--store", metavar="HASH=TOKEN", help="A store and its token (repeatable)."),
