@@ -112,6 +112,15 @@ def field_changes(before: Record, after: Record) -> tuple[FieldChange, ...]:
             change = FieldChange(path, _plain(level.t1), _plain(level.t2))
             found.append((tuple(_sort_step(step) for step in steps), change))
     found.sort(key=lambda item: (item[0], item[1].path))
+    if not found and digest(before) != digest(after):
+        # Differences deepdiff treats as equality (``0.0`` / ``-0.0``, ``1`` / ``1.0`` inside a
+        # list) still change the record: name the top-level fields whose values differ.
+        return tuple(
+            FieldChange(_escape(name, ".[]"), before.get(name), after.get(name))
+            for name in sorted(set(before) | set(after))
+            if (name in before) != (name in after)
+            or digest(before.get(name)) != digest(after.get(name))
+        )
     return tuple(change for _, change in found)
 
 

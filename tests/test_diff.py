@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from stagesync.diff import diff, field_changes
-from stagesync.model import Action, EntityKey, FieldChange, KindSnapshot, Snapshot
+from stagesync.model import Action, EntityKey, FieldChange, KindSnapshot, Snapshot, digest
 
 
 def snap(**kinds: dict[str, dict[str, Any]]) -> Snapshot:
@@ -130,6 +133,12 @@ def test_added_and_removed_fields_and_type_changes():
     ]
 
 
+def test_differences_deepdiff_calls_equal_still_show():
+    assert paths({"a": 0.0, "b": 1}, {"a": -0.0, "b": 1}) == [("a", 0.0, -0.0)]
+    assert paths({"a": [1]}, {"a": [1.0]}) == [("a", [1], [1.0])]
+    assert paths({}, {"a": None}) == [("a", None, None)]
+
+
 def test_a_whole_keyed_list_added_is_returned_as_a_plain_list():
     after = {"variants": [{"sku": "A"}]}
     assert paths({}, after) == [("variants", None, [{"sku": "A"}])]
@@ -147,3 +156,39 @@ def test_large_unchanged_snapshots_are_compared_by_digest():
     changed["SKU-7"] = {"sku": "SKU-7", "price": 8}
     (change,) = diff(snap(products=changed), snap(products=records))
     assert change.fields == (FieldChange("price", 7, 8),)
+
+
+# --- properties -----------------------------------------------------------------------------------
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-3, 3),
+    st.floats(-2, 2, allow_nan=False),
+    st.text("ab", max_size=2),
+)
+items = st.fixed_dictionaries(
+    {},
+    optional={"sku": st.text("AB", max_size=2), "name": st.sampled_from(["x", "y"]), "v": scalars},
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.lists(items, max_size=3),
+        st.dictionaries(st.sampled_from(["a", "b", "c.d"]), inner, max_size=3),
+    ),
+    max_leaves=8,
+)
+records = st.dictionaries(st.sampled_from(["price", "variants", "name", "x"]), values, max_size=4)
+
+
+@settings(max_examples=300, deadline=None)
+@given(records, records)
+def test_records_that_differ_have_field_changes_and_equal_ones_none(before, after):
+    changes = field_changes(before, after)
+    if digest(before) == digest(after):
+        assert changes == ()
+    else:
+        assert changes, "different records must show at least one changed field"
+    assert field_changes(after, after) == ()
