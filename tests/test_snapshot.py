@@ -189,7 +189,12 @@ def test_read_ignores_hidden_and_non_json_files(tmp_path: Path) -> None:
     assert read_snapshot(tmp_path / "s") == make(STORE)
 
 
-def test_many_records_use_the_thread_pool_and_round_trip(tmp_path: Path) -> None:
+@pytest.mark.parametrize("from_disk", [False, True])
+def test_many_records_round_trip(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, from_disk: bool
+) -> None:
+    if from_disk:  # every read looks slow: the thread pool reads the rest
+        monkeypatch.setattr(store, "_CACHED_READ_SECONDS", 0.0)
     records = {f"SKU-{i}": {"name": f"Product {i}", "price": i} for i in range(1200)}
     write_snapshot(tmp_path / "s", make({"products": records}))
     assert read_snapshot(tmp_path / "s").records("products") == records
