@@ -1,0 +1,98 @@
+"""Serving the emulator over real HTTP: in a background thread (tests, demo) or blocking (CLI)."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from types import TracebackType
+
+import httpx
+import uvicorn
+
+from .app import Emulator
+
+
+def parse_store_arg(value: str) -> tuple[str, str]:
+    """``"HASH=TOKEN"`` -> ``("HASH", "TOKEN")``; ValueError with a clear message otherwise."""
+    store_hash, sep, token = value.partition("=")
+    store_hash, token = store_hash.strip(), token.strip()
+    if not sep or not store_hash or not token:
+        raise ValueError(
+            f"invalid store {value!r}: expected HASH=TOKEN, e.g. --store abc123=secret-token"
+        )
+    if "/" in store_hash or any(ch.isspace() for ch in store_hash):
+        raise ValueError(f"invalid store hash {store_hash!r}: no '/' or spaces allowed")
+    return store_hash, token
+
+
+def _config(emulator: Emulator, host: str, port: int) -> uvicorn.Config:
+    return uvicorn.Config(
+        emulator.app,
+        host=host,
+        port=port,
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+    )
+
+
+class RunningServer:
+    """An emulator served by uvicorn on a background thread. Use as a context manager."""
+
+    def __init__(self, emulator: Emulator, host: str, port: int) -> None:
+        self.emulator = emulator
+        self.host = host
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._socket.bind((host, port))
+        self.port: int = self._socket.getsockname()[1]
+        self.url = f"http://{host}:{self.port}"
+        self._server = uvicorn.Server(_config(emulator, host, self.port))
+        # Dropped-connection faults end requests with an exception; keep uvicorn quiet about them.
+        logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
+        )
+
+    def start(self, timeout: float = 10.0) -> RunningServer:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/__emulator/health", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.02)
+        self.stop()
+        raise RuntimeError(f"the emulator did not start on {self.url} within {timeout} s")
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+        self._socket.close()
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def start_server(emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+    """Serve ``emulator`` on ``host:port`` (0 = a free port) in the background; returns once
+    ``/__emulator/health`` answers."""
+    return RunningServer(emulator, host, port).start()
+
+
+def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Serve ``emulator`` in the foreground until interrupted (``stagesync emulator serve``)."""
+    uvicorn.Server(_config(emulator, host, port)).run()
