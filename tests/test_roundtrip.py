@@ -120,4 +120,4 @@ def test_pull_is_deterministic(
         }
 
     assert files(first) == files(second)
-    assert len(files(first)) == 3 + 6 + 2  # products, categories, brands
+    assert len(files(first)) == 3 + 7 + 2  # products, categories, brands

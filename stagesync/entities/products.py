@@ -53,7 +53,7 @@ VARIANT_READ_ONLY = (
 )
 OPTION_READ_ONLY = ("id", "product_id", "name")
 IMAGE_READ_ONLY = ("id", "product_id", "date_modified", "url_zoom", "url_standard")
-IMAGE_READ_ONLY += ("url_thumbnail", "url_tiny")
+IMAGE_READ_ONLY += ("url_thumbnail", "url_tiny", "image_file")
 
 
 def product_key(raw: Raw) -> str:
