@@ -11,7 +11,7 @@ from types import TracebackType
 import httpx
 import uvicorn
 
-from .app import Emulator
+from .app import DroppedConnection, Emulator
 
 
 def parse_store_arg(value: str) -> tuple[str, str]:
@@ -27,11 +27,23 @@ def parse_store_arg(value: str) -> tuple[str, str]:
     return store_hash, token
 
 
+class _QuietDrops(logging.Filter):
+    """Injected dropped connections end a request with an exception; don't log them as errors."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not isinstance(exc, DroppedConnection)
+
+
 def _config(emulator: Emulator, host: str, port: int) -> uvicorn.Config:
+    uvicorn_error = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, _QuietDrops) for f in uvicorn_error.filters):
+        uvicorn_error.addFilter(_QuietDrops())
     return uvicorn.Config(
         emulator.app,
         host=host,
         port=port,
+        interface="asgi3",
         lifespan="off",
         log_level="warning",
         access_log=False,
@@ -50,8 +62,6 @@ class RunningServer:
         self.port: int = self._socket.getsockname()[1]
         self.url = f"http://{host}:{self.port}"
         self._server = uvicorn.Server(_config(emulator, host, self.port))
-        # Dropped-connection faults end requests with an exception; keep uvicorn quiet about them.
-        logging.getLogger("uvicorn.error").setLevel(logging.CRITICAL)
         self._thread = threading.Thread(
             target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
         )
@@ -61,7 +71,12 @@ class RunningServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{self.url}/__emulator/health", timeout=1.0).status_code == 200:
+                if (
+                    httpx.get(
+                        f"{self.url}/__emulator/health", timeout=1.0, trust_env=False
+                    ).status_code
+                    == 200
+                ):
                     return self
             except httpx.TransportError:
                 pass
