@@ -177,7 +177,7 @@ def write_snapshot(
     for kind in selected:
         _check_kind(kind)
 
-    previous = _existing_manifest(directory)
+    previous = _existing_manifest(directory, partial=kinds is not None)
     carried: dict[str, dict[str, Any]] = {}
     if kinds is not None and previous is not None:
         _check_same_store(directory, previous, snapshot)
@@ -320,8 +320,12 @@ def _swap(staging: Path, directory: Path) -> None:
     shutil.rmtree(aside, ignore_errors=True)
 
 
-def _existing_manifest(directory: Path) -> _Manifest | None:
-    """The manifest of the folder about to be replaced; refuses to replace anything else."""
+def _existing_manifest(directory: Path, *, partial: bool) -> _Manifest | None:
+    """The manifest of the folder about to be replaced; refuses to replace anything else.
+
+    A full pull may replace a damaged snapshot (that is how one repairs it); a partial pull needs
+    a readable manifest, as it carries the other kinds over.
+    """
     if not directory.exists():
         return None
     if not directory.is_dir():
@@ -330,14 +334,32 @@ def _existing_manifest(directory: Path) -> _Manifest | None:
             path=str(directory),
         )
     if not (directory / MANIFEST).exists():
-        if any(directory.iterdir()):
+        if not _looks_like_snapshot(directory):
             raise SnapshotError(
                 f"{directory} is not a stagesync snapshot (it has no {MANIFEST}) and is not "
                 f"empty; stagesync will not replace it. Choose a new or empty folder (--out).",
                 path=str(directory),
             )
         return None
-    return _read_manifest(directory)
+    try:
+        return _read_manifest(directory)
+    except SnapshotError as error:
+        if partial:
+            raise SnapshotError(
+                f"{error.message} A partial pull (--kinds) keeps the other kinds from it, so "
+                f"pull all kinds instead.",
+                path=error.path,
+            ) from None
+        return None
+
+
+def _looks_like_snapshot(directory: Path) -> bool:
+    """Empty, or holding only kind folders and hidden files: a snapshot that lost its manifest."""
+    with os.scandir(directory) as entries:
+        return all(
+            entry.name.startswith(".") or (entry.is_dir() and _KIND.fullmatch(entry.name))
+            for entry in entries
+        )
 
 
 def _check_same_store(directory: Path, previous: _Manifest, snapshot: Snapshot) -> None:
@@ -446,7 +468,7 @@ def _read_manifest(directory: Path) -> _Manifest:
     try:
         data = orjson.loads(path.read_bytes())
     except FileNotFoundError:
-        raise invalid(f"it has no {MANIFEST}; pull into it again") from None
+        raise invalid(f"it has no {MANIFEST}; pull again (`stagesync pull ENV`)") from None
     except orjson.JSONDecodeError as error:
         raise invalid(f"{path} is not valid JSON ({_json_position(error)})") from None
     except OSError as error:

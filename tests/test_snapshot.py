@@ -261,6 +261,29 @@ def test_refuses_to_replace_a_folder_that_is_not_a_snapshot(tmp_path: Path) -> N
     assert (target / "thesis.txt").read_text(encoding="utf-8") == "precious"
 
 
+def test_a_full_pull_repairs_a_damaged_snapshot(tmp_path: Path) -> None:
+    target = tmp_path / "s"
+    write_snapshot(target, make(STORE))
+    (target / MANIFEST).write_text("{", encoding="utf-8")
+    write_snapshot(target, make(STORE))
+    assert read_snapshot(target) == make(STORE)
+    (target / MANIFEST).unlink()
+    write_snapshot(target, make(STORE))
+    assert read_snapshot(target) == make(STORE)
+
+
+def test_a_partial_pull_needs_a_readable_manifest(tmp_path: Path) -> None:
+    target = tmp_path / "s"
+    write_snapshot(target, make(STORE))
+    (target / MANIFEST).write_text("{", encoding="utf-8")
+    before = fingerprint(target)
+    with pytest.raises(SnapshotError) as caught:
+        write_snapshot(target, make(STORE), kinds=["brands"])
+    assert caught.value.path == str(target / MANIFEST)
+    assert "pull all kinds instead" in caught.value.message
+    assert fingerprint(target) == before
+
+
 def test_writes_into_an_existing_empty_folder(tmp_path: Path) -> None:
     (tmp_path / "s").mkdir()
     write_snapshot(tmp_path / "s", make(STORE))
