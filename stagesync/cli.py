@@ -309,7 +309,10 @@ def emulator_serve(
     from stagesync import emulator
 
     _unsupported(("--b2b-user", b2b_user))
-    stores = dict(emulator.parse_store_arg(arg) for arg in store or ())
+    try:
+        stores = dict(emulator.parse_store_arg(arg) for arg in store or ())
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--store") from None
     fake = emulator.Emulator(
         stores,
         seed=seed.value,
@@ -320,12 +323,10 @@ def emulator_serve(
     )
     url = f"http://{host}:{port}"
     _say(f"stagesync emulator on {url} (seed: {seed.value}). Stop it with Ctrl-C.")
-    shown = dict(stores)
-    if seed is Seed.demo:
-        shown.setdefault("staging", "staging-token")
-        shown.setdefault("production", "production-token")
-    for store_hash, token in sorted(shown.items()):
-        _say(f"  store {store_hash}: token {token}  ({url}/stores/{store_hash}/v3/...)")
+    for store_hash, served in sorted(fake.stores.items()):
+        _say(f"  store {store_hash}: token {served.token}  ({url}/stores/{store_hash}/v3/...)")
+    if not fake.stores:
+        _say("  no stores: declare some with --store HASH=TOKEN, or use --seed demo")
     emulator.serve(fake, host, port)
 
 

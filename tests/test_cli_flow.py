@@ -1,0 +1,222 @@
+"""The command line end to end, through the real library, against the in-process emulator.
+
+The library functions get the emulator's transport the way every library test does (their
+``connector`` argument); everything else, from option parsing to files on disk, is real.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import re
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from stagesync import api, cli
+from stagesync.bigcommerce import BigCommerceClient
+from stagesync.emulator import Emulator
+from stagesync.ports import StoreApi
+from tests.conftest import STORES, Connector
+
+runner = CliRunner()
+
+
+def on_store(emulator: Emulator, store: str, work: Callable[[StoreApi], Awaitable[Any]]) -> Any:
+    async def run() -> Any:
+        async with BigCommerceClient(
+            store, STORES[store], api_url="http://emulator.test", transport=emulator.transport()
+        ) as client:
+            return await work(client)
+
+    return asyncio.run(run())
+
+
+async def two_brands(store: StoreApi) -> None:
+    await store.post("/v3/catalog/brands", {"name": "Acme"})
+    await store.post("/v3/catalog/brands", {"name": "Zed", "page_title": "Zed Gear"})
+
+
+@pytest.fixture
+def wired(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, connector: Connector, emulator: Emulator
+) -> Emulator:
+    """The library reaches the emulator; the current folder is a fresh one; alpha has 2 brands."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("STAGESYNC_CONFIG", raising=False)
+    for name in ("pull", "push", "status"):
+        monkeypatch.setattr(api, name, functools.partial(getattr(api, name), connector=connector))
+    on_store(emulator, "alpha", two_brands)
+    return emulator
+
+
+def invoke(config: Path | None, *args: str) -> Any:
+    prefix = ["--config", str(config)] if config else []
+    return runner.invoke(cli.app, [*prefix, *args])
+
+
+def ok(result: Any, code: int = 0) -> Any:
+    assert result.exit_code == code, (result.stdout, result.stderr, result.exception)
+    return result
+
+
+# --- the loop ------------------------------------------------------------------------------------
+
+
+def test_pull_diff_show_push_converge(wired: Emulator, config_path: Path) -> None:
+    pulled = ok(invoke(config_path, "pull", "alpha", "--out", "a"))
+    assert pulled.stdout == ""
+    assert re.search(
+        r"^Pulled \d+ records from alpha \(store alpha\) into a in \d+ requests$",
+        pulled.stderr,
+        re.MULTILINE,
+    )
+    ok(invoke(config_path, "pull", "beta", "--out", "b"))
+
+    diffed = ok(
+        invoke(
+            config_path,
+            "diff",
+            "a",
+            "b",
+            "--out",
+            "plan.json",
+            "--html",
+            "plan.html",
+            "--exit-code",
+        ),
+        3,
+    )
+    assert "+ brands Acme" in diffed.stdout
+    assert "+ brands Zed" in diffed.stdout
+    assert "Wrote plan to plan.json" in diffed.stderr
+    assert "<html" in Path("plan.html").read_text(encoding="utf-8").lower()
+
+    shown = ok(invoke(None, "show", "plan.json"))
+    assert shown.stdout == diffed.stdout
+    as_json = json.loads(ok(invoke(None, "show", "plan.json", "--format", "json")).stdout)
+    assert as_json["format"] == "stagesync.plan"
+
+    dry = ok(invoke(config_path, "push", "--plan", "plan.json", "--dry-run"))
+    assert dry.stdout == ""
+    assert "Dry run: 2 operations would be applied to beta" in dry.stderr
+
+    pushed = ok(invoke(config_path, "push", "--plan", "plan.json"))
+    assert pushed.stdout == ""
+    assert "Applied 2 of 2 operations to beta" in pushed.stderr
+
+    ok(invoke(config_path, "pull", "beta", "--out", "b2"))
+    ok(invoke(None, "diff", "a", "b2", "--exit-code"))
+
+
+def test_diff_json_on_stdout_is_the_plan(wired: Emulator, config_path: Path) -> None:
+    ok(invoke(config_path, "pull", "alpha", "--out", "a"))
+    ok(invoke(config_path, "pull", "beta", "--out", "b"))
+
+    result = ok(invoke(None, "diff", "a", "b", "--format", "json"))
+
+    plan = json.loads(result.stdout)
+    assert {(op["action"], op["kind"], op["key"]) for op in plan["operations"]} == {
+        ("create", "brands", "Acme"),
+        ("create", "brands", "Zed"),
+    }
+    assert result.stderr == ""
+
+
+def test_diff_of_a_snapshot_with_itself_is_empty(wired: Emulator, config_path: Path) -> None:
+    ok(invoke(config_path, "pull", "alpha", "--out", "a"))
+
+    ok(invoke(None, "diff", "a", "a", "--exit-code"))
+
+
+def test_diff_of_a_missing_snapshot_folder_names_it(wired: Emulator, config_path: Path) -> None:
+    ok(invoke(config_path, "pull", "alpha", "--out", "a"))
+
+    result = ok(invoke(None, "diff", "a", "nowhere"), 1)
+
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ")
+    assert "nowhere" in result.stderr
+
+
+def test_pull_selected_kinds_by_display_name(wired: Emulator, config_path: Path) -> None:
+    ok(invoke(config_path, "pull", "alpha", "--kinds", "Brands", "--out", "a"))
+
+    manifest = json.loads(Path("a/snapshot.json").read_text(encoding="utf-8"))
+    assert "brands" in json.dumps(manifest)
+    assert "products" not in json.dumps(manifest)
+
+
+def test_pull_unknown_kind_lists_the_valid_ones(wired: Emulator, config_path: Path) -> None:
+    result = ok(invoke(config_path, "pull", "alpha", "--kinds", "brnads"), 1)
+
+    assert 'Unknown kind "brnads"' in result.stderr
+    assert "brands" in result.stderr
+    assert result.stdout == ""
+
+
+def test_push_refuses_when_the_destination_drifted(wired: Emulator, config_path: Path) -> None:
+    ok(invoke(config_path, "pull", "alpha", "--out", "a"))
+    ok(invoke(config_path, "pull", "beta", "--out", "b"))
+    ok(invoke(None, "diff", "a", "b", "--out", "plan.json"))
+
+    async def acme_appears(store: StoreApi) -> None:
+        await store.post("/v3/catalog/brands", {"name": "Acme", "page_title": "Elsewhere"})
+
+    on_store(wired, "beta", acme_appears)
+
+    result = ok(invoke(config_path, "push", "--plan", "plan.json", "--yes"), 1)
+
+    error = result.stderr[result.stderr.index("Error: ") :]
+    assert "changed after the plan was made" in error
+    assert "brands Acme" in error
+    assert result.stdout == ""
+
+
+def test_status_reaches_the_stores(wired: Emulator, config_path: Path) -> None:
+    result = ok(invoke(config_path, "status"))
+
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("ENVIRONMENT")
+    assert [line.split()[0] for line in lines[1:]] == ["alpha", "beta"]
+    assert all(" yes " in line for line in lines[1:])
+
+
+# --- configuration errors, as the library meets them ---------------------------------------------
+
+
+def test_unknown_environment_lists_the_configured_ones(wired: Emulator, config_path: Path) -> None:
+    result = ok(invoke(config_path, "pull", "gamma"), 1)
+
+    assert "Unknown environment 'gamma'" in result.stderr
+    assert "alpha, beta" in result.stderr
+
+
+def test_missing_token_variable_is_named(
+    wired: Emulator, config_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("STAGESYNC_ALPHA_TOKEN")
+
+    result = ok(invoke(config_path, "pull", "alpha"), 1)
+
+    assert "STAGESYNC_ALPHA_TOKEN is not set" in result.stderr
+    assert "environment 'alpha'" in result.stderr
+
+
+def test_missing_config_file(wired: Emulator) -> None:
+    result = ok(invoke(None, "pull", "alpha"), 1)
+
+    assert "No configuration file at stagesync.toml" in result.stderr
+    assert "stagesync init" in result.stderr
+
+
+def test_config_from_the_environment_variable(
+    wired: Emulator, config_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STAGESYNC_CONFIG", str(config_path))
+
+    ok(invoke(None, "pull", "alpha", "--out", "a"))
