@@ -350,7 +350,8 @@ def demo(
         result = demo_module.run(directory, progress)
     for line in result.lines:
         typer.echo(line)
-    _say(f"Demo files are in {directory}")
+    if not result.ok:
+        raise StageSyncError(f"the demo did not converge; its files are in {directory}.")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -220,3 +220,13 @@ def test_config_from_the_environment_variable(
     monkeypatch.setenv("STAGESYNC_CONFIG", str(config_path))
 
     ok(invoke(None, "pull", "alpha", "--out", "a"))
+
+
+# --- demo ---------------------------------------------------------------------------------------
+
+
+def test_demo_runs_the_loop(tmp_path: Path) -> None:
+    result = ok(runner.invoke(cli.app, ["demo", "--dir", str(tmp_path / "demo")]))
+
+    assert "Plan (staging -> production):" in result.stdout
+    assert (tmp_path / "demo").is_dir()
