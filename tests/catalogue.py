@@ -30,7 +30,9 @@ async def build(api: StoreApi) -> dict[str, int]:
     # A four-level tree, a category whose name contains "/", unicode names.
     parent = 0
     for path in TREE_PATH:
-        parent = await category(api, tree, path.split("/")[-1], parent, description=f"<p>{path}</p>")
+        parent = await category(
+            api, tree, path.split("/")[-1], parent, description=f"<p>{path}</p>"
+        )
     ids["wide_fit"] = parent
     bags = await category(api, tree, "Bags/Cases", is_visible=True, sort_order=3)
     ids["bags"] = bags
@@ -54,8 +56,12 @@ async def build(api: StoreApi) -> dict[str, int]:
             "categories": [bags, ids["wide_fit"]],
             "description": "<p>Sleeps two.</p>",
             "images": [
-                {"image_url": "https://cdn.example.com/tent-a.jpg", "is_thumbnail": True,
-                 "sort_order": 0, "description": "Front"},
+                {
+                    "image_url": "https://cdn.example.com/tent-a.jpg",
+                    "is_thumbnail": True,
+                    "sort_order": 0,
+                    "description": "Front",
+                },
                 {"image_url": "https://cdn.example.com/tent-b.jpg", "sort_order": 1},
             ],
             "custom_fields": [
@@ -68,9 +74,14 @@ async def build(api: StoreApi) -> dict[str, int]:
 
     # A two-option variant matrix (Size x Colour), with a unicode option label.
     variants = [
-        {"sku": f"SHOE-{size}-{colour[:3].upper()}", "price": 120.0 + size,
-         "option_values": [{"option_display_name": "Size", "label": str(size)},
-                           {"option_display_name": "Colour", "label": colour}]}
+        {
+            "sku": f"SHOE-{size}-{colour[:3].upper()}",
+            "price": 120.0 + size,
+            "option_values": [
+                {"option_display_name": "Size", "label": str(size)},
+                {"option_display_name": "Colour", "label": colour},
+            ],
+        }
         for size in (42, 43)
         for colour in ("Blue", "Grün")
     ]

@@ -12,7 +12,7 @@ import pytest
 
 from stagesync import __version__
 from stagesync.bigcommerce import DEFAULT_API_URL, BigCommerceClient, RateLimit
-from stagesync.bigcommerce.client import BACKOFF_CAP
+from stagesync.bigcommerce.client import BACKOFF_CAP, FIRST_CONTACT_RETRIES
 from stagesync.errors import (
     ApiError,
     AuthError,
@@ -666,3 +666,37 @@ def test_the_token_never_appears_in_error_messages() -> None:
         assert TOKEN not in str(error)
         assert TOKEN not in repr(error)
         assert TOKEN not in getattr(error, "detail", "")
+
+
+def test_connection_failures_before_first_contact_are_retried_briefly() -> None:
+    """A store that never answered is most likely a wrong api_url: fail fast."""
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        raise httpx.ConnectError("refused", request=request)
+
+    sleeps = Sleeps()
+    client = make_client(handler, sleeps)
+    with pytest.raises(TransportError):
+        run(client.get("/v3/catalog/brands"))
+    assert calls == 1 + FIRST_CONTACT_RETRIES
+    assert len(sleeps) == FIRST_CONTACT_RETRIES
+
+
+def test_connection_failures_after_first_contact_get_every_retry() -> None:
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return httpx.Response(200, json={"data": [], "meta": {}})
+        raise httpx.ConnectError("refused", request=request)
+
+    client = make_client(handler, Sleeps(), max_retries=5)
+    run(client.get("/v3/catalog/brands"))
+    with pytest.raises(TransportError):
+        run(client.get("/v3/catalog/brands"))
+    assert calls == 1 + 1 + 5

@@ -76,7 +76,9 @@ def test_updates_converge(
 
     async def change(client: StoreApi) -> None:
         tent, shoe = built["tent"], built["shoe"]
-        await client.put(f"/v3/catalog/products/{tent}", {"price": 149.0, "description": "<p>3</p>"})
+        await client.put(
+            f"/v3/catalog/products/{tent}", {"price": 149.0, "description": "<p>3</p>"}
+        )
         images = await client.get(f"/v3/catalog/products/{tent}/images")
         await client.delete(f"/v3/catalog/products/{tent}/images/{images[-1]['id']}")
         fields = await client.get(f"/v3/catalog/products/{tent}/custom-fields")

@@ -23,7 +23,8 @@ Retry policy (every retry counts towards ``requests_made``; ``max_retries`` boun
   only for requests that are safe to repeat: GET, PUT and DELETE. A POST is retried only when it
   provably never reached the store (connect error, connect or pool timeout); a POST that failed
   after it was sent raises, since the store may have applied it (the push engine checks by
-  natural key).
+  natural key). Until the store has answered once, a transport failure is retried only
+  ``FIRST_CONTACT_RETRIES`` times: it most likely means a wrong ``api_url``, not a blip.
 - **Any other 4xx** is never retried.
 
 Errors (no httpx exception leaves this package): 401/403 ``AuthError``, 404 ``NotFoundError``,
@@ -81,6 +82,7 @@ _RETRYABLE_TRANSPORT: Final = (
     httpx.RemoteProtocolError,
 )
 # Failures that prove the request never reached the store, so even a POST may be repeated.
+FIRST_CONTACT_RETRIES: Final = 2
 _NEVER_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 _ERROR_TYPES: Final[Mapping[int, type[ApiError]]] = {
@@ -164,6 +166,7 @@ class BigCommerceClient:
         self.store_hash = store_hash
         self.api_url = api_url.rstrip("/")
         self.max_retries = max_retries
+        self._reached = False
         self.throttled = 0
         """How many 429 responses this client has seen, retried or not."""
         self.rate_limit: RateLimit | None = None
@@ -341,7 +344,8 @@ class BigCommerceClient:
                     self._requests += 1
                     response = await self._http.request(method, path, params=query, content=content)
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                if retries < self.max_retries and _may_retry_transport(method, exc):
+                limit = self.max_retries if self._reached else FIRST_CONTACT_RETRIES
+                if retries < min(limit, self.max_retries) and _may_retry_transport(method, exc):
                     wait = self._backoff(retries)
                     reason = _redact(_reason(exc), self._token)
                     log.debug("%s %s: %s; retry in %.2fs", method, full_path, reason, wait)
@@ -350,6 +354,7 @@ class BigCommerceClient:
                     continue
                 raise self._transport_error(method, full_path, exc, retries) from None
 
+            self._reached = True
             self._note_rate_limit(response)
             status = response.status_code
             if status == 429:

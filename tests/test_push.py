@@ -1,0 +1,148 @@
+"""push: what it refuses, how a failure is reported, and what keeps going."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stagesync import api
+from stagesync.emulator import Emulator
+from stagesync.errors import PlanRefused, TransportError
+from stagesync.ports import StoreApi
+from tests import catalogue
+from tests.conftest import Connector
+from tests.test_roundtrip import on_store
+
+WRITES = {"POST", "PUT", "DELETE"}
+
+
+def make_plan(tmp: Path, config: Path, connector: Connector) -> Path:
+    api.pull("alpha", config_path=config, out=tmp / "alpha", connector=connector)
+    api.pull("beta", config_path=config, out=tmp / "beta", connector=connector)
+    plan_path = tmp / "plan.json"
+    api.save_plan(api.diff(tmp / "alpha", tmp / "beta"), plan_path)
+    return plan_path
+
+
+@pytest.fixture
+def plan_path(emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector) -> Path:
+    on_store(emulator, "alpha", catalogue.build)
+    return make_plan(tmp_path, config_path, connector)
+
+
+def test_validation_failure_names_the_entity_and_skips_its_dependents(
+    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+) -> None:
+    async def alpha(client: StoreApi) -> None:
+        brand = await client.post("/v3/catalog/brands", {"name": "Acme"})
+        body = {"type": "physical", "price": 1, "weight": 1, "categories": []}
+        await client.post("/v3/catalog/brands", {"name": "Solo"})
+        await client.post(
+            "/v3/catalog/products", {**body, "name": "Kite", "sku": "KITE", "brand_id": brand["id"]}
+        )
+        await client.post("/v3/catalog/products", {**body, "name": "Sled", "sku": "SLED"})
+
+    async def beta(client: StoreApi) -> None:
+        # Same product name under another SKU: creating KITE on beta is a duplicate name.
+        body = {"type": "physical", "price": 1, "weight": 1, "categories": []}
+        await client.post("/v3/catalog/products", {**body, "name": "Kite", "sku": "OLD-KITE"})
+
+    on_store(emulator, "alpha", alpha)
+    on_store(emulator, "beta", beta)
+    result = api.push(
+        make_plan(tmp_path, config_path, connector), config_path=config_path, connector=connector
+    )
+
+    status = {r.operation.describe(): (r.status, r.error) for r in result.results}
+    assert not result.ok
+    assert status["+ brands Acme"] == ("applied", None)
+    assert status["+ brands Solo"] == ("applied", None)
+    assert status["+ products SLED"] == ("applied", None)
+    kite_status, kite_error = status["+ products KITE"]
+    assert kite_status == "failed"
+    assert kite_error is not None
+    assert "POST /stores/beta/v3/catalog/products (product KITE)" in kite_error
+    assert "409" in kite_error
+
+
+def test_dependents_of_a_failed_operation_are_skipped(
+    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+) -> None:
+    async def alpha(client: StoreApi) -> None:
+        tree = (await client.get_all("/v3/catalog/trees"))[0]["id"]
+        parent = await catalogue.category(client, tree, "Parent")
+        await catalogue.category(client, tree, "Child", parent)
+        await catalogue.category(client, tree, "Lone")
+
+    async def beta(client: StoreApi) -> None:
+        # Another category already owns the URL alpha's "Parent" has: creating it conflicts.
+        tree = (await client.get_all("/v3/catalog/trees"))[0]["id"]
+        url = {"path": "/parent/", "is_customized": True}
+        await catalogue.category(client, tree, "Other", url=url)
+
+    on_store(emulator, "alpha", alpha)
+    on_store(emulator, "beta", beta)
+    plan_path = make_plan(tmp_path, config_path, connector)
+    result = api.push(plan_path, config_path=config_path, connector=connector)
+
+    status = {r.operation.describe(): (r.status, r.error or "") for r in result.results}
+    assert status["+ categories Parent"][0] == "failed"
+    assert "(category Parent)" in status["+ categories Parent"][1]
+    assert "/parent/" in status["+ categories Parent"][1]
+    assert status["+ categories Parent/Child"] == (
+        "skipped",
+        "skipped: + categories Parent did not apply",
+    )
+    assert status["+ categories Lone"] == ("applied", "")
+    assert [r.operation.describe() for r in result.failed] == [
+        "+ categories Parent",
+        "+ categories Parent/Child",
+    ]
+
+
+def test_drifted_destination_is_refused_with_no_writes(
+    emulator: Emulator, plan_path: Path, config_path: Path, connector: Connector
+) -> None:
+    async def drift(client: StoreApi) -> None:
+        await client.post("/v3/catalog/brands", {"name": "Acme"})
+
+    on_store(emulator, "beta", drift)
+    emulator.clear_requests()
+
+    with pytest.raises(PlanRefused) as refused:
+        api.push(plan_path, config_path=config_path, connector=connector)
+
+    assert "brands Acme: now exists on the destination" in str(refused.value)
+    assert "re-run stagesync diff" in str(refused.value)
+    assert [r for r in emulator.requests if r["method"] in WRITES] == []
+
+
+def test_plan_for_another_store_is_refused(
+    plan_path: Path, config_path: Path, connector: Connector
+) -> None:
+    with pytest.raises(PlanRefused, match="was made for store beta"):
+        api.push(plan_path, config_path=config_path, to="alpha", connector=connector)
+
+
+def test_dry_run_writes_nothing(
+    emulator: Emulator, plan_path: Path, config_path: Path, connector: Connector
+) -> None:
+    emulator.clear_requests()
+    result = api.push(plan_path, config_path=config_path, dry_run=True, connector=connector)
+
+    assert {r.status for r in result.results} == {"planned"}
+    assert [r for r in emulator.requests if r["method"] in WRITES] == []
+
+
+def test_unreachable_store_names_the_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "stagesync.toml"
+    config.write_text(
+        '[environments.gone]\nstore_hash = "abc"\naccess_token_env = "GONE_TOKEN"\n'
+        'api_url = "http://127.0.0.1:9"\n'
+    )
+    monkeypatch.setenv("GONE_TOKEN", "t")
+    with pytest.raises(TransportError) as error:
+        api.pull("gone", config_path=config, out=tmp_path / "out")
+    assert "http://127.0.0.1:9" in str(error.value)
+    assert not (tmp_path / "out").exists()
