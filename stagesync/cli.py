@@ -143,18 +143,18 @@ def init(
 
 @app.command()
 def status(ctx: typer.Context) -> None:
-    """List environments: store, API URL, token variable, reachability, B2B connection."""
+    """List environments: store, API URL, token variable, B2B connection, reachability."""
     statuses = api.status(ctx.obj)
     if not statuses:
         _say("No environments configured. Add [environments.NAME] tables to stagesync.toml.")
         return
-    rows = [("ENVIRONMENT", "STORE", "API URL", "TOKEN", "REACHABLE", "B2B")]
+    rows = [("ENVIRONMENT", "STORE", "API URL", "TOKEN", "B2B", "REACHABLE")]
     for s in statuses:
         token = f"{s.token_env} {'set' if s.token_set else 'not set'}"
         reachable = {True: "yes", False: "no", None: "-"}[s.reachable]
         if s.detail:
             reachable += f" ({s.detail})"
-        rows.append((s.name, s.store_hash, s.api_url, token, reachable, s.b2b))
+        rows.append((s.name, s.store_hash, s.api_url, token, s.b2b, reachable))
     typer.echo(_columns(rows))
 
 

@@ -298,16 +298,16 @@ def test_status_prints_a_table_on_stdout(monkeypatch: pytest.MonkeyPatch) -> Non
     assert result.exit_code == 0
     assert result.stderr == ""
     lines = result.stdout.splitlines()
-    assert lines[0].split() == ["ENVIRONMENT", "STORE", "API", "URL", "TOKEN", "REACHABLE", "B2B"]
+    assert lines[0].split() == ["ENVIRONMENT", "STORE", "API", "URL", "TOKEN", "B2B", "REACHABLE"]
     assert lines[1].split() == [
         "staging",
         "abc123",
         "http://127.0.0.1:8765",
         "STAGING_TOKEN",
         "set",
-        "yes",
         "not",
         "configured",
+        "yes",
     ]
     assert "PRODUCTION_TOKEN not set" in lines[2]
     assert "- (token not set)" in lines[2]
