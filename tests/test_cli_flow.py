@@ -183,7 +183,7 @@ def test_status_reaches_the_stores(wired: Emulator, config_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert lines[0].startswith("ENVIRONMENT")
     assert [line.split()[0] for line in lines[1:]] == ["alpha", "beta"]
-    assert all(" yes " in line for line in lines[1:])
+    assert [line.split()[-1] for line in lines[1:]] == ["yes", "yes"]
 
 
 # --- configuration errors, as the library meets them ---------------------------------------------
