@@ -12,7 +12,7 @@ inline; an update writes only the parts that differ.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from stagesync.entities.base import EntityKind, Lookup, Raw
@@ -52,8 +52,16 @@ VARIANT_READ_ONLY = (
     "inventory_level",
 )
 OPTION_READ_ONLY = ("id", "product_id", "name")
-IMAGE_READ_ONLY = ("id", "product_id", "date_modified", "url_zoom", "url_standard")
-IMAGE_READ_ONLY += ("url_thumbnail", "url_tiny", "image_file")
+IMAGE_READ_ONLY = (
+    "id",
+    "product_id",
+    "date_modified",
+    "image_file",
+    "url_zoom",
+    "url_standard",
+    "url_thumbnail",
+    "url_tiny",
+)
 
 
 def product_key(raw: Raw) -> str:
@@ -120,12 +128,12 @@ def normalise_options(raws: Iterable[Raw]) -> list[Record]:
 
 
 def normalise_images(raws: Iterable[Raw]) -> list[Record]:
-    images = [NORMALISE_CHILD["images"](raw) for raw in raws]
+    images = [normalise_image(raw) for raw in raws]
     return sorted(images, key=lambda i: (i.get("sort_order", 0), i.get("image_url", "")))
 
 
 def normalise_custom_fields(raws: Iterable[Raw]) -> list[Record]:
-    fields = [NORMALISE_CHILD["custom_fields"](raw) for raw in raws]
+    fields = [normalise_custom_field(raw) for raw in raws]
     return sorted(fields, key=lambda f: (f["name"], f["value"]))
 
 
@@ -138,11 +146,20 @@ def references(key: str, record: Record) -> Iterable[EntityKey]:
 
 # -- keyed children, shared by push's sync steps ----------------------------------------------
 
-NORMALISE_CHILD = {
+
+def normalise_image(raw: Raw) -> Record:
+    return without(raw, IMAGE_READ_ONLY)
+
+
+def normalise_custom_field(raw: Raw) -> Record:
+    return without(raw, ("id",))
+
+
+NORMALISE_CHILD: dict[str, Callable[[Raw], Record]] = {
     "variants": normalise_variant,
     "options": normalise_option,
-    "images": lambda raw: without(raw, IMAGE_READ_ONLY),
-    "custom_fields": lambda raw: without(raw, ("id",)),
+    "images": normalise_image,
+    "custom_fields": normalise_custom_field,
 }
 
 
