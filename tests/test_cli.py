@@ -501,3 +501,10 @@ def test_a_config_error_from_the_library_is_printed_as_is(
 
     assert (result.exit_code, result.stdout) == (1, "")
     assert result.stderr == "Error: stagesync.toml: something is off.\n"
+
+
+def test_empty_kinds_is_a_usage_error() -> None:
+    result = invoke("pull", "staging", "--kinds", " , ")
+
+    assert result.exit_code == 2
+    assert "name at least one kind" in result.stderr
