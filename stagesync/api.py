@@ -18,7 +18,7 @@ from stagesync import planfile
 from stagesync.bigcommerce import BigCommerceClient
 from stagesync.config import Config, Environment, load_config
 from stagesync.entities import REGISTRY, resolve_kinds
-from stagesync.errors import PlanRefused, StageSyncError
+from stagesync.errors import PlanError, PlanRefused, StageSyncError
 from stagesync.model import Plan, Snapshot
 from stagesync.plan import make_plan
 from stagesync.ports import Progress, StoreApi
@@ -186,13 +186,20 @@ def diff(
 ) -> Plan:
     """The plan that makes ``destination``'s snapshot look like ``source``'s."""
     selected = resolve_kinds(kinds) if kinds else None
-    return make_plan(
-        read_snapshot(source, selected),
-        read_snapshot(destination, selected),
-        REGISTRY,
-        created_at=_now(),
-        kinds=selected,
-    )
+    before = read_snapshot(source, selected)
+    after = read_snapshot(destination, selected)
+    # A kind missing from the destination is unknown there, not empty: planning it would create
+    # every one of its entities.
+    unpulled = [kind for kind in before.kinds if kind not in after.kinds]
+    if unpulled:
+        env = after.environment or "ENV"
+        raise PlanError(
+            f"{destination} has no {', '.join(unpulled)}: they were not pulled, so stagesync "
+            f"cannot tell what exists there. Pull them (stagesync pull {env} --kinds "
+            f"{','.join(unpulled)}) or leave them out with --kinds.",
+            path=str(destination),
+        )
+    return make_plan(before, after, REGISTRY, created_at=_now(), kinds=selected)
 
 
 def load_plan(path: Path) -> Plan:

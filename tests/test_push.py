@@ -8,7 +8,7 @@ import pytest
 
 from stagesync import api
 from stagesync.emulator import Emulator
-from stagesync.errors import PlanRefused, TransportError
+from stagesync.errors import PlanError, PlanRefused, TransportError
 from stagesync.ports import StoreApi
 from tests import catalogue
 from tests.conftest import Connector
@@ -146,3 +146,27 @@ def test_unreachable_store_names_the_url(tmp_path: Path, monkeypatch: pytest.Mon
         api.pull("gone", config_path=config, out=tmp_path / "out")
     assert "http://127.0.0.1:9" in str(error.value)
     assert not (tmp_path / "out").exists()
+
+
+def test_diff_refuses_a_kind_the_destination_never_pulled(
+    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+) -> None:
+    on_store(emulator, "alpha", catalogue.build)
+    api.pull("alpha", config_path=config_path, out=tmp_path / "alpha", connector=connector)
+    api.pull(
+        "beta",
+        config_path=config_path,
+        out=tmp_path / "beta",
+        kinds=["brands"],
+        connector=connector,
+    )
+
+    with pytest.raises(PlanError) as error:
+        api.diff(tmp_path / "alpha", tmp_path / "beta")
+
+    assert "has no categories, products" in str(error.value)
+    assert "stagesync pull beta --kinds categories,products" in str(error.value)
+    assert [
+        op.describe()
+        for op in api.diff(tmp_path / "alpha", tmp_path / "beta", kinds=["brands"]).operations
+    ] == ["+ brands Acme", "+ brands Zürich Gear"]
