@@ -19,6 +19,7 @@ from stagesync.bigcommerce import BigCommerceClient
 from stagesync.config import Config, Environment, load_config
 from stagesync.entities import REGISTRY, resolve_kinds
 from stagesync.errors import PlanError, PlanRefused, StageSyncError
+from stagesync.files import write_atomic
 from stagesync.model import Plan, Snapshot
 from stagesync.plan import make_plan
 from stagesync.ports import Progress, StoreApi
@@ -248,12 +249,5 @@ def push(
     if not dry_run:
         report = plan_path.with_name(plan_path.stem + ".result.html")
         statuses = {r.operation.id: (r.status, r.error) for r in results}
-        _write_text(report, render_html(plan, statuses))
+        write_atomic(report, render_html(plan, statuses))
     return PushResult(plan, env.name, tuple(results), requests, dry_run, report)
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Write a file atomically (temp file beside it, then rename)."""
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)

@@ -11,9 +11,7 @@ and an exit code in one place, ``_Group.invoke``:
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -25,6 +23,7 @@ from typer.core import TyperGroup
 from stagesync import __version__, api
 from stagesync.config import DEFAULT_CONFIG_NAME, init_config
 from stagesync.errors import StageSyncError
+from stagesync.files import write_atomic
 from stagesync.model import Plan
 from stagesync.progress import ProgressRenderer
 
@@ -333,19 +332,17 @@ def emulator_serve(
 @app.command()
 def demo(
     directory: Annotated[
-        Path | None,
+        Path,
         typer.Option(
             "--dir",
             metavar="DIR",
-            help="Where to put snapshots and plans (default: a new temporary folder).",
+            help="Where to put the configuration, snapshots, plan and reports.",
         ),
-    ] = None,
+    ] = Path("stagesync-demo"),
 ) -> None:
     """Run emulator + pull + diff + report + push + verify on a local port."""
     from stagesync import demo as demo_module
 
-    if directory is None:
-        directory = Path(tempfile.mkdtemp(prefix="stagesync-demo-"))
     with ProgressRenderer() as progress:
         result = demo_module.run(directory, progress)
     for line in result.lines:
@@ -389,7 +386,7 @@ def _render(plan: Plan, *, html: Path | None, output_format: OutputFormat) -> No
     if html is not None:
         from stagesync.report.html import render_html
 
-        _write_atomic(html, render_html(plan))
+        write_atomic(html, render_html(plan))
         _say(f"Wrote HTML report to {html}")
     if output_format is OutputFormat.json:
         from stagesync.planfile import plan_to_json
@@ -399,21 +396,6 @@ def _render(plan: Plan, *, html: Path | None, output_format: OutputFormat) -> No
         from stagesync.report.text import render_text
 
         typer.echo(render_text(plan), nl=False)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    directory = path.parent if str(path.parent) else Path(".")
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
-    except OSError as exc:
-        raise StageSyncError(f"Cannot write {path}: {exc.strerror or exc}.") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(temp, path)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise StageSyncError(f"Cannot write {path}: {exc.strerror or exc}.") from None
 
 
 def _interactive() -> bool:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from stagesync import api
 from stagesync.emulator import Emulator, start_server
+from stagesync.files import write_atomic
 from stagesync.ports import Progress
 from stagesync.report.html import render_html
 from stagesync.report.text import render_text
@@ -65,7 +66,7 @@ def run(directory: Path, progress: Progress | None = None) -> DemoResult:
     report = directory / "plan.html"
     lines: list[str] = []
     with start_server(Emulator(seed="demo")) as server, demo_tokens():
-        config.write_text(demo_config(server.url), encoding="utf-8")
+        write_atomic(config, demo_config(server.url))
         lines.append(f"Emulator serving stores staging and production at {server.url}")
         for name in TOKENS:
             pulled = api.pull(name, config_path=config, out=snapshots / name, progress=progress)
@@ -74,7 +75,7 @@ def run(directory: Path, progress: Progress | None = None) -> DemoResult:
 
         plan = api.diff(snapshots / "staging", snapshots / "production")
         api.save_plan(plan, plan_path)
-        report.write_text(render_html(plan), encoding="utf-8")
+        write_atomic(report, render_html(plan))
         lines += ["", "Plan (staging -> production):", render_text(plan).rstrip(), ""]
 
         pushed = api.push(plan_path, config_path=config, progress=progress)

@@ -6,14 +6,13 @@ docs/plan-format.md describes every field.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from stagesync.errors import PlanError
+from stagesync.files import write_atomic
 from stagesync.model import Action, Endpoint, EntityKey, FieldChange, Operation, Plan, digest
 
 FORMAT = "stagesync.plan"
@@ -96,18 +95,7 @@ def plan_from_json(data: bytes, *, path: str) -> Plan:
 
 def write_plan(plan: Plan, path: Path) -> None:
     """Write the plan file atomically: a temporary file in the same folder, then a rename."""
-    data = plan_to_json(plan)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, plan_to_json(plan))
 
 
 def read_plan(path: Path) -> Plan:

@@ -1,0 +1,33 @@
+"""Writing a file so that a failure never leaves it half-written."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from stagesync.errors import StageSyncError
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, flushed to disk and
+    then renamed over ``path``: readers see the old file or the new one, never a mix."""
+    content = data.encode("utf-8") if isinstance(data, str) else data
+    folder = path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as error:
+        raise StageSyncError(f"Cannot write {path}: {error.strerror or error}.") from None
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise StageSyncError(f"Cannot write {path}: {error.strerror or error}.") from None
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
