@@ -1,0 +1,146 @@
+"""The CLI as a user runs it: `stagesync emulator serve` in its own process on 127.0.0.1, and the
+`stagesync` commands talking to it over real sockets."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.serve
+
+STAGESYNC = [sys.executable, "-m", "stagesync"]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def serve(*flags: str) -> Iterator[str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [*STAGESYNC, "emulator", "serve", "--port", str(port), "--seed", "demo", *flags],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/__emulator/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        else:
+            server.kill()
+            pytest.fail(f"emulator serve did not start: {server.communicate()[1]}")
+            return
+        yield url
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    yield from serve()
+
+
+@pytest.fixture
+def faulty_server() -> Iterator[str]:
+    yield from serve("--fault-rate", "0.25")
+
+
+def configure(tmp_path: Path, url: str) -> dict[str, str]:
+    (tmp_path / "stagesync.toml").write_text(
+        "".join(
+            f'[environments.{name}]\nstore_hash = "{name}"\n'
+            f'access_token_env = "TOKEN_{name.upper()}"\napi_url = "{url}"\n\n'
+            for name in ("staging", "production")
+        )
+    )
+    return {
+        **os.environ,
+        "TOKEN_STAGING": "staging-token",
+        "TOKEN_PRODUCTION": "production-token",
+    }
+
+
+def run(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*STAGESYNC, *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_pull_diff_push_over_http(tmp_path: Path, server: str) -> None:
+    env = configure(tmp_path, server)
+
+    pulled = run(tmp_path, env, "pull", "staging")
+    assert pulled.returncode == 0, pulled.stderr
+    assert pulled.stdout == ""
+    assert "staging" in pulled.stderr
+    assert run(tmp_path, env, "pull", "production").returncode == 0
+
+    diff = run(
+        tmp_path,
+        env,
+        "diff",
+        "snapshots/staging",
+        "snapshots/production",
+        "--out",
+        "plan.json",
+        "--exit-code",
+    )
+    assert diff.returncode == 3, diff.stderr
+    assert "+ brands Evergreen Threads" in diff.stdout
+
+    pushed = run(tmp_path, env, "push", "--plan", "plan.json", "--yes")
+    assert pushed.returncode == 0, pushed.stderr
+    assert pushed.stdout == ""
+
+    assert run(tmp_path, env, "pull", "production", "--out", "after").returncode == 0
+    again = run(tmp_path, env, "diff", "snapshots/staging", "after", "--exit-code")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "No changes" in again.stdout
+
+
+def test_pull_survives_dropped_connections_and_5xx(tmp_path: Path, faulty_server: str) -> None:
+    """A quarter of the requests fail (500/502/503, or the socket closes mid-response). Reads are
+    retried, so every pull is complete: identical to one pulled without faults."""
+    env = configure(tmp_path, faulty_server)
+    seen: set[str] = set()
+    pulls = 0
+    while seen != {"drop", "5xx"} and pulls < 10:
+        pulls += 1
+        pulled = run(tmp_path, env, "pull", "staging", "--out", f"faulty-{pulls}")
+        assert pulled.returncode == 0, pulled.stderr
+        log = httpx.get(f"{faulty_server}/__emulator/requests").json()["requests"]
+        seen |= {"drop" for r in log if r["status"] is None}
+        seen |= {"5xx" for r in log if r["status"] in (500, 502, 503)}
+    assert seen == {"drop", "5xx"}, f"only {seen} after {pulls} pulls"
+
+    httpx.post(f"{faulty_server}/__emulator/faults", json={"fault_rate": 0})
+    assert run(tmp_path, env, "pull", "staging", "--out", "clean").returncode == 0
+    for n in range(1, pulls + 1):
+        diff = run(tmp_path, env, "diff", f"faulty-{n}", "clean", "--exit-code")
+        assert diff.returncode == 0, diff.stdout
+
+
+def test_unreachable_store_is_a_clear_error(tmp_path: Path) -> None:
+    env = configure(tmp_path, f"http://127.0.0.1:{free_port()}")
+    result = run(tmp_path, env, "pull", "staging")
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: ")
+    assert "http://127.0.0.1:" in result.stderr
+    assert "Traceback" not in result.stderr
