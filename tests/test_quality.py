@@ -21,8 +21,8 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize(
     "command",
     [
-        ("ruff", "check", "stagesync", "tests", "bench"),
-        ("ruff", "format", "--check", "stagesync", "tests", "bench"),
+        ("ruff", "check", "stagesync", "tests"),
+        ("ruff", "format", "--check", "stagesync", "tests"),
         ("mypy",),
     ],
     ids=["ruff-check", "ruff-format", "mypy-strict"],
