@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -64,3 +65,15 @@ def config_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         )
     path.write_text("\n".join(tables), encoding="utf-8")
     return path
+
+
+def on_store(emulator: Emulator, store: str, work: Callable[[StoreApi], Awaitable[Any]]) -> Any:
+    """Run ``work`` against one emulated store through the real client, as a merchant's tool."""
+
+    async def run() -> Any:
+        async with BigCommerceClient(
+            store, STORES[store], api_url="http://emulator.test", transport=emulator.transport()
+        ) as client:
+            return await work(client)
+
+    return asyncio.run(run())

@@ -6,11 +6,9 @@ The library functions get the emulator's transport the way every library test do
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import re
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,22 +16,11 @@ import pytest
 from typer.testing import CliRunner
 
 from stagesync import api, cli
-from stagesync.bigcommerce import BigCommerceClient
 from stagesync.emulator import Emulator
 from stagesync.ports import StoreApi
-from tests.conftest import STORES, Connector
+from tests.conftest import Connector, on_store
 
 runner = CliRunner()
-
-
-def on_store(emulator: Emulator, store: str, work: Callable[[StoreApi], Awaitable[Any]]) -> Any:
-    async def run() -> Any:
-        async with BigCommerceClient(
-            store, STORES[store], api_url="http://emulator.test", transport=emulator.transport()
-        ) as client:
-            return await work(client)
-
-    return asyncio.run(run())
 
 
 async def two_brands(store: StoreApi) -> None:

@@ -11,8 +11,7 @@ from pathlib import Path
 from stagesync import api
 from stagesync.emulator import Emulator
 from tests import catalogue
-from tests.conftest import Connector
-from tests.test_roundtrip import on_store
+from tests.conftest import Connector, on_store
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "catalogue"
 

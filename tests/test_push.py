@@ -11,8 +11,7 @@ from stagesync.emulator import Emulator
 from stagesync.errors import PlanError, PlanRefused, TransportError
 from stagesync.ports import StoreApi
 from tests import catalogue
-from tests.conftest import Connector
-from tests.test_roundtrip import on_store
+from tests.conftest import Connector, on_store
 
 WRITES = {"POST", "PUT", "DELETE"}
 

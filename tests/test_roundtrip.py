@@ -3,29 +3,15 @@ pull A, diff A -> B, push to B, pull B again, and the diff is empty."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from stagesync import api
-from stagesync.bigcommerce import BigCommerceClient
 from stagesync.emulator import Emulator
 from stagesync.ports import StoreApi
 from tests import catalogue
-from tests.conftest import STORES, Connector
-
-
-def on_store(emulator: Emulator, store: str, work: Callable[[StoreApi], Awaitable[Any]]) -> Any:
-    async def run() -> Any:
-        async with BigCommerceClient(
-            store, STORES[store], api_url="http://emulator.test", transport=emulator.transport()
-        ) as client:
-            return await work(client)
-
-    return asyncio.run(run())
+from tests.conftest import Connector, on_store
 
 
 def sync(tmp: Path, config: Path, connector: Connector, name: str) -> api.PushResult:
