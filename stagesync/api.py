@@ -7,16 +7,15 @@ a value the caller renders. Nothing here prints; progress goes through the ``Pro
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
 
 from stagesync import planfile
 from stagesync.bigcommerce import BigCommerceClient
-from stagesync.config import Config, Environment, load_config
+from stagesync.config import Environment, load_config
 from stagesync.entities import REGISTRY, resolve_kinds
 from stagesync.errors import PlanError, PlanRefused, StageSyncError
 from stagesync.files import write_atomic
@@ -47,7 +46,6 @@ class PushResult:
     requests: int
     dry_run: bool = False
     report: Path | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -74,18 +72,12 @@ class EnvironmentStatus:
 Connector = Callable[[Environment], AbstractAsyncContextManager[StoreApi]]
 """Opens a store API for an environment. Tests pass one that reaches the emulator in process."""
 
-T = TypeVar("T")
-
 
 def connect(environment: Environment) -> AbstractAsyncContextManager[StoreApi]:
     """The real thing: HTTPS to the environment's ``api_url`` with its token."""
     return BigCommerceClient(
         environment.store_hash, environment.token(), api_url=environment.api_url
     )
-
-
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(coroutine)
 
 
 def _now() -> str:
@@ -104,15 +96,11 @@ async def _check_store(api: StoreApi, environment: Environment) -> None:
         )
 
 
-def _config(config_path: Path | None) -> Config:
-    return load_config(config_path)
-
-
 def status(
     config_path: Path | None = None, *, connector: Connector = connect
 ) -> list[EnvironmentStatus]:
     """Every configured environment, with whether its token is set and its store answers."""
-    config = _config(config_path)
+    config = load_config(config_path)
 
     async def probe(environment: Environment) -> EnvironmentStatus:
         token_set = True
@@ -145,7 +133,7 @@ def status(
         envs = [config.environments[name] for name in sorted(config.environments)]
         return list(await asyncio.gather(*(probe(env) for env in envs)))
 
-    return _run(probe_all())
+    return asyncio.run(probe_all())
 
 
 def pull(
@@ -158,7 +146,7 @@ def pull(
     connector: Connector = connect,
 ) -> PullResult:
     """Pull ``environment``'s entities into a snapshot folder (default ``snapshots/<env>``)."""
-    env = _config(config_path).environment(environment)
+    env = load_config(config_path).environment(environment)
     selected = resolve_kinds(kinds) if kinds else list(REGISTRY)
     directory = out or Path("snapshots") / environment
 
@@ -169,7 +157,7 @@ def pull(
             snapshot = Snapshot(live.kinds(), environment, env.store_hash, _now())
             return snapshot, api.requests_made
 
-    snapshot, requests = _run(fetch())
+    snapshot, requests = asyncio.run(fetch())
     write_snapshot(directory, snapshot, kinds=selected)
     counts = {kind: len(snapshot.records(kind)) for kind in selected}
     return PullResult(directory, environment, env.store_hash, counts, requests)
@@ -224,7 +212,7 @@ def push(
 ) -> PushResult:
     """Apply exactly the plan at ``plan_path`` to its destination (or ``to``), or refuse."""
     plan = load_plan(plan_path)
-    config = _config(config_path)
+    config = load_config(config_path)
     name = to or plan.destination.environment
     if name is None:
         raise PlanRefused(f"{plan_path} does not name its destination environment; pass --to ENV.")
@@ -244,7 +232,7 @@ def push(
             )
             return results, api.requests_made
 
-    results, requests = _run(apply())
+    results, requests = asyncio.run(apply())
     report = None
     if not dry_run:
         report = plan_path.with_name(plan_path.stem + ".result.html")

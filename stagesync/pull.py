@@ -27,14 +27,20 @@ class LiveState:
 
 
 async def read_live(
-    api: StoreApi, kinds: Sequence[str], *, store: str, progress: Progress | None = None
+    api: StoreApi,
+    kinds: Sequence[str],
+    *,
+    store: str,
+    progress: Progress | None = None,
+    verb: str = "pull",
 ) -> LiveState:
-    """Fetch ``kinds`` (and the kinds their records reference, for their IDs) and normalise them."""
+    """Fetch ``kinds`` (and the kinds their records reference, for their IDs) and normalise them.
+    Progress tasks are named ``<verb> <kind>``."""
     progress = progress or NoProgress()
     needed = with_dependencies(kinds)
 
     async def fetch(kind: str) -> list[Raw]:
-        task = f"pull {kind}"
+        task = f"{verb} {kind}"
         progress.start(task, None)
         raws = await REGISTRY[kind].fetch(api)
         progress.advance(task, len(raws), len(raws))

@@ -58,7 +58,7 @@ async def apply_plan(
 ) -> list[OperationResult]:
     """Check ``plan`` against the live store, then apply it (unless ``dry_run``)."""
     progress = progress or NoProgress()
-    live = await read_live(api, plan_kinds(plan), store=store, progress=progress)
+    live = await read_live(api, plan_kinds(plan), store=store, progress=progress, verb="read")
     drifted = drift(plan, live)
     if drifted:
         listing = "\n".join(f"  - {line}" for line in drifted)
