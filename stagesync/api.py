@@ -24,7 +24,9 @@ from stagesync.plan import make_plan
 from stagesync.ports import Progress, StoreApi
 from stagesync.pull import read_live
 from stagesync.push import OperationResult, apply_plan
+from stagesync.report.common import Outcome
 from stagesync.report.html import render_html
+from stagesync.report.resultfile import result_to_json
 from stagesync.snapshot import read_snapshot, write_snapshot
 
 
@@ -236,6 +238,13 @@ def push(
     report = None
     if not dry_run:
         report = plan_path.with_name(plan_path.stem + ".result.html")
-        statuses = {r.operation.id: (r.status, r.error) for r in results}
+        # A request count of 0 means "not counted" until push counts requests per operation.
+        statuses = {r.operation.id: Outcome(r.status, r.error, r.requests or None) for r in results}
         write_atomic(report, render_html(plan, statuses))
+        write_atomic(
+            plan_path.with_name(plan_path.stem + ".result.json"),
+            result_to_json(
+                plan, statuses, environment=env.name, requests=requests, finished_at=_now()
+            ),
+        )
     return PushResult(plan, env.name, tuple(results), requests, dry_run, report)

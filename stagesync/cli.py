@@ -88,7 +88,9 @@ HtmlOption = Annotated[
 ]
 MarkdownOption = Annotated[
     Path | None,
-    typer.Option("--markdown", metavar="FILE", help="Also write a Markdown summary (not yet)."),
+    typer.Option(
+        "--markdown", metavar="FILE", help="Also write a Markdown summary for a pull request."
+    ),
 ]
 FormatOption = Annotated[
     OutputFormat,
@@ -220,12 +222,11 @@ def diff(
 ) -> None:
     """Compare two snapshots: the plan that makes DEST_DIR look like SOURCE_DIR."""
     _unsupported(("--only", only), ("--no-deps", no_deps), ("--prune", prune))
-    _unsupported(("--markdown", markdown))
     plan = api.diff(source, destination, kinds=_kinds(kinds))
     if out is not None:
         api.save_plan(plan, out)
         _say(f"Wrote plan to {out}")
-    _render(plan, html=html, output_format=output_format)
+    _render(plan, html=html, markdown=markdown, plan_path=out, output_format=output_format)
     if exit_code and not plan.empty:
         raise typer.Exit(EXIT_CHANGES)
 
@@ -238,8 +239,8 @@ def show(
     output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Print a saved plan (and write its reports)."""
-    _unsupported(("--markdown", markdown))
-    _render(api.load_plan(plan_path), html=html, output_format=output_format)
+    plan = api.load_plan(plan_path)
+    _render(plan, html=html, markdown=markdown, plan_path=plan_path, output_format=output_format)
 
 
 @app.command()
@@ -382,12 +383,30 @@ def _kinds(value: str | None) -> list[str] | None:
     return resolve_kinds(names)
 
 
-def _render(plan: Plan, *, html: Path | None, output_format: OutputFormat) -> None:
+def _render(
+    plan: Plan,
+    *,
+    html: Path | None,
+    markdown: Path | None,
+    plan_path: Path | None,
+    output_format: OutputFormat,
+) -> None:
     if html is not None:
         from stagesync.report.html import render_html
 
         write_atomic(html, render_html(plan))
         _say(f"Wrote HTML report to {html}")
+    if markdown is not None:
+        from stagesync.report.markdown import render_markdown
+
+        if html is not None:
+            full = str(html)
+        elif plan_path is not None:
+            full = f"stagesync show {plan_path} --html report.html"
+        else:
+            full = "re-run stagesync diff with --out plan.json --html report.html"
+        write_atomic(markdown, render_markdown(plan, full_report=full))
+        _say(f"Wrote Markdown summary to {markdown}")
     if output_format is OutputFormat.json:
         from stagesync.planfile import plan_to_json
 

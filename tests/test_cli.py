@@ -243,8 +243,6 @@ def test_keyboard_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
         (["diff", "a", "b", "--only", "products:SKU-1"], "--only"),
         (["diff", "a", "b", "--no-deps"], "--no-deps"),
         (["diff", "a", "b", "--prune"], "--prune"),
-        (["diff", "a", "b", "--markdown", "plan.md"], "--markdown"),
-        (["show", "plan.json", "--markdown", "plan.md"], "--markdown"),
         (["push", "--plan", "plan.json", "--resume"], "--resume"),
         (["emulator", "serve", "--b2b-user", "abc=a@b.c:pw"], "--b2b-user"),
     ],

@@ -74,6 +74,8 @@ def test_pull_diff_show_push_converge(wired: Emulator, config_path: Path) -> Non
             "plan.json",
             "--html",
             "plan.html",
+            "--markdown",
+            "plan.md",
             "--exit-code",
         ),
         3,
@@ -82,9 +84,12 @@ def test_pull_diff_show_push_converge(wired: Emulator, config_path: Path) -> Non
     assert "+ brands Zed" in diffed.stdout
     assert "Wrote plan to plan.json" in diffed.stderr
     assert "<html" in Path("plan.html").read_text(encoding="utf-8").lower()
+    assert "Wrote Markdown summary to plan.md" in diffed.stderr
+    assert "| brands | 2 | 0 | 0 | 0 |" in Path("plan.md").read_text(encoding="utf-8")
 
-    shown = ok(invoke(None, "show", "plan.json"))
+    shown = ok(invoke(None, "show", "plan.json", "--markdown", "shown.md"))
     assert shown.stdout == diffed.stdout
+    assert Path("shown.md").read_bytes() == Path("plan.md").read_bytes()
     as_json = json.loads(ok(invoke(None, "show", "plan.json", "--format", "json")).stdout)
     assert as_json["format"] == "stagesync.plan"
 
@@ -95,6 +100,9 @@ def test_pull_diff_show_push_converge(wired: Emulator, config_path: Path) -> Non
     pushed = ok(invoke(config_path, "push", "--plan", "plan.json"))
     assert pushed.stdout == ""
     assert "Applied 2 of 2 operations to beta" in pushed.stderr
+    assert "applied" in Path("plan.result.html").read_text(encoding="utf-8")
+    result = json.loads(Path("plan.result.json").read_text(encoding="utf-8"))
+    assert result["summary"]["statuses"] == {"applied": 2}
 
     ok(invoke(config_path, "pull", "beta", "--out", "b2"))
     ok(invoke(None, "diff", "a", "b2", "--exit-code"))

@@ -27,6 +27,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_wheel_carries_package_data_and_the_console_script(wheel: Path) -> None:
     names = zipfile.ZipFile(wheel).namelist()
     assert "stagesync/report/templates/plan.html.j2" in names
+    assert "stagesync/report/templates/report.js" in names
     assert "stagesync/py.typed" in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
