@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 from stagesync.model import Operation, Plan
 
-RATE_PLANS: tuple[tuple[str, int], ...] = (("Standard, Plus", 150), ("Pro", 450))
+RATE_PLANS: tuple[tuple[str, int], ...] = (("Standard or Plus", 150), ("Pro", 450))
 """BigCommerce's published store API quotas: requests per 30-second window, by plan."""
 
 PERSONAL_DATA_KINDS = frozenset(
@@ -67,14 +67,14 @@ def status_class(status: str) -> str:
 
 
 def estimated_duration(requests: int) -> str:
-    """``about 2 min at 150 requests / 30 s (Standard, Plus), 40 s at 450 / 30 s (Pro)``."""
+    """``about 2 min on Standard or Plus (150 requests per 30 s), 40 s on Pro (450 per 30 s)``."""
     if requests <= 0:
         return "no requests"
     parts = []
     for i, (plans, quota) in enumerate(RATE_PLANS):
         seconds = requests * 30 / quota
-        unit = "requests / 30 s" if i == 0 else "/ 30 s"
-        parts.append(f"{_duration(seconds)} at {quota} {unit} ({plans})")
+        unit = "requests per 30 s" if i == 0 else "per 30 s"
+        parts.append(f"{_duration(seconds)} on {plans} ({quota} {unit})")
     return "about " + ", ".join(parts)
 
 

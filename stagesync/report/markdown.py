@@ -27,7 +27,8 @@ MAX_WARNINGS_CHARS = 12_000
 """The warnings section never takes more than this, leaving room for operations."""
 
 _FOOTER_RESERVE = 1_000
-_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+"""Markdown syntax that works mid-line (links need ``[``; ``<`` ``>`` ``&`` become entities)."""
 
 
 def render_markdown(plan: Plan, *, full_report: str | None = None, limit: int = MAX_CHARS) -> str:
@@ -48,8 +49,8 @@ def render_markdown(plan: Plan, *, full_report: str | None = None, limit: int = 
     out.add(
         f"Made {text(plan.created_at)} · digest {code(plan_digest(plan))} · "
         f"**{count} operation{'s' if count != 1 else ''}**, about {plan.estimated_requests} API "
-        f"request{'s' if plan.estimated_requests != 1 else ''} "
-        f"({estimated_duration(plan.estimated_requests)})."
+        f"request{'s' if plan.estimated_requests != 1 else ''}, taking "
+        f"{estimated_duration(plan.estimated_requests)}."
     )
     out.add("")
     out.extend(_summary(plan))
