@@ -1,5 +1,7 @@
-"""Renderings of one ``Plan``: ``text.render_text`` and ``html.render_html`` (planned: Markdown).
+"""Renderings of one ``Plan``: ``text.render_text``, ``html.render_html`` (plan and push result
+reports), ``markdown.render_markdown`` (pull-request summary) and ``resultfile.result_to_json``.
 
-Pure: each takes a plan (and, for a push result, each operation's status) and returns a string.
-The JSON rendering is the plan file itself: ``stagesync.planfile.plan_json_for_output``.
+Pure: each takes a plan (and, for a push result, each operation's outcome) and returns a string
+or bytes. The plan JSON is the plan file itself: ``stagesync.planfile.plan_json_for_output``.
+docs/reports.md describes them.
 """
