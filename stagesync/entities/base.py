@@ -137,6 +137,9 @@ class EntityKind:
     """(key, desired record, destination record or None) -> plan warnings for writing it: what
     the platform cannot express or stagesync cannot push (said in the plan, never lost silently)."""
     aliases: tuple[str, ...] = field(default=())
+    identify_with: Callable[[list[Raw], Lookup], dict[str, Raw]] | None = None
+    """Replaces ``identify`` for kinds whose keys embed other kinds' keys (a placement names its
+    widget and entity): called with the lookup already holding the kinds in ``depends_on``."""
 
     def describe_one(self, key: str) -> str:
         return f"{self.singular} {key}"
