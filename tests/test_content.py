@@ -372,3 +372,37 @@ def test_emulator_widget_template_validation(emulator: Emulator) -> None:
     assert "opens {{#if}} without closing it" in errors[1]
     assert "unbalanced" in errors[2]
     assert "each schema entry needs a type" in errors[3]
+
+
+def test_theme_file_tree_in_snapshot(tmp_path: Path) -> None:
+    from stagesync.errors import SnapshotError
+    from stagesync.model import KindSnapshot, Snapshot
+    from stagesync.snapshot import read_snapshot, write_snapshot
+
+    files = {
+        "config.json": '{"name": "T"}',
+        "templates/pages/home.html": "home\n",
+        "templates/odd:name?.html": "odd\n",
+        "assets/../../escape.txt": "x",
+        "assets/logo.png": {"base64": "iVBORw0KGgr/"},
+    }
+    record = {"name": "T", "files": files}
+    snapshot = Snapshot({"themes": KindSnapshot({"T/x": record})}, "alpha", "alpha")
+    with pytest.raises(SnapshotError, match="unsafe file path"):
+        write_snapshot(tmp_path / "snap", snapshot)
+    del files["assets/../../escape.txt"]
+    write_snapshot(tmp_path / "snap", snapshot)
+
+    assert read_snapshot(tmp_path / "snap").records("themes")["T/x"] == record
+    stored = {p.name for p in (tmp_path / "snap").rglob("*") if p.is_file()}
+    assert {"home.html", "config.json", "logo.png"} <= stored
+    assert not any(":" in name or "?" in name for name in stored)
+
+    home = next((tmp_path / "snap").rglob("home.html"))
+    home.write_text("edited\n")
+    with pytest.raises(SnapshotError, match="does not match the hash"):
+        read_snapshot(tmp_path / "snap")
+
+    clash = Snapshot({"themes": KindSnapshot({"T": {"files": {"A.html": "1", "a.html": "2"}}})})
+    with pytest.raises(SnapshotError, match="differ only in case"):
+        write_snapshot(tmp_path / "clash", clash)
