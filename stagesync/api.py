@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from stagesync import planfile
+from stagesync import planfile, theme_cache
 from stagesync.bigcommerce import BigCommerceClient
 from stagesync.config import Environment, load_config
-from stagesync.entities import REGISTRY, resolve_kinds
+from stagesync.entities import REGISTRY, resolve_kinds, themes
 from stagesync.errors import PlanError, PlanRefused, StageSyncError
 from stagesync.files import write_atomic
 from stagesync.model import Plan, Snapshot
@@ -48,6 +48,8 @@ class PushResult:
     requests: int
     dry_run: bool = False
     report: Path | None = None
+    activated: str | None = None
+    """``theme (variation)`` made active by ``activate``, if it was asked for and done."""
 
     @property
     def ok(self) -> bool:
@@ -152,15 +154,19 @@ def pull(
     selected = resolve_kinds(kinds) if kinds else list(REGISTRY)
     directory = out or Path("snapshots") / environment
 
-    async def fetch() -> tuple[Snapshot, int]:
+    reusable = theme_cache.previous(directory, env.store_hash) if "themes" in selected else {}
+
+    async def fetch() -> tuple[Snapshot, int, dict[str, bytes]]:
+        themes.REUSE.set(reusable)
         async with connector(env) as api:
             await _check_store(api, env)
             live = await read_live(api, selected, store=_store_name(env), progress=progress)
             snapshot = Snapshot(live.kinds(), environment, env.store_hash, _now())
-            return snapshot, api.requests_made
+            extras = theme_cache.entries(live, env.store_hash) if "themes" in selected else {}
+            return snapshot, api.requests_made, extras
 
-    snapshot, requests = asyncio.run(fetch())
-    write_snapshot(directory, snapshot, kinds=selected)
+    snapshot, requests, extras = asyncio.run(fetch())
+    write_snapshot(directory, snapshot, kinds=selected, extras=extras)
     counts = {kind: len(snapshot.records(kind)) for kind in selected}
     return PullResult(directory, environment, env.store_hash, counts, requests)
 
@@ -209,10 +215,14 @@ def push(
     config_path: Path | None = None,
     to: str | None = None,
     dry_run: bool = False,
+    activate: str | None = None,
     progress: Progress | None = None,
     connector: Connector = connect,
 ) -> PushResult:
-    """Apply exactly the plan at ``plan_path`` to its destination (or ``to``), or refuse."""
+    """Apply exactly the plan at ``plan_path`` to its destination (or ``to``), or refuse.
+
+    ``activate`` (``THEME`` or ``THEME:VARIATION``) then makes that theme active on the default
+    storefront, if every operation applied."""
     plan = load_plan(plan_path)
     config = load_config(config_path)
     name = to or plan.destination.environment
@@ -226,15 +236,24 @@ def push(
             "it was made for, or make a new plan against this one."
         )
 
-    async def apply() -> tuple[list[OperationResult], int]:
+    theme, _, variation = (activate or "").partition(":")
+    if activate is not None and not theme:
+        raise StageSyncError('--activate needs a theme name: "THEME" or "THEME:VARIATION".')
+
+    async def apply() -> tuple[list[OperationResult], int, str | None]:
         async with connector(env) as api:
             await _check_store(api, env)
             results = await apply_plan(
                 api, plan, store=_store_name(env), dry_run=dry_run, progress=progress
             )
-            return results, api.requests_made
+            activated = None
+            ok = all(r.status == "applied" for r in results)
+            if theme and ok and not dry_run:
+                chosen = await themes.activate(api, theme, variation or None)
+                activated = f"{theme} ({chosen})"
+            return results, api.requests_made, activated
 
-    results, requests = asyncio.run(apply())
+    results, requests, activated = asyncio.run(apply())
     report = None
     if not dry_run:
         report = plan_path.with_name(plan_path.stem + ".result.html")
@@ -247,4 +266,4 @@ def push(
                 plan, statuses, environment=env.name, requests=requests, finished_at=_now()
             ),
         )
-    return PushResult(plan, env.name, tuple(results), requests, dry_run, report)
+    return PushResult(plan, env.name, tuple(results), requests, dry_run, report, activated)

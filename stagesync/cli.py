@@ -260,13 +260,28 @@ def push(
         bool, typer.Option("--resume", help="Continue a stopped push from its journal (not yet).")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
+    activate: Annotated[
+        str | None,
+        typer.Option(
+            "--activate",
+            metavar="THEME[:VARIATION]",
+            help="Then make this theme (and variation) active, if every operation applied.",
+        ),
+    ] = None,
 ) -> None:
     """Apply exactly a saved plan to its destination, or refuse if the store drifted."""
     _unsupported(("--resume", resume))
     if not yes and not dry_run and _interactive():
         _confirm_push(api.load_plan(plan_path), to)
     with ProgressRenderer() as progress:
-        result = api.push(plan_path, config_path=ctx.obj, to=to, dry_run=dry_run, progress=progress)
+        result = api.push(
+            plan_path,
+            config_path=ctx.obj,
+            to=to,
+            dry_run=dry_run,
+            activate=activate,
+            progress=progress,
+        )
     _say_push(result)
     if not result.ok:
         raise typer.Exit(EXIT_PUSH_FAILED)
@@ -451,6 +466,8 @@ def _say_push(result: api.PushResult) -> None:
         )
         if result.failed:
             _say(f"{len(result.failed)} failed or skipped; fix the cause and re-plan.")
+    if result.activated is not None:
+        _say(f"Activated theme {result.activated}.")
     if result.report is not None:
         _say(f"Report: {result.report}")
 

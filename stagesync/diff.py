@@ -100,8 +100,29 @@ class _Absent:
 _ABSENT = _Absent()
 
 
+TREE_FIELDS: tuple[str, ...] = ("files",)
+"""Top-level fields holding a file tree (path -> content), as a theme's record does. Each changed
+file is one change, at ``files/<path>`` (``files/templates/pages/home.html``)."""
+
+
 def field_changes(before: Record, after: Record) -> tuple[FieldChange, ...]:
-    """Field-level changes from ``before`` to ``after``, sorted by path."""
+    """Field-level changes from ``before`` to ``after``, sorted by path (file trees last, one
+    change per added, removed or changed file)."""
+    tree: list[FieldChange] = []
+    for name in TREE_FIELDS:
+        old, new = before.get(name), after.get(name)
+        if isinstance(old, dict) and isinstance(new, dict):
+            before = {k: v for k, v in before.items() if k != name}
+            after = {k: v for k, v in after.items() if k != name}
+            tree.extend(
+                FieldChange(f"{name}/{path}", old.get(path), new.get(path))
+                for path in sorted(set(old) | set(new))
+                if digest(old.get(path)) != digest(new.get(path))
+            )
+    return _record_changes(before, after) + tuple(tree)
+
+
+def _record_changes(before: Record, after: Record) -> tuple[FieldChange, ...]:
     left, right = _keyed_pair(before, after)
     tree = DeepDiff(left, right, view="tree", threshold_to_diff_deeper=0, verbose_level=2)
     found: list[tuple[tuple[tuple[int, int | str], ...], FieldChange]] = []

@@ -137,7 +137,7 @@ class Operation:
         """One line, as logs, reports and tests print it: ``~ products SKU-12 (price, name)``."""
         line = f"{self.action.symbol} {self.key.kind} {self.key.key}"
         if self.fields:
-            names = sorted({f.path.split(".")[0].split("[")[0] for f in self.fields})
+            names = sorted({_top_field(f.path) for f in self.fields})
             line += " (" + ", ".join(names) + ")"
         return line
 
@@ -173,3 +173,10 @@ class Plan:
             per_kind = out.setdefault(op.kind, {})
             per_kind[op.action.value] = per_kind.get(op.action.value, 0) + 1
         return out
+
+
+def _top_field(path: str) -> str:
+    """The record field a change path starts in: ``variants[SKU-1].price`` -> ``variants``; a
+    file of a file tree, ``files/templates/pages/home.html`` -> ``files``."""
+    head = path.split("/", 1)[0] if "/" in path.split("[")[0].split(".")[0] else path
+    return head.split(".")[0].split("[")[0]

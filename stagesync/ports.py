@@ -43,6 +43,17 @@ class StoreApi(Protocol):
         self, path: str, params: Params | None = None, *, entity: str | None = None
     ) -> None: ...
 
+    async def upload(
+        self, path: str, field: str, filename: str, content: bytes, *, entity: str | None = None
+    ) -> Any:
+        """POST one file as ``multipart/form-data`` (theme bundles); returns the JSON answer."""
+        ...
+
+    async def download(self, url: str) -> bytes:
+        """The bytes at an absolute URL the store handed out (a theme download link). The store's
+        token is sent only if the URL is on the API's own host."""
+        ...
+
 
 class Progress(Protocol):
     """Receives progress of long operations; the CLI renders it with rich (or plain lines)."""

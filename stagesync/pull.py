@@ -52,7 +52,10 @@ async def read_live(
     raws: dict[str, dict[str, Raw]] = {}
     for kind, items in zip(needed, fetched, strict=True):
         entity = REGISTRY[kind]
-        raws[kind] = entity.identify(items)
+        if entity.identify_with is not None:
+            raws[kind] = entity.identify_with(items, lookup)
+        else:
+            raws[kind] = entity.identify(items)
         for key, raw in raws[kind].items():
             lookup.add(kind, key, entity.live_id(raw))
     records = {

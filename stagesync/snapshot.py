@@ -30,6 +30,7 @@ from typing import Any
 import orjson
 
 from stagesync.errors import SnapshotError
+from stagesync.filetree import content_bytes, content_value, file_hash
 from stagesync.keys import split_raw
 from stagesync.model import KindSnapshot, Record, Snapshot
 
@@ -39,6 +40,15 @@ MANIFEST = "snapshot.json"
 
 NESTED_KINDS = frozenset({"categories"})
 """Kinds whose keys are ``/``-separated paths, stored as one folder per path segment."""
+
+FILE_TREE_KINDS = {"themes": "files"}
+"""Kinds whose records hold a file tree (field name), stored as real files next to the record:
+``themes/<name>.json`` holds the record with each file's hash, ``themes/<name>/files/...`` the
+files themselves, so git and reviewers see per-file changes."""
+
+TREE_FOLDER = "files"
+MAX_TREE_NAME = 128
+_TREE_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\- ]*")
 
 MAX_NAME_BYTES = 64
 """Longest UTF-8 name kept from a key (or path segment) before the ``~hash`` and ``.json``."""
@@ -117,6 +127,31 @@ def file_names(kind: str, keys: Iterable[str]) -> dict[str, PurePosixPath]:
     return paths
 
 
+def tree_path(kind: str, key: str, path: str) -> PurePosixPath:
+    """Where file ``path`` of ``kind``'s record ``key`` lives, relative to the snapshot folder:
+    ``themes/<encoded name>/files/<path>``. A path segment is kept as it is when it is safe on
+    every file system (letters, digits, ``_ . -`` and spaces; not a Windows device name; not
+    ending in ``.`` or a space; no ``~``); any other segment is encoded like a key
+    (``encode_name``), so nothing escapes the folder whatever the bundle holds."""
+    record = record_path(kind, key)
+    base = record.with_name(record.name[: -len(".json")])
+    segments = path.split("/")
+    if not path or any(seg in ("", ".", "..") for seg in segments):
+        raise SnapshotError(f"{kind} {key!r} holds an unsafe file path {path!r}.", path=str(base))
+    return base.joinpath(TREE_FOLDER, *(_tree_name(seg) for seg in segments))
+
+
+def _tree_name(segment: str) -> str:
+    if (
+        len(segment.encode("utf-8", "surrogatepass")) <= MAX_TREE_NAME
+        and _TREE_PLAIN.fullmatch(segment)
+        and not segment.endswith((".", " "))
+        and segment.split(".", 1)[0].casefold() not in _WINDOWS_RESERVED
+    ):
+        return segment
+    return encode_name(segment)
+
+
 def _is_plain(text: str) -> bool:
     return (
         len(text) <= MAX_NAME_BYTES
@@ -156,7 +191,11 @@ def _check_kind(kind: str) -> None:
 
 
 def write_snapshot(
-    directory: Path, snapshot: Snapshot, *, kinds: Iterable[str] | None = None
+    directory: Path,
+    snapshot: Snapshot,
+    *,
+    kinds: Iterable[str] | None = None,
+    extras: Mapping[str, bytes] | None = None,
 ) -> None:
     """Replace the snapshot folder ``directory`` with ``snapshot``, atomically.
 
@@ -165,6 +204,8 @@ def write_snapshot(
     those kinds are written from ``snapshot`` and every other kind of the existing folder is carried
     over unchanged, files and manifest entry. Raises ``SnapshotError`` if a record cannot be
     serialised or written, or if ``directory`` holds something other than a snapshot.
+    ``extras`` are hidden files written with it (relative path -> bytes, each name starting with
+    ``.``): caches that are not part of any record, like the themes' download cache.
     """
     directory = Path(directory)
     if kinds is None:
@@ -195,6 +236,12 @@ def write_snapshot(
             if (directory / kind).is_dir():
                 shutil.copytree(directory / kind, staging / kind, copy_function=_link_or_copy)
             entries[kind] = entry
+        for name, data in sorted((extras or {}).items()):
+            rel = PurePosixPath(name)
+            if not rel.name.startswith(".") or ".." in rel.parts or rel.is_absolute():
+                raise ValueError(f"extra snapshot file {name!r} must be a hidden file inside it")
+            (staging / rel.parent).mkdir(parents=True, exist_ok=True)
+            _write_file(staging / rel, data)
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -251,6 +298,8 @@ def _write_kind(
         if rel.parent not in folders:
             (staging / rel.parent).mkdir(parents=True, exist_ok=True)
             folders.add(rel.parent)
+        if kind in FILE_TREE_KINDS:
+            data = _write_tree(staging, kind, key, record)
         batch.append((os.path.join(staging, rel), data))
         if len(batch) >= _CHUNK:
             pending.append(pool.submit(_write_files, batch))
@@ -260,6 +309,38 @@ def _write_kind(
     for future in pending:
         future.result()
     return {"count": len(paths), "digest": records.digest}
+
+
+def _write_tree(staging: Path, kind: str, key: str, record: Record) -> bytes:
+    """Write a record's file tree under ``staging``; the bytes of its record file, which lists
+    each file's hash instead of its content."""
+    field = FILE_TREE_KINDS[kind]
+    files = record.get(field) or {}
+    if not isinstance(files, dict):
+        raise SnapshotError(
+            f"cannot write {kind} {key!r}: its {field!r} is not a file tree.", path=kind
+        )
+    index: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for path in sorted(files):
+        rel = tree_path(kind, key, path)
+        other = seen.setdefault(str(rel).casefold(), path)
+        if other != path:
+            raise SnapshotError(
+                f"{kind} {key!r} holds the files {other!r} and {path!r}, which differ only in "
+                "case; they cannot both be stored on every file system. Rename one.",
+                path=str(rel),
+            )
+        try:
+            data = content_bytes(files[path])
+        except ValueError as error:
+            raise SnapshotError(
+                f"cannot write {kind} {key!r} file {path!r}: {error}.", path=str(rel)
+            ) from None
+        (staging / rel.parent).mkdir(parents=True, exist_ok=True)
+        _write_file(staging / rel, data)
+        index[path] = file_hash(data)
+    return dump_record(kind, key, {**record, field: index})
 
 
 def _write_files(batch: list[tuple[str, bytes]]) -> None:
@@ -399,7 +480,10 @@ def read_snapshot(directory: Path, kinds: Iterable[str] | None = None) -> Snapsh
     else:
         wanted = sorted({kind for kind in kinds if kind in manifest.kinds})
 
-    files = {kind: _record_files(directory / kind) for kind in wanted}
+    files = {
+        kind: _record_files(directory / kind, recurse=kind not in FILE_TREE_KINDS)
+        for kind in wanted
+    }
     with _gc_paused():
         result = _read_kinds(directory, manifest, files)
     return Snapshot(
@@ -433,6 +517,8 @@ def _read_kinds(
         found_in: dict[str, str] = {}
         for path in paths:
             key, record = _parse_record(kind, path, next(contents))
+            if kind in FILE_TREE_KINDS:
+                record = _read_tree(directory, kind, key, record, path)
             if key in records:
                 raise SnapshotError(
                     f"{found_in[key]} and {path} both hold {kind} {key!r}; a key may appear "
@@ -444,6 +530,50 @@ def _read_kinds(
         result[kind] = KindSnapshot(records)
         _verify_kind(directory, kind, result[kind], manifest.kinds[kind])
     return result
+
+
+def _read_tree(directory: Path, kind: str, key: str, record: Record, path: str) -> Record:
+    """The record with its file tree read back from ``<kind>/<name>/files/``, each file checked
+    against the hash its record file lists; a missing, changed or unlisted file is an error."""
+    field = FILE_TREE_KINDS[kind]
+    index = record.get(field)
+    if not isinstance(index, dict) or not all(isinstance(v, str) for v in index.values()):
+        raise SnapshotError(
+            f'{path} needs "{field}": {{path: "sha256:..."}} listing its files. Pull again.',
+            path=path,
+        )
+    advice = "Pull again, or restore the folder from git."
+    files: dict[str, Any] = {}
+    expected: set[str] = set()
+    for name in sorted(index):
+        rel = tree_path(kind, key, name)
+        expected.add(str(rel))
+        try:
+            data = _read_file(str(directory / rel))
+        except OSError as error:
+            raise SnapshotError(
+                f"{directory / rel}, a file of {kind} {key!r}, cannot be read "
+                f"({error.strerror}). {advice}",
+                path=str(directory / rel),
+            ) from None
+        if file_hash(data) != index[name]:
+            raise SnapshotError(
+                f"{directory / rel} does not match the hash {path} lists for it: it was edited "
+                f"after the pull. {advice}",
+                path=str(directory / rel),
+            )
+        files[name] = content_value(data)
+    base = tree_path(kind, key, "x").parent
+    for folder, _, names in os.walk(directory / base):
+        for name in names:
+            rel_name = PurePosixPath(Path(folder, name).relative_to(directory).as_posix())
+            if str(rel_name) not in expected:
+                raise SnapshotError(
+                    f"{directory / rel_name} is not listed in {path}: it was added after the "
+                    f"pull. {advice}",
+                    path=str(directory / rel_name),
+                )
+    return {**record, field: files}
 
 
 def _read_manifest(directory: Path) -> _Manifest:
@@ -515,8 +645,9 @@ def _check_no_unlisted_folders(directory: Path, manifest: _Manifest) -> None:
                 )
 
 
-def _record_files(folder: Path) -> list[str]:
-    """Every record file under a kind's folder, sorted; a missing folder holds none."""
+def _record_files(folder: Path, *, recurse: bool = True) -> list[str]:
+    """Every record file under a kind's folder, sorted; a missing folder holds none. Without
+    ``recurse``, only the folder's own files (the rest are file trees)."""
     found: list[str] = []
 
     def walk(path: str) -> None:
@@ -525,7 +656,8 @@ def _record_files(folder: Path) -> list[str]:
                 if entry.name.startswith("."):
                     continue
                 if entry.is_dir(follow_symlinks=False):
-                    walk(entry.path)
+                    if recurse:
+                        walk(entry.path)
                 elif entry.name.endswith(".json"):
                     found.append(entry.path)
 

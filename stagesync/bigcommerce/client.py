@@ -39,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -252,6 +253,26 @@ class BigCommerceClient:
     ) -> None:
         await self._request("DELETE", path, params=params, entity=entity)
 
+    async def upload(
+        self, path: str, field: str, filename: str, content: bytes, *, entity: str | None = None
+    ) -> Any:
+        boundary = f"stagesync-{secrets.token_hex(12)}"
+        head = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; '
+            f'filename="{filename}"\r\nContent-Type: application/zip\r\n\r\n'
+        ).encode()
+        body = head + content + f"\r\n--{boundary}--\r\n".encode()
+        headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        response = await self._request("POST", path, raw=body, headers=headers, entity=entity)
+        return self._payload(path, response)
+
+    async def download(self, url: str) -> bytes:
+        target = httpx.URL(url)
+        own = httpx.URL(self.api_url)
+        headers = None if target.host == own.host else {"X-Auth-Token": ""}
+        response = await self._request("GET", url, headers=headers, absolute=True)
+        return response.content
+
     # -- extras --------------------------------------------------------------------------------
 
     async def store_info(self) -> dict[str, Any]:
@@ -333,16 +354,24 @@ class BigCommerceClient:
         params: Params | None = None,
         json: Any = None,
         entity: str | None = None,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        absolute: bool = False,
     ) -> httpx.Response:
-        content = None if json is None else orjson.dumps(json)
+        content = raw if json is None else orjson.dumps(json)
         query = dict(params) if params else None
-        full_path = self._prefix + path
+        full_path = path if absolute else self._prefix + path
         retries = 0
         while True:
             try:
                 async with self._semaphore:
                     self._requests += 1
-                    response = await self._http.request(method, path, params=query, content=content)
+                    request = self._http.build_request(
+                        method, path, params=query, content=content, headers=headers
+                    )
+                    if headers and headers.get("X-Auth-Token") == "":
+                        del request.headers["X-Auth-Token"]  # never send the token elsewhere
+                    response = await self._http.send(request)
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 limit = self.max_retries if self._reached else FIRST_CONTACT_RETRIES
                 if retries < min(limit, self.max_retries) and _may_retry_transport(method, exc):

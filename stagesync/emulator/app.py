@@ -28,6 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from . import content, themes  # noqa: F401  (content registers its routes on import)
 from .errors import ApiError
 from .routes import Call, Reply, resolve
 from .store import Store
@@ -201,6 +202,11 @@ class Emulator:
             if method == "DELETE":
                 self.clear_requests()
                 return Response(status_code=204)
+        if path.startswith(themes.DOWNLOAD_PREFIX) and method == "GET":
+            bundle = themes.serve_download(path)
+            if bundle is None:
+                return _json({"error": "this download link is unknown or expired"}, 404)
+            return Response(bundle, 200, media_type="application/zip")
         if path == "/__emulator/faults":
             if method == "GET":
                 return _json(asdict(self.settings), 200)
@@ -254,8 +260,9 @@ class Emulator:
         self, request: Request, path: str, scope: Scope, receive: Receive, send: Send
     ) -> None:
         raw = await request.body()
+        form = themes.parse_multipart(raw, request.headers.get("content-type", ""))
         try:
-            body: Any = orjson.loads(raw) if raw else None
+            body: Any = orjson.loads(raw) if raw and form is None else None
             bad_json = False
         except orjson.JSONDecodeError:
             body, bad_json = None, True
@@ -264,7 +271,9 @@ class Emulator:
         parts = path.split("/", 3)
         if len(parts) >= 3 and parts[1] == "stores" and parts[2]:
             store_hash = parts[2]
-        entry = _LoggedRequest(request.method, path, query, None, store_hash, body)
+        logged = themes.summary(form) if form is not None else body
+        entry = _LoggedRequest(request.method, path, query, None, store_hash, logged)
+        body = form if form is not None else body
         self._state.log.append(entry)
         if self.settings.latency_ms:
             await asyncio.sleep(self.settings.latency_ms / 1000)
@@ -299,7 +308,8 @@ class Emulator:
             if bad_json:
                 raise ApiError(400, "Input is invalid", detail="Syntax error")
             handler, params = resolve(request.method, rest)
-            reply = handler(store, Call(params=params, query=query, body=body))
+            base_url = str(request.base_url).rstrip("/")
+            reply = handler(store, Call(params=params, query=query, body=body, base_url=base_url))
             response = self._reply(reply, headers)
         except ApiError as err:
             response = self._error(err, v2, headers)
@@ -311,6 +321,8 @@ class Emulator:
 
     def _reply(self, reply: Reply, headers: Mapping[str, str]) -> Response:
         merged = {**headers, **reply.headers}
+        if reply.content is not None:
+            return Response(reply.content, reply.status, merged, "application/octet-stream")
         if reply.body is None:
             return Response(status_code=reply.status, headers=merged)
         return _json(reply.body, reply.status, merged)

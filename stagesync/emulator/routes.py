@@ -36,9 +36,12 @@ PRODUCT_INCLUDES = {
 
 @dataclass
 class Call:
-    params: dict[str, int]
+    params: dict[str, Any]
+    """Path parameters: ints, except ``*uuid`` and ``job_id`` ones (strings)."""
     query: Mapping[str, str]
     body: Any
+    base_url: str = ""
+    """The URL the request came in on, up to the host (for links the store hands out)."""
 
 
 @dataclass
@@ -46,6 +49,8 @@ class Reply:
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None
+    """A non-JSON body (a file), sent as it is instead of ``body``."""
 
 
 Handler = Callable[[Store, Call], Reply]
@@ -805,8 +810,16 @@ class Route:
     methods: dict[str, Handler]
 
 
+def _text_param(name: str) -> bool:
+    return name.endswith("uuid") or name == "job_id"
+
+
 def _compile(template: str) -> re.Pattern[str]:
-    regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[0-9]+)", template)
+    def group(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return f"(?P<{name}>[A-Za-z0-9_-]+)" if _text_param(name) else f"(?P<{name}>[0-9]+)"
+
+    regex = re.sub(r"\{(\w+)\}", group, template)
     return re.compile(f"^{regex}/?$")
 
 
@@ -892,7 +905,12 @@ _TABLE: list[tuple[str, dict[str, Handler]]] = [
 ROUTES = [Route(_compile(template), methods) for template, methods in _TABLE]
 
 
-def resolve(method: str, path: str) -> tuple[Handler, dict[str, int]]:
+def register(table: Iterable[tuple[str, dict[str, Handler]]]) -> None:
+    """Add a domain module's routes (``content``, ``themes``); each registers itself on import."""
+    ROUTES.extend(Route(_compile(template), methods) for template, methods in table)
+
+
+def resolve(method: str, path: str) -> tuple[Handler, dict[str, Any]]:
     """The handler for ``method`` on ``path`` (relative to ``/stores/{hash}``), or 404/405."""
     for route in ROUTES:
         match = route.pattern.match(path)
@@ -903,5 +921,5 @@ def resolve(method: str, path: str) -> tuple[Handler, dict[str, int]]:
             raise ApiError(
                 405, "Method Not Allowed", {"method": f"{method} is not supported here."}
             )
-        return handler, {k: int(v) for k, v in match.groupdict().items()}
+        return handler, {k: v if _text_param(k) else int(v) for k, v in match.groupdict().items()}
     raise not_found("The requested resource was not found.")

@@ -8,12 +8,33 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from stagesync.entities import brands, categories, products
+from stagesync.entities import (
+    brands,
+    categories,
+    custom_template_associations,
+    pages,
+    placements,
+    products,
+    themes,
+    widget_templates,
+    widgets,
+)
 from stagesync.entities.base import EntityKind, Lookup
 from stagesync.errors import StageSyncError
 
 REGISTRY: Mapping[str, EntityKind] = {
-    kind.name: kind for kind in (brands.KIND, categories.KIND, products.KIND)
+    kind.name: kind
+    for kind in (
+        brands.KIND,
+        categories.KIND,
+        products.KIND,
+        pages.KIND,
+        widget_templates.KIND,
+        widgets.KIND,
+        placements.KIND,
+        custom_template_associations.KIND,
+        themes.KIND,
+    )
 }
 """Kinds by name, in the order their dependencies allow (dependencies first)."""
 
@@ -33,12 +54,6 @@ PLANNED = (
     "shipping_methods",
     "promotions",
     "orders",
-    "pages",
-    "widget_templates",
-    "widgets",
-    "placements",
-    "custom_template_associations",
-    "themes",
     "b2b_companies",
     "b2b_addresses",
     "b2b_users",

@@ -18,6 +18,9 @@ from stagesync.ports import StoreApi
 Raw = dict[str, Any]
 """One object exactly as the store's API returned it (IDs included)."""
 
+LiveId = int | str
+"""A store-local ID: an integer, or a UUID string (widgets, placements, themes)."""
+
 
 class UnresolvedReference(StageSyncError):
     """A record points at an entity the store does not have (or a raw object at an unknown ID)."""
@@ -37,10 +40,10 @@ class Lookup:
 
     def __init__(self, store: str = "the store") -> None:
         self.store = store
-        self._ids: dict[str, dict[str, int]] = {}
-        self._keys: dict[str, dict[int, str]] = {}
+        self._ids: dict[str, dict[str, LiveId]] = {}
+        self._keys: dict[str, dict[LiveId, str]] = {}
 
-    def add(self, kind: str, key: str, live_id: int) -> None:
+    def add(self, kind: str, key: str, live_id: LiveId) -> None:
         self._ids.setdefault(kind, {})[key] = live_id
         self._keys.setdefault(kind, {})[live_id] = key
 
@@ -53,6 +56,17 @@ class Lookup:
         return key in self._ids.get(kind, {})
 
     def id_of(self, kind: str, key: str) -> int:
+        """The integer ID of ``kind``'s entity ``key`` (``uuid_of`` for UUID kinds)."""
+        value = self.live_id_of(kind, key)
+        if not isinstance(value, int):
+            raise TypeError(f"{kind} ids are UUIDs: use uuid_of")
+        return value
+
+    def uuid_of(self, kind: str, key: str) -> str:
+        """The UUID of ``kind``'s entity ``key`` (widget templates, widgets, themes...)."""
+        return str(self.live_id_of(kind, key))
+
+    def live_id_of(self, kind: str, key: str) -> LiveId:
         try:
             return self._ids[kind][key]
         except KeyError:
@@ -62,7 +76,7 @@ class Lookup:
                 reference=EntityKey(kind, key),
             ) from None
 
-    def key_of(self, kind: str, live_id: int) -> str:
+    def key_of(self, kind: str, live_id: LiveId) -> str:
         try:
             return self._keys[kind][live_id]
         except KeyError:
@@ -72,7 +86,7 @@ class Lookup:
                 reference=EntityKey(kind, str(live_id)),
             ) from None
 
-    def ids(self, kind: str) -> Mapping[str, int]:
+    def ids(self, kind: str) -> Mapping[str, LiveId]:
         return self._ids.get(kind, {})
 
 
@@ -80,10 +94,15 @@ FetchFn = Callable[[StoreApi], Awaitable[list[Raw]]]
 IdentifyFn = Callable[[list[Raw]], dict[str, Raw]]
 NormaliseFn = Callable[[str, Raw, Lookup], Record]
 ReferencesFn = Callable[[str, Record], Iterable[EntityKey]]
-CreateFn = Callable[[StoreApi, str, Record, Lookup], Awaitable[int]]
+CreateFn = Callable[[StoreApi, str, Record, Lookup], Awaitable[LiveId]]
 UpdateFn = Callable[[StoreApi, str, Record, Raw, Lookup], Awaitable[None]]
 DeleteFn = Callable[[StoreApi, str, Raw, Lookup], Awaitable[None]]
 EstimateFn = Callable[[Action, Record | None], int]
+WarningsFn = Callable[[str, Record, Record | None], list[str]]
+
+
+def no_warnings(key: str, after: Record, before: Record | None) -> list[str]:
+    return []
 
 
 def one_request(action: Action, record: Record | None) -> int:
@@ -105,7 +124,7 @@ class EntityKind:
     """Every raw object of this kind from a store, with whatever sub-resources normalise needs."""
     identify: IdentifyFn
     """Natural key -> raw object; raises StageSyncError naming both on a duplicate key."""
-    live_id: Callable[[Raw], int]
+    live_id: Callable[[Raw], LiveId]
     normalise: NormaliseFn
     """(key, raw, lookup) -> ID-free record."""
     references: ReferencesFn
@@ -114,7 +133,13 @@ class EntityKind:
     update: UpdateFn
     delete: DeleteFn
     estimate_requests: EstimateFn = one_request
+    warnings: WarningsFn = no_warnings
+    """(key, desired record, destination record or None) -> plan warnings for writing it: what
+    the platform cannot express or stagesync cannot push (said in the plan, never lost silently)."""
     aliases: tuple[str, ...] = field(default=())
+    identify_with: Callable[[list[Raw], Lookup], dict[str, Raw]] | None = None
+    """Replaces ``identify`` for kinds whose keys embed other kinds' keys (a placement names its
+    widget and entity): called with the lookup already holding the kinds in ``depends_on``."""
 
     def describe_one(self, key: str) -> str:
         return f"{self.singular} {key}"

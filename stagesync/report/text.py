@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from stagesync.model import Action, Operation, Plan
+import difflib
+
+from stagesync.model import Action, FieldChange, Operation, Plan
 
 ACTIONS: tuple[Action, ...] = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
 
@@ -20,9 +22,30 @@ def endpoint_label(environment: str | None, store_hash: str | None) -> str:
 
 
 def operation_line(op: Operation) -> str:
-    """``op.describe()``, with the reason when it is not simply "selected"."""
+    """``op.describe()``, with the reason when it is not simply "selected"; then one line per
+    changed file of a file tree (a theme's templates), so reviewers see which files change."""
     line = op.describe()
-    return line if op.reason == "selected" else f"{line}  [{op.reason}]"
+    line = line if op.reason == "selected" else f"{line}  [{op.reason}]"
+    files = [f for f in op.fields if _is_file(f.path)]
+    return "\n".join([line, *(f"      {_file_line(f)}" for f in files)])
+
+
+def _is_file(path: str) -> bool:
+    return "/" in path.split(".")[0].split("[")[0]
+
+
+def _file_line(change: FieldChange) -> str:
+    if change.before is None:
+        return f"+ {change.path}"
+    if change.after is None:
+        return f"- {change.path}"
+    if isinstance(change.before, str) and isinstance(change.after, str):
+        added = removed = 0
+        for line in difflib.ndiff(change.before.splitlines(), change.after.splitlines()):
+            added += line.startswith("+ ")
+            removed += line.startswith("- ")
+        return f"~ {change.path} (+{added} -{removed} lines)"
+    return f"~ {change.path} (binary)"
 
 
 def render_text(plan: Plan) -> str:

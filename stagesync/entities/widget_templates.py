@@ -1,0 +1,77 @@
+"""Custom widget templates (``/v3/content/widget-templates``), keyed by name, with their schema,
+template HTML and storefront query. The platform's own templates (kind other than ``custom``)
+are left alone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from stagesync.entities import channel_names
+from stagesync.entities.base import EntityKind, Lookup, Raw
+from stagesync.entities.common import unique_by_key, without
+from stagesync.model import EntityKey, Record
+from stagesync.ports import StoreApi
+
+PATH = "/v3/content/widget-templates"
+READ_ONLY = (
+    "uuid",
+    "kind",
+    "date_created",
+    "date_modified",
+    "current_version_uuid",
+    "icon_name",
+    "template_engine",
+    "channel_id",
+    channel_names.FIELD,
+)
+
+
+async def fetch(api: StoreApi) -> list[Raw]:
+    raws = await api.get_all(PATH, {"widget_template_kind": "custom"})
+    return await channel_names.annotate(api, raws)
+
+
+def identify(raws: list[Raw]) -> dict[str, Raw]:
+    return unique_by_key("widget_templates", raws, lambda raw: str(raw["name"]))
+
+
+def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
+    record = without(raw, READ_ONLY)
+    record["channel"] = raw[channel_names.FIELD]
+    return record
+
+
+def references(key: str, record: Record) -> Iterable[EntityKey]:
+    return ()
+
+
+async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> str:
+    body = without(record, ("channel",))
+    body["channel_id"] = await channel_names.channel_id(api, lookup, record.get("channel"))
+    created = await api.post(PATH, body, entity=f"widget template {key}")
+    return str(created["uuid"])
+
+
+async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Lookup) -> None:
+    body = without(record, ("channel",))
+    await api.put(f"{PATH}/{live['uuid']}", body, entity=f"widget template {key}")
+
+
+async def delete(api: StoreApi, key: str, live: Raw, lookup: Lookup) -> None:
+    await api.delete(f"{PATH}/{live['uuid']}", entity=f"widget template {key}")
+
+
+KIND = EntityKind(
+    name="widget_templates",
+    singular="widget template",
+    display_name="Widget Templates",
+    depends_on=(),
+    fetch=fetch,
+    identify=identify,
+    live_id=lambda raw: str(raw["uuid"]),
+    normalise=normalise,
+    references=references,
+    create=create,
+    update=update,
+    delete=delete,
+)

@@ -1,0 +1,79 @@
+"""Widgets (``/v3/content/widgets``), keyed by name; their template is named by its key."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from stagesync.entities import channel_names
+from stagesync.entities.base import EntityKind, Lookup, Raw
+from stagesync.entities.common import unique_by_key, without
+from stagesync.model import EntityKey, Record
+from stagesync.ports import StoreApi
+
+PATH = "/v3/content/widgets"
+READ_ONLY = (
+    "uuid",
+    "version_uuid",
+    "date_created",
+    "date_modified",
+    "widget_template",
+    "widget_template_uuid",
+    "channel_id",
+    channel_names.FIELD,
+)
+
+
+async def fetch(api: StoreApi) -> list[Raw]:
+    return await channel_names.annotate(api, await api.get_all(PATH))
+
+
+def identify(raws: list[Raw]) -> dict[str, Raw]:
+    return unique_by_key("widgets", raws, lambda raw: str(raw["name"]))
+
+
+def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
+    record = without(raw, READ_ONLY)
+    record["template"] = lookup.key_of("widget_templates", str(raw["widget_template_uuid"]))
+    record["channel"] = raw[channel_names.FIELD]
+    return record
+
+
+def references(key: str, record: Record) -> Iterable[EntityKey]:
+    return (EntityKey("widget_templates", record["template"]),)
+
+
+def payload(record: Record, lookup: Lookup) -> Record:
+    body = without(record, ("template", "channel"))
+    body["widget_template_uuid"] = lookup.uuid_of("widget_templates", record["template"])
+    return body
+
+
+async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> str:
+    body = payload(record, lookup)
+    body["channel_id"] = await channel_names.channel_id(api, lookup, record.get("channel"))
+    created = await api.post(PATH, body, entity=f"widget {key}")
+    return str(created["uuid"])
+
+
+async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Lookup) -> None:
+    await api.put(f"{PATH}/{live['uuid']}", payload(record, lookup), entity=f"widget {key}")
+
+
+async def delete(api: StoreApi, key: str, live: Raw, lookup: Lookup) -> None:
+    await api.delete(f"{PATH}/{live['uuid']}", entity=f"widget {key}")
+
+
+KIND = EntityKind(
+    name="widgets",
+    singular="widget",
+    display_name="Widgets",
+    depends_on=("widget_templates",),
+    fetch=fetch,
+    identify=identify,
+    live_id=lambda raw: str(raw["uuid"]),
+    normalise=normalise,
+    references=references,
+    create=create,
+    update=update,
+    delete=delete,
+)
