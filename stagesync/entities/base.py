@@ -84,6 +84,9 @@ CreateFn = Callable[[StoreApi, str, Record, Lookup], Awaitable[int]]
 UpdateFn = Callable[[StoreApi, str, Record, Raw, Lookup], Awaitable[None]]
 DeleteFn = Callable[[StoreApi, str, Raw, Lookup], Awaitable[None]]
 EstimateFn = Callable[[Action, Record | None], int]
+FindFn = Callable[[StoreApi, str, Lookup], Awaitable[Raw | None]]
+CreateManyFn = Callable[[StoreApi, list[tuple[str, Record]], Lookup], Awaitable[list[int]]]
+UpdateManyFn = Callable[[StoreApi, list[tuple[str, Record, Raw]], Lookup], Awaitable[None]]
 
 
 def one_request(action: Action, record: Record | None) -> int:
@@ -115,6 +118,23 @@ class EntityKind:
     delete: DeleteFn
     estimate_requests: EstimateFn = one_request
     aliases: tuple[str, ...] = field(default=())
+    find: FindFn | None = None
+    """(api, key, lookup) -> the live raw object with that natural key, or None. Push asks it
+    before repeating a write whose answer was lost. Default: fetch the whole kind and identify."""
+    create_many: CreateManyFn | None = None
+    """Optional batch create: several (key, record) pairs in as few requests as the API allows;
+    returns the new ids in the same order. Raises if any item failed (push then retries the items
+    one by one, after looking each up by key)."""
+    update_many: UpdateManyFn | None = None
+    """Optional batch update of several (key, record, live raw) triples."""
+    batch_size: int = 1
+    """How many operations push hands ``create_many`` / ``update_many`` at once."""
 
     def describe_one(self, key: str) -> str:
         return f"{self.singular} {key}"
+
+    async def find_live(self, api: StoreApi, key: str, lookup: Lookup) -> Raw | None:
+        """The live object keyed ``key`` now, by the cheapest lookup the kind offers."""
+        if self.find is not None:
+            return await self.find(api, key, lookup)
+        return self.identify(await self.fetch(api)).get(key)

@@ -239,13 +239,67 @@ async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int
     return product_id
 
 
+async def find(api: StoreApi, key: str, lookup: Lookup) -> Raw | None:
+    """The live product keyed ``key``: one filtered request (SKU, or name for ``name:`` keys)."""
+    if key.startswith(NO_SKU_PREFIX):
+        query = {"name": key[len(NO_SKU_PREFIX) :], "include": INCLUDE}
+    else:
+        query = {"sku": key, "include": INCLUDE}
+    found = await api.get_all(PATH, query)
+    return next((raw for raw in found if product_key(raw) == key), None)
+
+
 async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Lookup) -> None:
     product_id = int(live["id"])
     entity = f"product {key}"
-    live_record = normalise(key, live, lookup)
-    if without(live_record, CHILDREN) != without(record, CHILDREN):
+    if base_changed(key, record, live, lookup):
         await api.put(f"{PATH}/{product_id}", base_payload(record, lookup), entity=entity)
+    await update_children(api, key, record, live, lookup)
 
+
+BATCH_SIZE = 10
+"""Products per ``PUT /v3/catalog/products`` (the documented maximum)."""
+VARIANT_BATCH_SIZE = 50
+"""Variants per ``PUT /v3/catalog/variants`` (the documented maximum)."""
+
+
+def base_changed(key: str, record: Record, live: Raw, lookup: Lookup) -> bool:
+    return without(normalise(key, live, lookup), CHILDREN) != without(record, CHILDREN)
+
+
+async def update_many(api: StoreApi, items: list[tuple[str, Record, Raw]], lookup: Lookup) -> None:
+    """Base fields of up to ten products in one request, changed variants fifty at a time; the
+    other sub-resources product by product."""
+    bodies = [
+        {"id": int(live["id"]), **base_payload(record, lookup)}
+        for key, record, live in items
+        if base_changed(key, record, live, lookup)
+    ]
+    names = ", ".join(key for key, _, _ in items)
+    for start in range(0, len(bodies), BATCH_SIZE):
+        await api.put(PATH, bodies[start : start + BATCH_SIZE], entity=f"products {names}")
+    variants: list[dict[str, Any]] = []
+    for key, record, live in items:
+        await update_children(api, key, record, live, lookup, variant_updates=variants)
+    for start in range(0, len(variants), VARIANT_BATCH_SIZE):
+        batch = variants[start : start + VARIANT_BATCH_SIZE]
+        await api.put("/v3/catalog/variants", batch, entity=f"variants of products {names}")
+
+
+async def update_children(
+    api: StoreApi,
+    key: str,
+    record: Record,
+    live: Raw,
+    lookup: Lookup,
+    *,
+    variant_updates: list[dict[str, Any]] | None = None,
+) -> None:
+    """Variants, options, images and custom fields. With ``variant_updates``, changed variants
+    are appended there (with their ids) for a batch write instead of written one by one."""
+    product_id = int(live["id"])
+    entity = f"product {key}"
+    live_record = normalise(key, live, lookup)
     base = f"{PATH}/{product_id}"
     desired = children_by_key(record, "variants")
     existing = live_children(live, "variants")
@@ -260,7 +314,10 @@ async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Loo
         if existing[sku][1] != desired[sku]:
             path = f"{base}/variants/{existing[sku][0]}"
             payload = variant_payload(desired[sku], options)
-            await api.put(path, payload, entity=f"{entity} variant {sku}")
+            if variant_updates is not None:
+                variant_updates.append({"id": existing[sku][0], **payload})
+            else:
+                await api.put(path, payload, entity=f"{entity} variant {sku}")
     for sku in sorted(set(desired) - set(existing)):
         payload = variant_payload(desired[sku], options)
         await api.post(f"{base}/variants", payload, entity=f"{entity} variant {sku}")
@@ -374,4 +431,7 @@ KIND = EntityKind(
     update=update,
     delete=delete,
     estimate_requests=estimate_requests,
+    find=find,
+    update_many=update_many,
+    batch_size=BATCH_SIZE,
 )

@@ -20,7 +20,7 @@ from stagesync.model import Operation, Plan
 from stagesync.planfile import plan_digest
 from stagesync.report.text import ACTIONS, endpoint_label, kinds_in_order
 
-STATUSES = ("applied", "planned", "failed", "skipped")
+STATUSES = ("applied", "done", "planned", "failed", "skipped", "drifted")
 """Result statuses with their own style; any other is shown plainly."""
 
 
