@@ -15,7 +15,8 @@ lines appended while an fsync runs go out together with the next one, so many co
 operations cost one fsync per round, not one each.
 
 Lock (``.stagesync-push-<store_hash>.lock`` in the plan's folder): created exclusively; holds the
-pid, host, start time and plan of the push that owns it.
+pid, host, start time and plan of the push that owns it. A lock whose process is gone from this
+host (killed) is broken automatically; any other needs ``--force-unlock``.
 """
 
 from __future__ import annotations
@@ -191,7 +192,7 @@ class PushLock:
         self.release()
 
     def acquire(self) -> None:
-        if self.force:
+        if self.force or self._stale():
             self.path.unlink(missing_ok=True)
         info = {
             "pid": os.getpid(),
@@ -215,22 +216,29 @@ class PushLock:
             self.path.unlink(missing_ok=True)
             self._held = False
 
-    def _refusal(self) -> str:
+    def _stale(self) -> bool:
+        """The lock names a process of this host that is not running (it was killed)."""
+        holder = self._holder()
+        pid = holder.get("pid")
+        return (
+            holder.get("host") == socket.gethostname() and isinstance(pid, int) and not _alive(pid)
+        )
+
+    def _holder(self) -> dict[str, Any]:
         try:
             holder = orjson.loads(self.path.read_bytes())
         except (OSError, orjson.JSONDecodeError):
-            holder = {}
-        if not isinstance(holder, dict):
-            holder = {}
+            return {}
+        return holder if isinstance(holder, dict) else {}
+
+    def _refusal(self) -> str:
+        holder = self._holder()
         pid, host = holder.get("pid", "?"), holder.get("host", "?")
         started, plan = holder.get("started_at", "?"), holder.get("plan", "?")
-        stale = ""
-        if host == socket.gethostname() and isinstance(pid, int) and not _alive(pid):
-            stale = f" Process {pid} is not running on this host, so the lock looks stale."
         return (
             f"another push to this store is running: pid {pid} on host {host}, started {started}, "
-            f"applying {plan} (lock {self.path}); nothing was written.{stale} Wait for it to "
-            "finish; if it is no longer running, push again with --force-unlock."
+            f"applying {plan} (lock {self.path}); nothing was written. Wait for it to finish; if "
+            "it is no longer running, push again with --force-unlock."
         )
 
 

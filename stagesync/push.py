@@ -28,7 +28,14 @@ from typing import Any
 
 from stagesync.entities import REGISTRY
 from stagesync.entities.base import EntityKind, Raw
-from stagesync.errors import ApiError, PlanRefused, RateLimitError, StageSyncError, TransportError
+from stagesync.errors import (
+    ApiError,
+    NotFoundError,
+    PlanRefused,
+    RateLimitError,
+    StageSyncError,
+    TransportError,
+)
 from stagesync.journal import Journal, JournalState
 from stagesync.model import Action, Operation, Plan, Record, digest
 from stagesync.ports import NoProgress, Progress, ProgressStats, StoreApi, Tally, tallying
@@ -176,8 +183,8 @@ class _Uncertain(Exception):
 
 def _outcome_unknown(error: StageSyncError) -> bool:
     """Whether the store may or may not have applied the write that raised ``error``."""
-    if isinstance(error, TransportError | RateLimitError):
-        return True
+    if isinstance(error, TransportError | RateLimitError | NotFoundError):
+        return True  # 404: a repeated DELETE/PUT whose first answer was lost; look it up
     return isinstance(error, ApiError) and error.status >= 500
 
 
