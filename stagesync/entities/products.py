@@ -226,9 +226,31 @@ def variant_payload(variant: Record, options: list[Raw] | None = None) -> dict[s
     return body
 
 
+def inline_order(record: Record) -> list[Record]:
+    """The record's variants in the order that makes the platform create their options' values
+    in the record's sort order (it numbers them as they first appear), so no option value needs
+    a fix-up request afterwards."""
+    options = record.get("options") or []
+    option_rank = {o["display_name"]: o.get("sort_order", 0) for o in options}
+    value_rank = {
+        (o["display_name"], v["label"]): (v.get("sort_order", 0), v["label"])
+        for o in options
+        for v in o.get("option_values") or []
+    }
+
+    def rank(variant: Record) -> list[tuple[int, str]]:
+        values = sorted(
+            variant.get("option_values") or [],
+            key=lambda v: (option_rank.get(v["option"], 0), v["option"]),
+        )
+        return [value_rank.get((v["option"], v["label"]), (0, v["label"])) for v in values]
+
+    return sorted(record.get("variants") or [], key=rank)
+
+
 async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int:
     body = base_payload(record, lookup)
-    body["variants"] = [variant_payload(v) for v in record.get("variants") or []]
+    body["variants"] = [variant_payload(v) for v in inline_order(record)]
     body["images"] = record.get("images") or []
     body["custom_fields"] = record.get("custom_fields") or []
     created = await api.post(PATH, body, entity=f"product {key}")
