@@ -175,7 +175,11 @@ def scenario(
             assert code == 0, err
             plan = work / f"plan-{concurrency}.json"
             _, _, code, err = run_cli(
-                work, "diff", "snapshots/staging", str(target.relative_to(work)), "--out",
+                work,
+                "diff",
+                "snapshots/staging",
+                str(target.relative_to(work)),
+                "--out",
                 str(plan),
             )
             assert code == 0, err
@@ -251,9 +255,7 @@ def main() -> None:
 
     if "quota" not in skip:
         n = args.quota_products
-        runs = scenario(
-            n, label=f"{n:,} products", settings={"quota": 150, "window_ms": 3000}
-        )
+        runs = scenario(n, label=f"{n:,} products", settings={"quota": 150, "window_ms": 3000})
         print("\n### Quota 150 requests per 3 s\n")
         print(table(runs, quota=(150, 3.0)))
 
