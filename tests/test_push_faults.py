@@ -318,3 +318,41 @@ def test_validation_failure_exits_4_with_siblings_applied_and_dependents_skipped
     errors = {op["id"]: op["error"] for op in report["operations"]}
     assert "/parent/" in errors["categories:Parent"]
     assert "categories Parent did not apply" in errors["products:KITE"]
+
+
+def test_updates_are_batched_up_to_the_documented_limits(
+    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+) -> None:
+    on_store(emulator, "alpha", lambda client: build_bulk(client, 12))
+    api.push(
+        make_plan(tmp_path, config_path, connector), config_path=config_path, connector=connector
+    )
+
+    async def reprice(client: StoreApi) -> None:
+        for product in await client.get_all("/v3/catalog/products", {"include": "variants"}):
+            await client.put(f"/v3/catalog/products/{product['id']}", {"price": 99.0})
+            variant = product["variants"][0]
+            await client.put(
+                f"/v3/catalog/products/{product['id']}/variants/{variant['id']}", {"price": 77.0}
+            )
+        for category in await client.get_all("/v3/catalog/trees/categories"):
+            body = {"category_id": category["category_id"], "description": "new"}
+            await client.put("/v3/catalog/trees/categories", [body])
+
+    on_store(emulator, "alpha", reprice)
+    (tmp_path / "plan.json").unlink()
+    plan_path = make_plan(tmp_path, config_path, connector)
+    emulator.clear_requests()
+    result = api.push(plan_path, config_path=config_path, connector=connector)
+
+    assert result.ok
+    writes = [(r["method"], r["path"].partition("/v3/")[2], r["body"]) for r in emulator.requests]
+    product_batches = [len(b) for m, p, b in writes if (m, p) == ("PUT", "catalog/products")]
+    variant_batches = [len(b) for m, p, b in writes if (m, p) == ("PUT", "catalog/variants")]
+    category_batches = [
+        len(b) for m, p, b in writes if (m, p) == ("PUT", "catalog/trees/categories")
+    ]
+    assert sorted(product_batches) == [2, 10]
+    assert sum(variant_batches) == 12 and len(variant_batches) == 2
+    assert category_batches == [10]
+    assert converged(tmp_path, config_path, connector)
