@@ -7,6 +7,9 @@ a value the caller renders. Nothing here prints; progress goes through the ``Pro
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
@@ -19,14 +22,18 @@ from stagesync.config import Environment, load_config
 from stagesync.entities import REGISTRY, resolve_kinds, themes
 from stagesync.errors import PlanError, PlanRefused, StageSyncError
 from stagesync.files import write_atomic
+from stagesync.journal import FORMAT as JOURNAL_FORMAT
+from stagesync.journal import FORMAT_VERSION as JOURNAL_VERSION
+from stagesync.journal import Journal, JournalState, PushLock, journal_path, lock_path, read_journal
 from stagesync.model import Plan, Snapshot
 from stagesync.plan import make_plan
-from stagesync.ports import Progress, StoreApi
+from stagesync.ports import Progress, StoreApi, tallying
 from stagesync.pull import read_live
-from stagesync.push import OperationResult, apply_plan
+from stagesync.push import DEFAULT_CONCURRENCY, Applied, OperationResult, apply_plan
 from stagesync.report.common import Outcome
 from stagesync.report.html import render_html
-from stagesync.report.resultfile import result_to_json
+from stagesync.result import result_body, result_to_json
+from stagesync.rollback import rollback_plan
 from stagesync.snapshot import read_snapshot, write_snapshot
 
 
@@ -51,13 +58,21 @@ class PushResult:
     activated: str | None = None
     """``theme (variation)`` made active by ``activate``, if it was asked for and done."""
 
+    result_json: Path | None = None
+    journal: Path | None = None
+    rollback: Path | None = None
+    """The rollback plan written (None when nothing was done)."""
+    throttled: int = 0
+    """429 responses met."""
+    duration_ms: int = 0
+
     @property
     def ok(self) -> bool:
-        return all(r.status in ("applied", "planned") for r in self.results)
+        return all(r.status in ("done", "planned") for r in self.results)
 
     @property
     def failed(self) -> tuple[OperationResult, ...]:
-        return tuple(r for r in self.results if r.status in ("failed", "skipped"))
+        return tuple(r for r in self.results if r.status in ("failed", "skipped", "drifted"))
 
 
 @dataclass(frozen=True)
@@ -209,20 +224,36 @@ def save_plan(plan: Plan, path: Path) -> None:
     planfile.write_plan(plan, path)
 
 
+def rollback_path(plan_path: Path) -> Path:
+    """Where push writes the rollback plan: ``rollback-plan.json`` beside ``plan.json``,
+    ``<name>.rollback-plan.json`` beside any other plan file."""
+    if plan_path.name == "plan.json":
+        return plan_path.with_name("rollback-plan.json")
+    return plan_path.with_name(plan_path.stem + ".rollback-plan.json")
+
+
 def push(
     plan_path: Path,
     *,
     config_path: Path | None = None,
     to: str | None = None,
     dry_run: bool = False,
+    resume: bool = False,
+    force_unlock: bool = False,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    verify: bool = False,
     activate: str | None = None,
     progress: Progress | None = None,
     connector: Connector = connect,
 ) -> PushResult:
     """Apply exactly the plan at ``plan_path`` to its destination (or ``to``), or refuse.
 
+    Beside the plan it keeps a journal (``<plan>.journal.jsonl``) and, while running, a lock; it
+    writes the result report (``<plan>.result.json`` and ``.result.html``) and the rollback plan.
+
     ``activate`` (``THEME`` or ``THEME:VARIATION``) then makes that theme active on the default
-    storefront, if every operation applied."""
+    storefront, if every operation was done.
+    """
     plan = load_plan(plan_path)
     config = load_config(config_path)
     name = to or plan.destination.environment
@@ -235,35 +266,135 @@ def push(
             f"'{env.name}' is store {env.store_hash}; nothing was written. Push it to the store "
             "it was made for, or make a new plan against this one."
         )
+    if concurrency < 1:
+        raise StageSyncError(f"--concurrency must be at least 1, got {concurrency}.")
 
     theme, _, variation = (activate or "").partition(":")
     if activate is not None and not theme:
         raise StageSyncError('--activate needs a theme name: "THEME" or "THEME:VARIATION".')
 
-    async def apply() -> tuple[list[OperationResult], int, str | None]:
+    async def apply(
+        journal: Journal | None, previous: JournalState | None
+    ) -> tuple[Applied, int, int, str | None]:
         async with connector(env) as api:
             await _check_store(api, env)
-            results = await apply_plan(
-                api, plan, store=_store_name(env), dry_run=dry_run, progress=progress
-            )
+            with tallying() as tally:
+                applied = await apply_plan(
+                    api,
+                    plan,
+                    store=_store_name(env),
+                    dry_run=dry_run,
+                    progress=progress,
+                    concurrency=concurrency,
+                    journal=journal,
+                    previous=previous,
+                    verify=verify,
+                )
             activated = None
-            ok = all(r.status == "applied" for r in results)
+            ok = all(r.status == "done" for r in applied.results)
             if theme and ok and not dry_run:
                 chosen = await themes.activate(api, theme, variation or None)
                 activated = f"{theme} ({chosen})"
-            return results, api.requests_made, activated
+            return applied, api.requests_made, tally.throttled, activated
 
-    results, requests, activated = asyncio.run(apply())
-    report = None
-    if not dry_run:
-        report = plan_path.with_name(plan_path.stem + ".result.html")
-        # A request count of 0 means "not counted" until push counts requests per operation.
-        statuses = {r.operation.id: Outcome(r.status, r.error, r.requests or None) for r in results}
-        write_atomic(report, render_html(plan, statuses))
-        write_atomic(
-            plan_path.with_name(plan_path.stem + ".result.json"),
-            result_to_json(
-                plan, statuses, environment=env.name, requests=requests, finished_at=_now()
-            ),
+    if dry_run:
+        applied, requests, _, _ = asyncio.run(apply(None, None))
+        return PushResult(plan, env.name, tuple(applied.results), requests, dry_run=True)
+
+    digest = planfile.plan_digest(plan)
+    journal_file = journal_path(plan_path)
+    with PushLock(lock_path(plan_path, env.store_hash), plan=plan_path, force=force_unlock):
+        previous = read_journal(journal_file, digest)
+        if previous.other_plan:
+            if not previous.finished:
+                raise PlanRefused(
+                    f"{journal_file} belongs to an unfinished push of another plan (digest "
+                    f"{previous.plan_digest}); nothing was written. Finish that push with "
+                    "--resume, or move the journal away if you abandon it."
+                )
+            # The journal of a finished push of an earlier plan: keep it, out of the way.
+            journal_file.replace(journal_file.with_name(journal_file.name + ".previous"))
+            previous = JournalState()
+        if previous.runs and not resume:
+            raise PlanRefused(
+                f"{plan_path} was pushed before and its journal {journal_file} records "
+                f"{len(previous.done)} finished operation(s); nothing was written. Continue that "
+                f"push with --resume, or make a new plan."
+            )
+        started, clock = _now(), time.monotonic()
+        journal = Journal(journal_file)
+        journal.write_now(
+            {
+                "event": "begin",
+                "format": JOURNAL_FORMAT,
+                "format_version": JOURNAL_VERSION,
+                "plan_digest": digest,
+                "store_hash": env.store_hash,
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "started_at": started,
+                "resume": bool(previous.runs),
+            }
         )
-    return PushResult(plan, env.name, tuple(results), requests, dry_run, report, activated)
+        try:
+            applied, requests, throttled, activated = asyncio.run(
+                apply(journal, previous if previous.runs else None)
+            )
+            journal.write_now({"event": "end", "finished_at": _now()})
+        finally:
+            journal.close()
+            rollback = _write_rollback(plan, plan_path, digest)
+    results = applied.results
+    duration = int((time.monotonic() - clock) * 1000)
+    report = plan_path.with_name(plan_path.stem + ".result.html")
+    statuses = {
+        r.operation.id: Outcome(r.status, r.error, r.requests, r.duration_ms / 1000)
+        for r in results
+    }
+    write_atomic(report, render_html(plan, statuses))
+    result_json = plan_path.with_name(plan_path.stem + ".result.json")
+    body = result_body(
+        plan,
+        results,
+        plan_file=str(plan_path),
+        plan_digest=digest,
+        environment=env.name,
+        store_hash=env.store_hash,
+        started_at=started,
+        finished_at=_now(),
+        duration_ms=duration,
+        requests=requests,
+        throttled=throttled,
+        concurrency=concurrency,
+        resumed=bool(previous.runs),
+        verified=verify,
+        journal=str(journal_file),
+        rollback_plan=str(rollback) if rollback else None,
+    )
+    write_atomic(result_json, result_to_json(body))
+    return PushResult(
+        plan,
+        env.name,
+        tuple(results),
+        requests,
+        report=report,
+        result_json=result_json,
+        journal=journal_file,
+        rollback=rollback,
+        throttled=throttled,
+        duration_ms=duration,
+        activated=activated,
+    )
+
+
+def _write_rollback(plan: Plan, plan_path: Path, digest: str) -> Path | None:
+    """Write the rollback plan of everything the journal records as done (None if nothing)."""
+    state = read_journal(journal_path(plan_path), digest)
+    if not state.done:
+        return None
+    path = rollback_path(plan_path)
+    undo = rollback_plan(
+        plan, set(state.done), state.before, created_at=_now(), plan_name=str(plan_path)
+    )
+    planfile.write_plan(undo, path)
+    return path

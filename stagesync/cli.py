@@ -257,7 +257,25 @@ def push(
         bool, typer.Option("--dry-run", help="Check the plan against the store; write nothing.")
     ] = False,
     resume: Annotated[
-        bool, typer.Option("--resume", help="Continue a stopped push from its journal (not yet).")
+        bool,
+        typer.Option("--resume", help="Continue a stopped push of this plan from its journal."),
+    ] = False,
+    force_unlock: Annotated[
+        bool,
+        typer.Option(
+            "--force-unlock",
+            help="Break the lock a push that no longer runs left behind, then push.",
+        ),
+    ] = False,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            "--concurrency", min=1, metavar="N", help="Operations written at once (default 4)."
+        ),
+    ] = 4,
+    verify: Annotated[
+        bool,
+        typer.Option("--verify", help="Re-read every touched entity afterwards and compare."),
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking.")] = False,
     activate: Annotated[
@@ -270,8 +288,7 @@ def push(
     ] = None,
 ) -> None:
     """Apply exactly a saved plan to its destination, or refuse if the store drifted."""
-    _unsupported(("--resume", resume))
-    if not yes and not dry_run and _interactive():
+    if not yes and not dry_run and not resume and _interactive():
         _confirm_push(api.load_plan(plan_path), to)
     with ProgressRenderer() as progress:
         result = api.push(
@@ -280,6 +297,10 @@ def push(
             to=to,
             dry_run=dry_run,
             activate=activate,
+            resume=resume,
+            force_unlock=force_unlock,
+            concurrency=concurrency,
+            verify=verify,
             progress=progress,
         )
     _say_push(result)
@@ -459,17 +480,26 @@ def _say_push(result: api.PushResult) -> None:
             f"nothing was written ({_plural(result.requests, 'request')})."
         )
     else:
-        applied = sum(1 for r in result.results if r.status == "applied")
+        done = sum(1 for r in result.results if r.status == "done")
+        throttled = f", {_plural(result.throttled, '429 response')}" if result.throttled else ""
         _say(
-            f"Applied {applied} of {_plural(total, 'operation')} to {result.destination} "
-            f"in {_plural(result.requests, 'request')}."
+            f"Applied {done} of {_plural(total, 'operation')} to {result.destination} "
+            f"in {_plural(result.requests, 'request')}{throttled}."
         )
         if result.failed:
-            _say(f"{len(result.failed)} failed or skipped; fix the cause and re-plan.")
+            _say(
+                f"{len(result.failed)} failed, skipped or drifted; fix the cause, then push "
+                "again with --resume (or re-plan)."
+            )
     if result.activated is not None:
         _say(f"Activated theme {result.activated}.")
-    if result.report is not None:
-        _say(f"Report: {result.report}")
+    for label, path in (
+        ("Report", result.report),
+        ("Result", result.result_json),
+        ("Rollback plan", result.rollback),
+    ):
+        if path is not None:
+            _say(f"{label}: {path}")
 
 
 def _plural(count: int, noun: str) -> str:

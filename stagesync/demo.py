@@ -79,7 +79,7 @@ def run(directory: Path, progress: Progress | None = None) -> DemoResult:
         lines += ["", "Plan (staging -> production):", render_text(plan).rstrip(), ""]
 
         pushed = api.push(plan_path, config_path=config, progress=progress)
-        applied = sum(1 for r in pushed.results if r.status == "applied")
+        applied = sum(1 for r in pushed.results if r.status == "done")
         lines.append(
             f"Pushed to production: {applied}/{len(pushed.results)} operations applied "
             f"in {pushed.requests} requests"

@@ -6,8 +6,11 @@ the pull/push orchestration depend on this protocol only, so they never import h
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 Params = Mapping[str, str | int]
 
@@ -65,6 +68,55 @@ class Progress(Protocol):
         """``done`` more units of ``task`` finished; total may become known."""
 
     def finish(self, task: str) -> None: ...
+
+
+@runtime_checkable
+class ProgressStats(Protocol):
+    """Optional extra a ``Progress`` may implement: request figures of a running task.
+
+    Push calls it (when the renderer has it) with the requests used so far by the task's
+    operations and the 429 responses they met, so the renderer can show them next to done/total.
+    """
+
+    def stats(self, task: str, *, requests: int, throttled: int) -> None: ...
+
+
+@dataclass
+class Tally:
+    """Requests sent (retries included) and 429s met while it is the current tally.
+
+    A store client adds every request it sends to ``current_tally()`` and to its parents, so push
+    can say what each operation cost even when operations run concurrently.
+    """
+
+    requests: int = 0
+    throttled: int = 0
+    parent: Tally | None = None
+
+    def add(self, *, requests: int = 0, throttled: int = 0) -> None:
+        tally: Tally | None = self
+        while tally is not None:
+            tally.requests += requests
+            tally.throttled += throttled
+            tally = tally.parent
+
+
+_TALLY: ContextVar[Tally | None] = ContextVar("stagesync_tally", default=None)
+
+
+def current_tally() -> Tally | None:
+    return _TALLY.get()
+
+
+@contextmanager
+def tallying() -> Iterator[Tally]:
+    """Count the requests sent inside the block (in this task and tasks it starts)."""
+    tally = Tally(parent=_TALLY.get())
+    token = _TALLY.set(tally)
+    try:
+        yield tally
+    finally:
+        _TALLY.reset(token)
 
 
 class NoProgress:

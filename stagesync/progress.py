@@ -9,7 +9,8 @@ clock; the bars or lines are refreshed at most every ``refresh`` (terminal) or `
         api.pull("staging", progress=progress)
 
 Plain lines look like ``pull products: 120/250`` (``pull products: 120`` while the total is
-unknown).
+unknown); push tasks add the requests used, the 429s met and an ETA while running:
+``push products: 120/250, 340 requests, 0 429s, ETA 1m20s``.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ class _Task:
     """When the task was last shown."""
     rich_id: TaskID | None = None
     finished: bool = False
+    started: float = 0.0
+    requests: int | None = None
+    throttled: int = 0
 
 
 class ProgressRenderer:
@@ -81,10 +85,11 @@ class ProgressRenderer:
         self.close()
 
     def start(self, task: str, total: int | None) -> None:
-        state = _Task(total=total, last=self._clock())
+        now = self._clock()
+        state = _Task(total=total, last=now, started=now)
         self._tasks[task] = state
         if self._live:
-            state.rich_id = self._ensure_bars().add_task(task, total=total)
+            state.rich_id = self._ensure_bars().add_task(task, total=total, info="")
 
     def advance(self, task: str, done: int = 1, total: int | None = None) -> None:
         state = self._tasks.get(task)
@@ -100,6 +105,12 @@ class ProgressRenderer:
             state.last = now
             self._show(task, state)
 
+    def stats(self, task: str, *, requests: int, throttled: int) -> None:
+        """Requests used and 429s met by ``task`` so far (shown next to done/total)."""
+        state = self._tasks.get(task)
+        if state is not None:
+            state.requests, state.throttled = requests, throttled
+
     def finish(self, task: str) -> None:
         state = self._tasks.get(task)
         if state is None or state.finished:
@@ -107,7 +118,12 @@ class ProgressRenderer:
         state.finished = True
         if self._live and self._bars is not None and state.rich_id is not None:
             total = state.total if state.total is not None else state.done
-            self._bars.update(state.rich_id, completed=state.done, total=max(total, state.done))
+            self._bars.update(
+                state.rich_id,
+                completed=state.done,
+                total=max(total, state.done),
+                info=_info(state, None),
+            )
             state.pending = 0
         else:
             self._line(task, state)
@@ -125,12 +141,14 @@ class ProgressRenderer:
             self._line(task, state)
             return
         if self._bars is not None and state.rich_id is not None:
-            self._bars.update(state.rich_id, advance=state.pending, total=state.total)
+            info = _info(state, self._clock())
+            self._bars.update(state.rich_id, advance=state.pending, total=state.total, info=info)
             state.pending = 0
 
     def _line(self, task: str, state: _Task) -> None:
         count = f"{state.done}/{state.total}" if state.total is not None else str(state.done)
-        self._stream.write(f"{task}: {count}\n")
+        info = _info(state, None if state.finished else self._clock())
+        self._stream.write(f"{task}: {count}{', ' + info if info else ''}\n")
         self._stream.flush()
 
     def _ensure_bars(self) -> Progress:
@@ -141,11 +159,36 @@ class ProgressRenderer:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeElapsedColumn(),
+                TextColumn("{task.fields[info]}"),
                 console=console,
                 refresh_per_second=10,
             )
             self._bars.start()
         return self._bars
+
+
+def _info(state: _Task, now: float | None) -> str:
+    """``340 requests, 2 429s, ETA 1m20s``: what is known; ETA only while running."""
+    parts = []
+    if state.requests is not None:
+        parts.append(f"{state.requests} request{'' if state.requests == 1 else 's'}")
+        parts.append(f"{state.throttled} 429s")
+    if now is not None and state.total and 0 < state.done < state.total:
+        elapsed = now - state.started
+        if elapsed > 0:
+            parts.append("ETA " + _duration(elapsed / state.done * (state.total - state.done)))
+    return ", ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    whole = int(seconds + 0.5)
+    if whole < 60:
+        return f"{whole}s"
+    minutes, secs = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m"
 
 
 def _is_terminal(stream: TextIO) -> bool:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from stagesync.entities import REGISTRY, with_dependencies
 from stagesync.entities.base import Lookup, Raw
 from stagesync.model import KindSnapshot, Record
-from stagesync.ports import NoProgress, Progress, StoreApi
+from stagesync.ports import NoProgress, Progress, ProgressStats, StoreApi, tallying
 
 
 @dataclass
@@ -42,7 +42,10 @@ async def read_live(
     async def fetch(kind: str) -> list[Raw]:
         task = f"{verb} {kind}"
         progress.start(task, None)
-        raws = await REGISTRY[kind].fetch(api)
+        with tallying() as tally:
+            raws = await REGISTRY[kind].fetch(api)
+        if isinstance(progress, ProgressStats):
+            progress.stats(task, requests=tally.requests, throttled=tally.throttled)
         progress.advance(task, len(raws), len(raws))
         progress.finish(task)
         return raws

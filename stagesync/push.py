@@ -1,20 +1,51 @@
 """Apply a verified plan to a live store: check every operation's precondition, then run the
 operations, each as soon as everything it depends on has been applied.
 
-An operation whose dependency failed is skipped (and says which); independent operations go on.
+- **Concurrency**: at most ``concurrency`` operations (or batches) write at once; an operation
+  waits only for the operations it depends on, never for a whole kind or phase.
+- **Batching**: ready operations of one kind and action go to the kind's ``create_many`` /
+  ``update_many`` (when it has one), up to its ``batch_size``.
+- **Journal**: every finished operation is appended (and fsynced) to the journal before its
+  dependents start; pre-images of existing entities are journaled before their first write.
+- **Retries**: the client retries what is safe to repeat. A write whose outcome is unknown (a
+  dropped connection after a POST, a 5xx) is retried here, but only after looking the entity up
+  by its natural key, so a create is never sent twice. Validation errors are not retried: the
+  operation fails with the platform's message and its dependents are skipped, naming it.
+- **Resume**: operations the journal records as done are not run again; the others are
+  reconciled with what the store holds now (a create that exists is adopted and completed).
+
 Nothing here knows HTTP: it writes through ``StoreApi`` and the entity modules.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from stagesync.entities import REGISTRY
-from stagesync.errors import PlanRefused, StageSyncError
-from stagesync.model import Action, Operation, Plan, digest
-from stagesync.ports import NoProgress, Progress, StoreApi
+from stagesync.entities.base import EntityKind, LiveId, Raw
+from stagesync.errors import (
+    ApiError,
+    NotFoundError,
+    PlanRefused,
+    RateLimitError,
+    StageSyncError,
+    TransportError,
+)
+from stagesync.journal import Journal, JournalState
+from stagesync.model import Action, Operation, Plan, Record, digest
+from stagesync.ports import NoProgress, Progress, ProgressStats, StoreApi, Tally, tallying
 from stagesync.pull import LiveState, read_live
+
+DEFAULT_CONCURRENCY = 4
+OPERATION_ATTEMPTS = 5
+"""How often one operation is tried when its outcome was unknown (transport failure, 5xx)."""
+RETRY_BASE = 0.5
+RETRY_CAP = 30.0
 
 
 @dataclass(frozen=True)
@@ -23,9 +54,24 @@ class OperationResult:
 
     operation: Operation
     status: str
-    """``applied``, ``failed``, ``skipped`` (a dependency did not apply), ``planned`` (dry run)."""
+    """``done``, ``failed``, ``skipped`` (a dependency did not apply), ``drifted`` (done, but
+    ``--verify`` found the store differs from the plan), ``planned`` (dry run)."""
     error: str | None = None
     requests: int = 0
+    duration_ms: int = 0
+    throttled: int = 0
+    created_id: LiveId | None = None
+    resumed: bool = False
+    """Done by an earlier run (recorded in the journal)."""
+
+
+@dataclass
+class Applied:
+    """Everything one ``apply_plan`` call learnt: results, pre-images, and the journal state."""
+
+    results: list[OperationResult]
+    before: dict[str, Record | None] = field(default_factory=dict)
+    """op id -> the destination record before the push touched it (None: it did not exist)."""
 
 
 def plan_kinds(plan: Plan) -> list[str]:
@@ -55,57 +101,407 @@ async def apply_plan(
     store: str,
     dry_run: bool = False,
     progress: Progress | None = None,
-) -> list[OperationResult]:
-    """Check ``plan`` against the live store, then apply it (unless ``dry_run``)."""
+    concurrency: int = DEFAULT_CONCURRENCY,
+    journal: Journal | None = None,
+    previous: JournalState | None = None,
+    verify: bool = False,
+) -> Applied:
+    """Check ``plan`` against the live store, then apply it (unless ``dry_run``).
+
+    With ``previous`` (a resumed push), operations it records as done are not run again and the
+    drift check is replaced by reconciling each remaining operation with the store.
+    """
+    if concurrency < 1:
+        raise StageSyncError(f"--concurrency must be at least 1, got {concurrency}.")
     progress = progress or NoProgress()
     live = await read_live(api, plan_kinds(plan), store=store, progress=progress, verb="read")
-    drifted = drift(plan, live)
-    if drifted:
-        listing = "\n".join(f"  - {line}" for line in drifted)
-        raise PlanRefused(
-            f"{store} changed after the plan was made, so nothing was written. Drifted:\n"
-            f"{listing}\nPull the destination again and re-run stagesync diff to make a new plan.",
-            drifted=drifted,
-        )
+    if previous is None:
+        drifted = drift(plan, live)
+        if drifted:
+            listing = "\n".join(f"  - {line}" for line in drifted)
+            raise PlanRefused(
+                f"{store} changed after the plan was made, so nothing was written. Drifted:\n"
+                f"{listing}\nPull the destination again and re-run stagesync diff to make a new "
+                "plan.",
+                drifted=drifted,
+            )
     if dry_run:
-        return [OperationResult(op, "planned") for op in plan.operations]
+        return Applied([OperationResult(op, "planned") for op in plan.operations])
 
-    task = "push"
-    progress.start(task, len(plan.operations))
-    outcomes: dict[str, asyncio.Task[OperationResult]] = {}
+    runner = _Runner(api, plan, live, progress, concurrency, journal, previous or JournalState())
+    results = await runner.run()
+    if verify:
+        results = await verify_results(api, plan, results, store=store, progress=progress)
+    return Applied(results, runner.before)
 
-    async def run(op: Operation) -> OperationResult:
+
+async def verify_results(
+    api: StoreApi,
+    plan: Plan,
+    results: list[OperationResult],
+    *,
+    store: str,
+    progress: Progress | None = None,
+) -> list[OperationResult]:
+    """Re-read the store; every done operation whose entity differs from the plan's desired state
+    becomes ``drifted``, naming the fields that differ."""
+    now = await read_live(api, plan_kinds(plan), store=store, progress=progress, verb="verify")
+    checked = []
+    for result in results:
+        op = result.operation
+        if result.status == "done":
+            current = now.records.get(op.kind, {}).get(op.key.key)
+            problem = _difference(op, current)
+            if problem:
+                result = replace(result, status="drifted", error=problem)
+        checked.append(result)
+    return checked
+
+
+def _difference(op: Operation, current: Record | None) -> str | None:
+    if op.action is Action.DELETE:
+        return "verify: still exists on the destination" if current is not None else None
+    if current is None:
+        return "verify: does not exist on the destination"
+    assert op.after is not None
+    if digest(current) == digest(op.after):
+        return None
+    fields = sorted(
+        name
+        for name in set(current) | set(op.after)
+        if digest(current.get(name)) != digest(op.after.get(name))
+    )
+    return "verify: differs from the plan in " + ", ".join(fields)
+
+
+# -- the apply loop -----------------------------------------------------------------------------
+
+
+class _Uncertain(Exception):
+    """Internal: an attempt failed in a way that may have left the write applied."""
+
+
+def _outcome_unknown(error: StageSyncError) -> bool:
+    """Whether the store may or may not have applied the write that raised ``error``."""
+    if isinstance(error, TransportError | RateLimitError | NotFoundError):
+        return True  # 404: a repeated DELETE/PUT whose first answer was lost; look it up
+    return isinstance(error, ApiError) and error.status >= 500
+
+
+class _Runner:
+    def __init__(
+        self,
+        api: StoreApi,
+        plan: Plan,
+        live: LiveState,
+        progress: Progress,
+        concurrency: int,
+        journal: Journal | None,
+        previous: JournalState,
+    ) -> None:
+        self.api = api
+        self.plan = plan
+        self.live = live
+        self.progress = progress
+        self.slots = asyncio.Semaphore(concurrency)
+        self.journal = journal
+        self.previous = previous
+        self.resuming = previous.runs > 0
+        self.outcomes: dict[str, asyncio.Future[OperationResult]] = {}
+        self.batchers: dict[tuple[str, Action], _Batcher] = {}
+        self.before: dict[str, Record | None] = dict(previous.before)
+        self.before_ids: dict[str, LiveId] = dict(previous.before_ids)
+        self.random = random.Random()
+        self.totals: dict[str, int] = {}
+        self.kind_stats: dict[str, list[int]] = {}
+        """kind -> [requests, throttled]."""
+
+    async def run(self) -> list[OperationResult]:
+        loop = asyncio.get_running_loop()
+        for op in self.plan.operations:
+            self.totals[op.kind] = self.totals.get(op.kind, 0) + 1
+            self.outcomes[op.id] = loop.create_future()
+        for kind, total in self.totals.items():
+            self.progress.start(f"push {kind}", total)
+        tasks = [asyncio.create_task(self._run(op)) for op in self.plan.operations]
+        try:
+            await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        for kind in self.totals:
+            self.progress.finish(f"push {kind}")
+        return [self.outcomes[op.id].result() for op in self.plan.operations]
+
+    async def _run(self, op: Operation) -> None:
+        result = await self._decide(op)
+        if self.journal is not None and not result.resumed:
+            entry: dict[str, Any] = {
+                "event": result.status,
+                "op": op.id,
+                "created": {f"{op.kind}:{op.key.key}": result.created_id}
+                if result.created_id is not None
+                else {},
+                "requests": result.requests,
+                "duration_ms": result.duration_ms,
+            }
+            if result.error:
+                entry["error"] = result.error
+            await self.journal.record(entry)
+        self._count(op.kind, result)
+        self.outcomes[op.id].set_result(result)
+
+    def _count(self, kind: str, result: OperationResult) -> None:
+        task = f"push {kind}"
+        stats = self.kind_stats.setdefault(kind, [0, 0])
+        stats[0] += result.requests
+        stats[1] += result.throttled
+        if isinstance(self.progress, ProgressStats):
+            self.progress.stats(task, requests=stats[0], throttled=stats[1])
+        self.progress.advance(task)
+
+    async def _decide(self, op: Operation) -> OperationResult:
         for dependency in op.depends_on:
-            before = await outcomes[dependency]
-            if before.status != "applied":
-                progress.advance(task)
+            outcome = self.outcomes.get(dependency)
+            if outcome is None:
+                continue
+            before = await outcome
+            if before.status != "done":
                 why = f"skipped: {before.operation.describe()} did not apply"
                 return OperationResult(op, "skipped", why)
+        recorded = self.previous.done.get(op.id)
+        if recorded is not None:
+            for name, live_id in (recorded.get("created") or {}).items():
+                kind, _, key = name.partition(":")
+                if isinstance(live_id, int):
+                    self.live.lookup.add(kind, key, live_id)
+            if op.action is Action.DELETE:
+                self.live.lookup.remove(op.kind, op.key.key)
+            return OperationResult(op, "done", resumed=True)
+        entity = REGISTRY[op.kind]
+        await self._save_before(op)
+        if not self.resuming and self._batchable(entity, op):
+            key = (op.kind, op.action)
+            if key not in self.batchers:
+                self.batchers[key] = _Batcher(self, entity, op.action)
+            return await self.batchers[key].submit(op)
+        async with self.slots:
+            # On resume the live read just made is current: _attempt reconciles with it.
+            return await self.apply_single(op, uncertain=False)
+
+    def _batchable(self, entity: EntityKind, op: Operation) -> bool:
+        if entity.batch_size < 2:
+            return False
+        if op.action is Action.CREATE:
+            return entity.create_many is not None
+        return op.action is Action.UPDATE and entity.update_many is not None
+
+    async def _save_before(self, op: Operation) -> None:
+        if op.id in self.before:
+            return
+        current = self.live.records.get(op.kind, {}).get(op.key.key)
+        self.before[op.id] = current
+        raw = self.live.raws.get(op.kind, {}).get(op.key.key)
+        if raw is not None:
+            self.before_ids[op.id] = REGISTRY[op.kind].live_id(raw)
+        if current is not None and self.journal is not None:
+            entry: dict[str, Any] = {"event": "before", "op": op.id, "record": current}
+            entry["live_id"] = self.before_ids.get(op.id)
+            await self.journal.record(entry)
+
+    async def apply_single(self, op: Operation, *, uncertain: bool) -> OperationResult:
+        """One operation, retried when its outcome is unknown; never a blind repeat."""
+        started = time.monotonic()
+        entity = REGISTRY[op.kind]
+        attempt = 0
+        with tallying() as tally:
+            while True:
+                attempt += 1
+                try:
+                    created = await self._attempt(entity, op, uncertain=uncertain)
+                except StageSyncError as error:
+                    if _outcome_unknown(error) and attempt < OPERATION_ATTEMPTS:
+                        uncertain = True
+                        await asyncio.sleep(self._backoff(attempt))
+                        continue
+                    return self._result(op, "failed", started, tally, error=str(error))
+                return self._result(op, "done", started, tally, created_id=created)
+
+    def _result(
+        self,
+        op: Operation,
+        status: str,
+        started: float,
+        tally: Tally,
+        *,
+        error: str | None = None,
+        created_id: LiveId | None = None,
+        share: int = 1,
+        index: int = 0,
+    ) -> OperationResult:
+        requests = _share(tally.requests, share, index)
+        throttled = _share(tally.throttled, share, index)
+        duration = int((time.monotonic() - started) * 1000)
+        return OperationResult(
+            op, status, error, requests, duration, throttled, created_id=created_id
+        )
+
+    def _backoff(self, attempt: int) -> float:
+        ceiling = min(RETRY_CAP, RETRY_BASE * 2.0 ** (attempt - 1))
+        return ceiling * (0.5 + self.random.random() / 2)
+
+    async def _attempt(
+        self, entity: EntityKind, op: Operation, *, uncertain: bool
+    ) -> LiveId | None:
+        """Apply ``op`` once. ``uncertain``: an earlier attempt (or run) may have applied part or
+        all of it, so first look the entity up by its natural key. Returns a created id."""
+        api, lookup, key = self.api, self.live.lookup, op.key.key
+        raws = self.live.raws.setdefault(op.kind, {})
+        current: Raw | None = raws.get(key)
+        if uncertain:
+            current = await entity.find_live(api, key, lookup)
+        if op.action in (Action.DELETE, Action.REPLACE):
+            original_id = self.before_ids.get(op.id)
+            replaced_already = (
+                op.action is Action.REPLACE
+                and current is not None
+                and original_id is not None
+                and entity.live_id(current) != original_id
+            )
+            if current is not None and not replaced_already:
+                await entity.delete(api, key, current, lookup)
+                current = None
+            if not replaced_already:
+                lookup.remove(op.kind, key)
+            if op.action is Action.DELETE:
+                raws.pop(key, None)
+                return None
+        assert op.after is not None
+        if op.action in (Action.CREATE, Action.REPLACE) and current is None:
+            new_id = await entity.create(api, key, op.after, lookup)
+            lookup.add(op.kind, key, new_id)
+            return new_id
+        if current is None:
+            raise StageSyncError(
+                f"{entity.describe_one(key)} no longer exists on {lookup.store}; it was not "
+                "updated. Pull the destination again and make a new plan."
+            )
+        # An update, or a create/replace the store already holds (its answer was lost, or an
+        # earlier run was stopped): finish it with an update, which writes only what differs.
+        live_id = entity.live_id(current)
+        lookup.add(op.kind, key, live_id)
+        raws[key] = current
+        if digest(entity.normalise(key, current, lookup)) != digest(op.after):
+            await entity.update(api, key, op.after, current, lookup)
+        return live_id if op.action is not Action.UPDATE else None
+
+
+def _share(total: int, parts: int, index: int) -> int:
+    """``total`` split over ``parts`` as evenly as integers allow (the shares add up to it)."""
+    return total // parts + (1 if index < total % parts else 0)
+
+
+class _Batcher:
+    """Collects ready operations of one kind and action and applies them in batches."""
+
+    def __init__(self, runner: _Runner, entity: EntityKind, action: Action) -> None:
+        self.runner = runner
+        self.entity = entity
+        self.action = action
+        self.queue: list[tuple[Operation, asyncio.Future[OperationResult]]] = []
+        self.draining = False
+
+    async def submit(self, op: Operation) -> OperationResult:
+        future: asyncio.Future[OperationResult] = asyncio.get_running_loop().create_future()
+        self.queue.append((op, future))
+        if not self.draining:
+            self.draining = True
+            asyncio.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        # Let every operation that became ready in this round join the queue first.
+        for _ in range(3):
+            await asyncio.sleep(0)
         try:
-            await apply_one(api, op, live)
-        except StageSyncError as error:
-            return OperationResult(op, "failed", str(error))
+            while self.queue:
+                await self.runner.slots.acquire()
+                size = self.entity.batch_size
+                chunk, self.queue = self.queue[:size], self.queue[size:]
+                asyncio.create_task(self._run_chunk(chunk))
+                for _ in range(3):
+                    await asyncio.sleep(0)
         finally:
-            progress.advance(task)
-        return OperationResult(op, "applied")
+            self.draining = False
 
-    for op in plan.operations:
-        outcomes[op.id] = asyncio.create_task(run(op))
-    results = [await outcomes[op.id] for op in plan.operations]
-    progress.finish(task)
-    return results
+    async def _run_chunk(
+        self, chunk: list[tuple[Operation, asyncio.Future[OperationResult]]]
+    ) -> None:
+        try:
+            results = await self._apply(chunk)
+            for (_, future), result in zip(chunk, results, strict=True):
+                future.set_result(result)
+        except BaseException as error:  # pragma: no cover - programming errors surface here
+            for _, future in chunk:
+                if not future.done():
+                    future.set_exception(error)
+            raise
+        finally:
+            self.runner.slots.release()
+
+    async def _apply(
+        self, chunk: list[tuple[Operation, asyncio.Future[OperationResult]]]
+    ) -> list[OperationResult]:
+        runner, entity = self.runner, self.entity
+        ops = [op for op, _ in chunk]
+        if len(ops) == 1:
+            return [await runner.apply_single(ops[0], uncertain=False)]
+        started = time.monotonic()
+        lookup = runner.live.lookup
+        raws = runner.live.raws.setdefault(entity.name, {})
+        ids: list[LiveId | None]
+        with tallying() as tally:
+            try:
+                if self.action is Action.CREATE:
+                    assert entity.create_many is not None
+                    pairs = [(op.key.key, op.after or {}) for op in ops]
+                    new_ids = await entity.create_many(runner.api, pairs, lookup)
+                    for op, new_id in zip(ops, new_ids, strict=True):
+                        lookup.add(op.kind, op.key.key, new_id)
+                    ids = list(new_ids)
+                else:
+                    assert entity.update_many is not None
+                    triples = [(op.key.key, op.after or {}, raws[op.key.key]) for op in ops]
+                    await entity.update_many(runner.api, triples, lookup)
+                    ids = [None] * len(ops)
+            except StageSyncError:
+                failed = True
+            else:
+                failed = False
+        if not failed:
+            return [
+                runner._result(
+                    op, "done", started, tally, created_id=new_id, share=len(ops), index=i
+                )
+                for i, (op, new_id) in enumerate(zip(ops, ids, strict=True))
+            ]
+        # The batch failed (one bad item, or an unknown outcome): one by one, each looked up by
+        # its natural key first, so nothing the batch did apply is written twice.
+        return [await runner.apply_single(op, uncertain=True) for op in ops]
 
 
-async def apply_one(api: StoreApi, op: Operation, live: LiveState) -> None:
-    entity = REGISTRY[op.kind]
-    key = op.key.key
-    if op.action in (Action.DELETE, Action.REPLACE):
-        await entity.delete(api, key, live.raws[op.kind][key], live.lookup)
-        live.lookup.remove(op.kind, key)
-    if op.action in (Action.CREATE, Action.REPLACE):
-        assert op.after is not None
-        new_id = await entity.create(api, key, op.after, live.lookup)
-        live.lookup.add(op.kind, key, new_id)
-    elif op.action is Action.UPDATE:
-        assert op.after is not None
-        await entity.update(api, key, op.after, live.raws[op.kind][key], live.lookup)
+def result_summary(results: list[OperationResult]) -> dict[str, int]:
+    counts = {"done": 0, "failed": 0, "skipped": 0, "drifted": 0, "planned": 0}
+    for result in results:
+        counts[result.status] = counts.get(result.status, 0) + 1
+    return {status: n for status, n in counts.items() if n or status != "planned"}
+
+
+def created_ids(results: list[OperationResult]) -> Mapping[str, LiveId]:
+    return {
+        f"{r.operation.kind}:{r.operation.key.key}": r.created_id
+        for r in results
+        if r.created_id is not None
+    }

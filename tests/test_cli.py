@@ -243,7 +243,6 @@ def test_keyboard_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
         (["diff", "a", "b", "--only", "products:SKU-1"], "--only"),
         (["diff", "a", "b", "--no-deps"], "--no-deps"),
         (["diff", "a", "b", "--prune"], "--prune"),
-        (["push", "--plan", "plan.json", "--resume"], "--resume"),
         (["emulator", "serve", "--b2b-user", "abc=a@b.c:pw"], "--b2b-user"),
     ],
 )
@@ -384,7 +383,7 @@ def fake_push(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
         calls.append({"plan_path": plan_path, **kwargs})
         if kwargs.get("dry_run"):
             return push_result(plan, ["planned", "planned"], dry_run=True)
-        return push_result(plan, calls[0].get("statuses", ["applied", "applied"]))
+        return push_result(plan, calls[0].get("statuses", ["done", "done"]))
 
     monkeypatch.setattr(api, "push", push)
     monkeypatch.setattr(api, "load_plan", lambda path: plan)
@@ -406,7 +405,7 @@ def test_push_with_failed_operations_exits_4(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     plan = make_plan(2)
-    monkeypatch.setattr(api, "push", lambda *_, **__: push_result(plan, ["applied", "failed"]))
+    monkeypatch.setattr(api, "push", lambda *_, **__: push_result(plan, ["done", "failed"]))
 
     result = invoke("push", "--plan", "plan.json")
 

@@ -100,9 +100,9 @@ def test_pull_diff_show_push_converge(wired: Emulator, config_path: Path) -> Non
     pushed = ok(invoke(config_path, "push", "--plan", "plan.json"))
     assert pushed.stdout == ""
     assert "Applied 2 of 2 operations to beta" in pushed.stderr
-    assert "applied" in Path("plan.result.html").read_text(encoding="utf-8")
+    assert "done" in Path("plan.result.html").read_text(encoding="utf-8")
     result = json.loads(Path("plan.result.json").read_text(encoding="utf-8"))
-    assert result["summary"]["statuses"] == {"applied": 2}
+    assert result["summary"]["done"] == 2
 
     ok(invoke(config_path, "pull", "beta", "--out", "b2"))
     ok(invoke(None, "diff", "a", "b2", "--exit-code"))

@@ -37,7 +37,10 @@ def test_plain_lines_are_throttled_and_the_last_one_is_always_printed() -> None:
     progress.finish("pull products")
     progress.finish("pull products")
 
-    assert out.getvalue().splitlines() == ["pull products: 101/250", "pull products: 220/250"]
+    assert out.getvalue().splitlines() == [
+        "pull products: 101/250, ETA 4s",
+        "pull products: 220/250",
+    ]
 
 
 def test_an_unknown_total_prints_the_count_and_may_become_known() -> None:
@@ -95,3 +98,18 @@ def test_rich_bars_end_complete() -> None:
     assert "pull products" in text
     assert "1000/1000" in text
     assert "3/3" in text
+
+
+def test_push_lines_show_requests_429s_and_eta() -> None:
+    out = io.StringIO()
+    now = [0.0]
+    with ProgressRenderer(out, live=False, interval=1.0, clock=lambda: now[0]) as progress:
+        progress.start("push products", 100)
+        now[0] = 10.0
+        progress.stats("push products", requests=60, throttled=1)
+        progress.advance("push products", 20)
+        progress.finish("push products")
+    assert out.getvalue().splitlines() == [
+        "push products: 20/100, 60 requests, 1 429s, ETA 40s",
+        "push products: 20/100, 60 requests, 1 429s",
+    ]

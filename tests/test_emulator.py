@@ -534,19 +534,25 @@ async def test_fault_rate_one_fails_every_api_request() -> None:
     assert statuses == {500, 502, 503, None}
 
 
-async def test_faults_do_not_apply_writes() -> None:
+async def test_faults_apply_a_write_only_when_its_response_is_lost() -> None:
     emu = Emulator({"abc": "tok"}, fault_rate=1.0)
+    dropped: set[str] = set()
     async with httpx.AsyncClient(transport=emu.transport(), base_url="http://emulator") as client:
-        for _ in range(5):
+        for i in range(40):
+            name = f"A{i}"
             try:
-                await client.post(
+                response = await client.post(
                     "/stores/abc/v3/catalog/brands",
-                    json={"name": "A"},
+                    json={"name": name},
                     headers={"X-Auth-Token": "tok"},
                 )
+                assert response.status_code >= 500
             except httpx.RemoteProtocolError:
-                pass
-    assert emu.stores["abc"].brands == {}
+                dropped.add(name)
+    created = {brand["name"] for brand in emu.stores["abc"].brands.values()}
+    # 5xx and connections dropped before the handler apply nothing; a lost response applied it.
+    assert created <= dropped
+    assert created and created != dropped
 
 
 # ---- control endpoints -------------------------------------------------------------------------

@@ -55,9 +55,9 @@ def test_validation_failure_names_the_entity_and_skips_its_dependents(
 
     status = {r.operation.describe(): (r.status, r.error) for r in result.results}
     assert not result.ok
-    assert status["+ brands Acme"] == ("applied", None)
-    assert status["+ brands Solo"] == ("applied", None)
-    assert status["+ products SLED"] == ("applied", None)
+    assert status["+ brands Acme"] == ("done", None)
+    assert status["+ brands Solo"] == ("done", None)
+    assert status["+ products SLED"] == ("done", None)
     kite_status, kite_error = status["+ products KITE"]
     assert kite_status == "failed"
     assert kite_error is not None
@@ -93,7 +93,7 @@ def test_dependents_of_a_failed_operation_are_skipped(
         "skipped",
         "skipped: + categories Parent did not apply",
     )
-    assert status["+ categories Lone"] == ("applied", "")
+    assert status["+ categories Lone"] == ("done", "")
     assert [r.operation.describe() for r in result.failed] == [
         "+ categories Parent",
         "+ categories Parent/Child",

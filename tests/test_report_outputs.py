@@ -28,11 +28,12 @@ from stagesync.model import (
     Snapshot,
 )
 from stagesync.plan import make_plan
-from stagesync.planfile import plan_to_json
+from stagesync.planfile import plan_digest, plan_to_json
+from stagesync.push import OperationResult
 from stagesync.report.common import Outcome
 from stagesync.report.html import render_html
 from stagesync.report.markdown import MAX_CHARS, render_markdown
-from stagesync.report.resultfile import result_to_json
+from stagesync.result import result_body, result_to_json
 from stagesync.snapshot import read_snapshot
 from tests.conftest import Connector
 
@@ -124,7 +125,7 @@ def result_outcomes(plan: Plan) -> dict[str, Outcome]:
         elif i > 3 and op.kind == "categories":
             out[op.id] = Outcome("skipped", f"depends on {plan.operations[3].id}, which failed")
         else:
-            out[op.id] = Outcome("applied", None, 1 + i % 3, 0.05)
+            out[op.id] = Outcome("done", None, 1 + i % 3, 0.05)
     return out
 
 
@@ -164,10 +165,30 @@ def test_plan_json(json_snapshot: Any) -> None:
 
 def test_result_json(json_snapshot: Any) -> None:
     plan = create_plan()
-    data = result_to_json(
-        plan, result_outcomes(plan), environment="production", requests=17, finished_at=MADE
+    results = [
+        OperationResult(op, outcome.status, outcome.error, outcome.requests or 0)
+        for op, outcome in zip(plan.operations, result_outcomes(plan).values(), strict=True)
+    ]
+    body = result_body(
+        plan,
+        results,
+        plan_file="plan.json",
+        plan_digest=plan_digest(plan),
+        environment="production",
+        store_hash="production",
+        started_at=MADE,
+        finished_at=MADE,
+        duration_ms=1200,
+        requests=17,
+        throttled=0,
+        concurrency=4,
+        resumed=False,
+        verified=False,
+        journal="plan.journal.jsonl",
+        rollback_plan=None,
     )
-    assert data.decode() == json_snapshot
+    validator("result.schema.json").validate(body)
+    assert result_to_json(body).decode() == json_snapshot
 
 
 # --- schemas -----------------------------------------------------------------------------------
@@ -215,7 +236,8 @@ def test_a_real_pull_diff_and_push_match_the_schemas(
     assert pushed.ok
     result = json.loads((tmp_path / "plan.result.json").read_bytes())
     validator("result.schema.json").validate(result)
-    assert result["summary"] == {"operations": 12, "statuses": {"applied": 12}}
+    assert result["summary"]["done"] == 12
+    assert {op["status"] for op in result["operations"]} == {"done"}
     assert (tmp_path / "plan.result.html").is_file()
 
 

@@ -10,7 +10,14 @@ page at a time); v2 pages until an empty array or 204, or until a page repeats t
 (endpoints such as shipping zones ignore ``page``).
 
 Concurrency: a semaphore of ``concurrency`` slots is held around every HTTP send (not while
-waiting to retry).
+waiting to retry), plus one per documented per-endpoint limit (``ENDPOINT_CONCURRENCY``, e.g. one
+``GET`` of a category tree at a time, one price-list bulk upsert at a time).
+
+Pacing: every response's ``X-Rate-Limit-Requests-Left`` / ``X-Rate-Limit-Time-Reset-Ms`` give a
+budget of requests for the rest of the window (minus the requests still in flight). When the budget
+is spent, requests wait for the window to reset instead of being sent into a 429, so a client at
+the quota meets at most about one 429 per window. A 429 stops every request of the client until
+its reset, not just the one that met it.
 
 Retry policy (every retry counts towards ``requests_made``; ``max_retries`` bounds all of them):
 
@@ -39,8 +46,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import secrets
-from collections.abc import Awaitable, Callable, Mapping
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final
@@ -58,7 +68,7 @@ from stagesync.errors import (
     TransportError,
     ValidationError,
 )
-from stagesync.ports import Params
+from stagesync.ports import Params, current_tally
 
 DEFAULT_API_URL: Final = "https://api.bigcommerce.com"
 
@@ -97,6 +107,35 @@ _ERROR_TYPES: Final[Mapping[int, type[ApiError]]] = {
 }
 
 Sleep = Callable[[float], Awaitable[None]]
+
+PACING_MARGIN: Final = 0.05
+"""Seconds added to a window's reset time before sending again (clock skew, latency)."""
+
+ENDPOINT_CONCURRENCY: Final[tuple[tuple[str, str, int], ...]] = (
+    # (methods, path pattern relative to the store, most requests in flight) as documented.
+    ("GET", r"/v3/catalog/trees/(\d+/)?categories", 1),
+    ("GET|PUT|DELETE", r"/v3/catalog/categories(/\d+)?", 40),
+    ("PUT", r"/v3/customers", 3),
+    ("POST", r"/v3/customers/addresses", 10),
+    ("PUT", r"/v3/customers/(addresses|attribute-values)", 3),
+    ("POST|PUT", r"/v3/customers/attributes", 3),
+    ("GET|POST|DELETE", r"/v2/customer_groups(/\d+)?", 40),
+    ("DELETE", r"/v3/pricelists/\d+", 1),
+    ("POST", r"/v3/pricelists(/\d+)?/records", 10),
+    ("PUT", r"/v3/pricelists(/\d+)?/records", 1),
+    ("GET", r"/v3/pricelists/\d+/records", 10),
+    ("PUT", r"/v3/pricelists/\d+/assignments", 25),
+    ("GET|POST|PUT|DELETE", r"/v3/promotions(/\d+)?", 40),
+    ("GET", r"/v3/promotions/\d+/codes", 10),
+    ("POST", r"/v3/promotions/\d+/codegen", 10),
+)
+"""Documented per-endpoint concurrency limits (exceeding them is answered 429). The price-list
+bulk upsert is documented as both 2 and "one at a time": one it is."""
+
+_ENDPOINT_RULES: Final = tuple(
+    (frozenset(methods.split("|")), re.compile(pattern + r"/?"), limit)
+    for methods, pattern, limit in ENDPOINT_CONCURRENCY
+)
 
 
 @dataclass(frozen=True)
@@ -159,6 +198,7 @@ class BigCommerceClient:
         max_retries: int = 6,
         sleep: Sleep = asyncio.sleep,
         timeout: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
@@ -178,6 +218,12 @@ class BigCommerceClient:
         self._semaphore = asyncio.Semaphore(concurrency)
         self._random = random.Random()
         self._requests = 0
+        self._clock = clock
+        self._budget: int | None = None
+        """Requests we may still send before ``_reset_at`` (None: unknown, send)."""
+        self._reset_at = 0.0
+        self._in_flight = 0
+        self._endpoint_slots: dict[int, asyncio.Semaphore] = {}
         try:
             self._http = httpx.AsyncClient(
                 base_url=f"{self.api_url}{self._prefix}",
@@ -364,14 +410,22 @@ class BigCommerceClient:
         retries = 0
         while True:
             try:
-                async with self._semaphore:
+                async with self._semaphore, self._endpoint_slot(method, path):
+                    await self._pace()
                     self._requests += 1
+                    tally = current_tally()
+                    if tally is not None:
+                        tally.add(requests=1)
                     request = self._http.build_request(
                         method, path, params=query, content=content, headers=headers
                     )
                     if headers and headers.get("X-Auth-Token") == "":
                         del request.headers["X-Auth-Token"]  # never send the token elsewhere
-                    response = await self._http.send(request)
+                    self._in_flight += 1
+                    try:
+                        response = await self._http.send(request)
+                    finally:
+                        self._in_flight -= 1
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 limit = self.max_retries if self._reached else FIRST_CONTACT_RETRIES
                 if retries < min(limit, self.max_retries) and _may_retry_transport(method, exc):
@@ -388,11 +442,18 @@ class BigCommerceClient:
             status = response.status_code
             if status == 429:
                 self.throttled += 1
+                tally = current_tally()
+                if tally is not None:
+                    tally.add(throttled=1)
                 if retries < self.max_retries:
                     wait = self._rate_limit_wait(response, retries)
                     log.debug("%s %s: 429; retry in %.2fs", method, full_path, wait)
                     retries += 1
+                    # Hold back every other request of this client until the window resets.
+                    self._budget = 0
+                    self._reset_at = max(self._reset_at, self._clock() + wait)
                     await self._sleep(wait)
+                    self._budget = None
                     continue
             elif status in RETRY_STATUSES and method in REPEATABLE_METHODS:
                 if retries < self.max_retries:
@@ -421,6 +482,37 @@ class BigCommerceClient:
         rate_limit = RateLimit.from_headers(response.headers)
         if rate_limit is not None:
             self.rate_limit = rate_limit
+            if rate_limit.left is not None and rate_limit.reset_ms is not None:
+                # Requests still in flight may not be counted in "left" yet: assume they are not.
+                self._budget = max(rate_limit.left - self._in_flight, 0)
+                self._reset_at = self._clock() + rate_limit.reset_ms / 1000
+
+    async def _pace(self) -> None:
+        """Wait for the window to reset when this window's budget of requests is spent."""
+        if self._budget is None:
+            return
+        if self._budget > 0:
+            self._budget -= 1
+            return
+        wait = self._reset_at - self._clock()
+        if wait > 0:
+            log.debug("quota spent; waiting %.2fs for the window to reset", wait)
+            await self._sleep(min(wait + PACING_MARGIN, RATE_LIMIT_WAIT_CAP))
+        self._budget = None  # a new window: the next response tells us its budget
+
+    @asynccontextmanager
+    async def _endpoint_slot(self, method: str, path: str) -> AsyncIterator[None]:
+        """Hold a slot of the endpoint's documented concurrency limit, if it has one."""
+        bare = path.split("?", 1)[0]
+        for index, (methods, pattern, limit) in enumerate(_ENDPOINT_RULES):
+            if method in methods and pattern.fullmatch(bare):
+                slot = self._endpoint_slots.get(index)
+                if slot is None:
+                    slot = self._endpoint_slots[index] = asyncio.Semaphore(limit)
+                async with slot:
+                    yield
+                return
+        yield
 
     # -- errors --------------------------------------------------------------------------------
 

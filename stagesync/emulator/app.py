@@ -8,7 +8,7 @@ Request pipeline for ``/stores/{store_hash}/v2|v3/...`` (see ``Emulator._serve_a
 4. the fault decision, BEFORE the handler: 500/502/503 or a dropped connection, nothing applied;
 5. the handler (synchronous, so its mutation is atomic);
 6. the AFTER-handler fault point (a "lost response": the write is applied, the connection drops).
-   Nothing triggers it yet (``FaultDecision.after_write``); it is where issue-8 plugs in.
+   Half the dropped connections of writes (POST/PUT/DELETE) are injected here, half before.
 
 Control endpoints under ``/__emulator`` skip all of that: no auth, no quota, not logged.
 """
@@ -34,6 +34,7 @@ from .routes import Call, Reply, resolve
 from .store import Store
 
 UNLIMITED_QUOTA_HEADER = 10_000
+WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
 JSON = "application/json"
 
 
@@ -254,7 +255,9 @@ class Emulator:
             return FaultDecision()
         kinds: list[int | str] = [500, 502, 503, "drop"]
         kind = self.rng.choice(kinds)
-        return FaultDecision(kind=kind, after_write=False)
+        # Half the dropped writes drop after the write was applied: the response is lost.
+        after_write = kind == "drop" and method in WRITE_METHODS and self.rng.random() < 0.5
+        return FaultDecision(kind=kind, after_write=after_write)
 
     async def _serve_api(
         self, request: Request, path: str, scope: Scope, receive: Receive, send: Send

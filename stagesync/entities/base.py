@@ -105,6 +105,11 @@ def no_warnings(key: str, after: Record, before: Record | None) -> list[str]:
     return []
 
 
+FindFn = Callable[[StoreApi, str, Lookup], Awaitable[Raw | None]]
+CreateManyFn = Callable[[StoreApi, list[tuple[str, Record]], Lookup], Awaitable[list[int]]]
+UpdateManyFn = Callable[[StoreApi, list[tuple[str, Record, Raw]], Lookup], Awaitable[None]]
+
+
 def one_request(action: Action, record: Record | None) -> int:
     """The cost of kinds whose every write is a single request (replace: delete + create)."""
     return 2 if action is Action.REPLACE else 1
@@ -140,6 +145,23 @@ class EntityKind:
     identify_with: Callable[[list[Raw], Lookup], dict[str, Raw]] | None = None
     """Replaces ``identify`` for kinds whose keys embed other kinds' keys (a placement names its
     widget and entity): called with the lookup already holding the kinds in ``depends_on``."""
+    find: FindFn | None = None
+    """(api, key, lookup) -> the live raw object with that natural key, or None. Push asks it
+    before repeating a write whose answer was lost. Default: fetch the whole kind and identify."""
+    create_many: CreateManyFn | None = None
+    """Optional batch create: several (key, record) pairs in as few requests as the API allows;
+    returns the new ids in the same order. Raises if any item failed (push then retries the items
+    one by one, after looking each up by key)."""
+    update_many: UpdateManyFn | None = None
+    """Optional batch update of several (key, record, live raw) triples."""
+    batch_size: int = 1
+    """How many operations push hands ``create_many`` / ``update_many`` at once."""
 
     def describe_one(self, key: str) -> str:
         return f"{self.singular} {key}"
+
+    async def find_live(self, api: StoreApi, key: str, lookup: Lookup) -> Raw | None:
+        """The live object keyed ``key`` now, by the cheapest lookup the kind offers."""
+        if self.find is not None:
+            return await self.find(api, key, lookup)
+        return self.identify(await self.fetch(api)).get(key)

@@ -31,6 +31,11 @@ def references(key: str, record: Record) -> Iterable[EntityKey]:
     return ()
 
 
+async def find(api: StoreApi, key: str, lookup: Lookup) -> Raw | None:
+    found = await api.get_all(PATH, {"name": key})
+    return next((raw for raw in found if raw.get("name") == key), None)
+
+
 async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int:
     created = await api.post(PATH, record, entity=f"brand {key}")
     return int(created["id"])
@@ -57,4 +62,5 @@ KIND = EntityKind(
     create=create,
     update=update,
     delete=delete,
+    find=find,
 )

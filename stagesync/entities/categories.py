@@ -93,6 +93,40 @@ async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int
     return int(created[0]["category_id"])
 
 
+BATCH_SIZE = 50
+"""Categories per tree-API write. The platform documents no maximum; 50 keeps a rejected batch
+cheap to retry one by one."""
+
+
+async def create_many(api: StoreApi, items: list[tuple[str, Record]], lookup: Lookup) -> list[int]:
+    """Create several categories in one request (their parents must exist already)."""
+    tree_id = await default_tree_id(api, lookup)
+    bodies = []
+    for key, record in items:
+        body = payload(key, record)
+        parent = parent_of(key)
+        body["parent_id"] = lookup.id_of("categories", parent) if parent else 0
+        body["tree_id"] = tree_id
+        bodies.append(body)
+    names = ", ".join(key for key, _ in items)
+    created = await api.post(PATH, bodies, entity=f"categories {names}")
+    if not isinstance(created, list) or len(created) != len(items):
+        raise StageSyncError(f"the store created only some of the categories {names}.")
+    return [int(c["category_id"]) for c in created]
+
+
+async def update_many(api: StoreApi, items: list[tuple[str, Record, Raw]], lookup: Lookup) -> None:
+    bodies = []
+    for key, record, live in items:
+        body = payload(key, record)
+        body["category_id"] = live["category_id"]
+        bodies.append(body)
+    names = ", ".join(key for key, _, _ in items)
+    answer = await api.put(PATH, bodies, entity=f"categories {names}")
+    if isinstance(answer, dict) and answer.get("errors"):
+        raise StageSyncError(f"the store updated only some of the categories {names}.")
+
+
 async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Lookup) -> None:
     body = payload(key, record)
     body["category_id"] = live["category_id"]
@@ -116,4 +150,7 @@ KIND = EntityKind(
     create=create,
     update=update,
     delete=delete,
+    create_many=create_many,
+    update_many=update_many,
+    batch_size=BATCH_SIZE,
 )

@@ -226,9 +226,31 @@ def variant_payload(variant: Record, options: list[Raw] | None = None) -> dict[s
     return body
 
 
+def inline_order(record: Record) -> list[Record]:
+    """The record's variants in the order that makes the platform create their options' values
+    in the record's sort order (it numbers them as they first appear), so no option value needs
+    a fix-up request afterwards."""
+    options = record.get("options") or []
+    option_rank = {o["display_name"]: o.get("sort_order", 0) for o in options}
+    value_rank = {
+        (o["display_name"], v["label"]): (v.get("sort_order", 0), v["label"])
+        for o in options
+        for v in o.get("option_values") or []
+    }
+
+    def rank(variant: Record) -> list[tuple[int, str]]:
+        values = sorted(
+            variant.get("option_values") or [],
+            key=lambda v: (option_rank.get(v["option"], 0), v["option"]),
+        )
+        return [value_rank.get((v["option"], v["label"]), (0, v["label"])) for v in values]
+
+    return sorted(record.get("variants") or [], key=rank)
+
+
 async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int:
     body = base_payload(record, lookup)
-    body["variants"] = [variant_payload(v) for v in record.get("variants") or []]
+    body["variants"] = [variant_payload(v) for v in inline_order(record)]
     body["images"] = record.get("images") or []
     body["custom_fields"] = record.get("custom_fields") or []
     created = await api.post(PATH, body, entity=f"product {key}")
@@ -239,13 +261,67 @@ async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int
     return product_id
 
 
+async def find(api: StoreApi, key: str, lookup: Lookup) -> Raw | None:
+    """The live product keyed ``key``: one filtered request (SKU, or name for ``name:`` keys)."""
+    if key.startswith(NO_SKU_PREFIX):
+        query = {"name": key[len(NO_SKU_PREFIX) :], "include": INCLUDE}
+    else:
+        query = {"sku": key, "include": INCLUDE}
+    found = await api.get_all(PATH, query)
+    return next((raw for raw in found if product_key(raw) == key), None)
+
+
 async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Lookup) -> None:
     product_id = int(live["id"])
     entity = f"product {key}"
-    live_record = normalise(key, live, lookup)
-    if without(live_record, CHILDREN) != without(record, CHILDREN):
+    if base_changed(key, record, live, lookup):
         await api.put(f"{PATH}/{product_id}", base_payload(record, lookup), entity=entity)
+    await update_children(api, key, record, live, lookup)
 
+
+BATCH_SIZE = 10
+"""Products per ``PUT /v3/catalog/products`` (the documented maximum)."""
+VARIANT_BATCH_SIZE = 50
+"""Variants per ``PUT /v3/catalog/variants`` (the documented maximum)."""
+
+
+def base_changed(key: str, record: Record, live: Raw, lookup: Lookup) -> bool:
+    return without(normalise(key, live, lookup), CHILDREN) != without(record, CHILDREN)
+
+
+async def update_many(api: StoreApi, items: list[tuple[str, Record, Raw]], lookup: Lookup) -> None:
+    """Base fields of up to ten products in one request, changed variants fifty at a time; the
+    other sub-resources product by product."""
+    bodies = [
+        {"id": int(live["id"]), **base_payload(record, lookup)}
+        for key, record, live in items
+        if base_changed(key, record, live, lookup)
+    ]
+    names = ", ".join(key for key, _, _ in items)
+    for start in range(0, len(bodies), BATCH_SIZE):
+        await api.put(PATH, bodies[start : start + BATCH_SIZE], entity=f"products {names}")
+    variants: list[dict[str, Any]] = []
+    for key, record, live in items:
+        await update_children(api, key, record, live, lookup, variant_updates=variants)
+    for start in range(0, len(variants), VARIANT_BATCH_SIZE):
+        batch = variants[start : start + VARIANT_BATCH_SIZE]
+        await api.put("/v3/catalog/variants", batch, entity=f"variants of products {names}")
+
+
+async def update_children(
+    api: StoreApi,
+    key: str,
+    record: Record,
+    live: Raw,
+    lookup: Lookup,
+    *,
+    variant_updates: list[dict[str, Any]] | None = None,
+) -> None:
+    """Variants, options, images and custom fields. With ``variant_updates``, changed variants
+    are appended there (with their ids) for a batch write instead of written one by one."""
+    product_id = int(live["id"])
+    entity = f"product {key}"
+    live_record = normalise(key, live, lookup)
     base = f"{PATH}/{product_id}"
     desired = children_by_key(record, "variants")
     existing = live_children(live, "variants")
@@ -260,7 +336,10 @@ async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Loo
         if existing[sku][1] != desired[sku]:
             path = f"{base}/variants/{existing[sku][0]}"
             payload = variant_payload(desired[sku], options)
-            await api.put(path, payload, entity=f"{entity} variant {sku}")
+            if variant_updates is not None:
+                variant_updates.append({"id": existing[sku][0], **payload})
+            else:
+                await api.put(path, payload, entity=f"{entity} variant {sku}")
     for sku in sorted(set(desired) - set(existing)):
         payload = variant_payload(desired[sku], options)
         await api.post(f"{base}/variants", payload, entity=f"{entity} variant {sku}")
@@ -374,4 +453,7 @@ KIND = EntityKind(
     update=update,
     delete=delete,
     estimate_requests=estimate_requests,
+    find=find,
+    update_many=update_many,
+    batch_size=BATCH_SIZE,
 )

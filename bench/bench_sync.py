@@ -1,0 +1,277 @@
+"""Pull and push benchmarks against the emulator served over HTTP (not part of the test suite).
+
+    .venv/bin/python bench/bench_sync.py                 # 1,000 and 10,000 products
+    .venv/bin/python bench/bench_sync.py --sizes 1000,10000,100000
+
+Each scenario starts ``bench/serve_bulk.py`` (``staging`` seeded with N products, each with 3
+variants, 2 images and 2 custom fields; ``production`` empty), then runs the real CLI in a child
+process: ``pull staging``, ``pull production``, ``diff``, ``push``. For every run it reports the
+requests (from the emulator's request log), the cost model's minimum for that data, wall time,
+429s and the child's peak RSS. Printed as Markdown tables for docs/performance.md.
+
+Scenarios:
+- **size**: N = each of ``--sizes``, no quota, no latency: requests, time per entity, memory.
+- **quota**: N = ``--quota-products`` at a scaled quota (150 requests per 3 s): wall time against
+  the bound requests / quota x window, and 429s.
+- **latency**: N = ``--latency-products`` at 50 ms latency, no quota: push with --concurrency 4
+  against --concurrency 1 of the same plan, side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import orjson
+
+ROOT = Path(__file__).resolve().parent.parent
+STAGESYNC = [sys.executable, "-m", "stagesync"]
+PRODUCTS_PER_PAGE = 10
+"""Products per page when options are included (the platform's limit)."""
+CATEGORY_BATCH = 50
+BRANDS, CATEGORIES = 5, 10
+
+
+@dataclass
+class Run:
+    label: str
+    requests: int
+    minimum: int
+    seconds: float
+    throttled: int
+    peak_mb: float
+    exit_code: int
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Server:
+    def __init__(self, products: int) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "serve_bulk.py"), "--port", str(self.port)]
+            + ["--products", str(products)],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{self.url}/__emulator/health", timeout=1).status_code == 200:
+                    return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("the emulator did not start")
+
+    def faults(self, **settings: float) -> None:
+        httpx.post(f"{self.url}/__emulator/faults", json=settings).raise_for_status()
+
+    def clear(self) -> None:
+        httpx.delete(f"{self.url}/__emulator/requests").raise_for_status()
+
+    def log_counts(self) -> tuple[int, int]:
+        """(requests, 429s) since the last clear."""
+        log = orjson.loads(httpx.get(f"{self.url}/__emulator/requests", timeout=120).content)
+        entries = log["requests"]
+        return len(entries), sum(1 for r in entries if r["status"] == 429)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def run_cli(work: Path, *args: str) -> tuple[float, float, int, str]:
+    """(seconds, peak RSS in MB, exit code, stderr) of one CLI run in a child process."""
+    env = {**os.environ, "STAGESYNC_CONFIG": str(work / "stagesync.toml")}
+    env.update({"TOKEN_STAGING": "staging-token", "TOKEN_PRODUCTION": "production-token"})
+    err = work / "stderr.txt"
+    started = time.monotonic()
+    with err.open("w") as stderr:
+        process = subprocess.Popen(
+            [*STAGESYNC, *args], cwd=work, env=env, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.monotonic() - started
+    code = os.waitstatus_to_exitcode(status)
+    process.returncode = code
+    return seconds, usage.ru_maxrss / 1024, code, err.read_text()
+
+
+def configure(work: Path, url: str) -> None:
+    (work / "stagesync.toml").write_text(
+        "".join(
+            f'[environments.{name}]\nstore_hash = "{name}"\n'
+            f'access_token_env = "TOKEN_{name.upper()}"\napi_url = "{url}"\n\n'
+            for name in ("staging", "production")
+        )
+    )
+
+
+def pull_minimum(products: int) -> int:
+    """Cost model of pulling the generated catalogue: store check, brand page, tree + category
+    page, and the product pages (10 per page, as options are included)."""
+    return 1 + 1 + 2 + max(1, math.ceil(products / PRODUCTS_PER_PAGE))
+
+
+def push_minimum(products: int) -> int:
+    """Cost model of pushing it into an empty store: the store check and the destination read
+    (empty: one request per kind and the tree), one request per brand, one category batch, and
+    per product the create carrying variants, images and custom fields inline plus the read of
+    the options the platform made from the variants (their display settings cannot be sent
+    inline)."""
+    read = 1 + 1 + 2 + 1
+    return read + BRANDS + math.ceil(CATEGORIES / CATEGORY_BATCH) + 2 * products
+
+
+def scenario(
+    products: int,
+    *,
+    label: str,
+    settings: dict[str, float],
+    concurrencies: tuple[int, ...] = (4,),
+    pull: bool = True,
+) -> list[Run]:
+    server = Server(products)
+    work = Path(tempfile.mkdtemp(prefix="stagesync-bench-"))
+    runs: list[Run] = []
+    try:
+        configure(work, server.url)
+        server.faults(**settings)
+        server.clear()
+        seconds, peak, code, err = run_cli(work, "pull", "staging")
+        requests, throttled = server.log_counts()
+        if pull:
+            runs.append(
+                Run(
+                    f"{label} pull",
+                    requests,
+                    pull_minimum(products),
+                    seconds,
+                    throttled,
+                    peak,
+                    code,
+                )
+            )
+        assert code == 0, err
+        for concurrency in concurrencies:
+            target = work / f"production-{concurrency}"
+            seconds, _, code, err = run_cli(
+                work, "pull", "production", "--out", str(target.relative_to(work))
+            )
+            assert code == 0, err
+            plan = work / f"plan-{concurrency}.json"
+            _, _, code, err = run_cli(
+                work,
+                "diff",
+                "snapshots/staging",
+                str(target.relative_to(work)),
+                "--out",
+                str(plan),
+            )
+            assert code == 0, err
+            server.clear()
+            seconds, peak, code, err = run_cli(
+                work, "push", "--plan", str(plan), "--yes", "--concurrency", str(concurrency)
+            )
+            requests, throttled = server.log_counts()
+            runs.append(
+                Run(
+                    f"{label} push (concurrency {concurrency})",
+                    requests,
+                    push_minimum(products),
+                    seconds,
+                    throttled,
+                    peak,
+                    code,
+                )
+            )
+            assert code == 0, err[-2000:]
+            if concurrency != concurrencies[-1]:
+                # Empty the destination again for the next run of the same plan.
+                server.stop()
+                server = Server(products)
+                configure(work, server.url)
+                server.faults(**settings)
+        return runs
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def table(runs: list[Run], quota: tuple[int, float] | None = None) -> str:
+    head = "| run | requests | minimum | ratio | wall s | 429s | peak MB |"
+    rule = "|---|---:|---:|---:|---:|---:|---:|"
+    if quota:
+        head += " quota bound s | wall / bound |"
+        rule += "---:|---:|"
+    lines = [head, rule]
+    for run in runs:
+        line = (
+            f"| {run.label} | {run.requests} | {run.minimum} | {run.requests / run.minimum:.2f} "
+            f"| {run.seconds:.1f} | {run.throttled} | {run.peak_mb:.0f} |"
+        )
+        if quota:
+            per_window, window = quota
+            bound = run.requests / per_window * window
+            line += f" {bound:.1f} | {run.seconds / bound:.2f} |"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="1000,10000")
+    parser.add_argument("--quota-products", type=int, default=1000)
+    parser.add_argument("--latency-products", type=int, default=200)
+    parser.add_argument("--skip", default="", help="comma-separated: size,quota,latency")
+    args = parser.parse_args()
+    skip = set(filter(None, args.skip.split(",")))
+
+    if "size" not in skip:
+        runs: list[Run] = []
+        for size in [int(s) for s in args.sizes.split(",")]:
+            runs += scenario(size, label=f"{size:,} products", settings={"quota": 0})
+            print(table(runs[-2:]), flush=True)
+        print("\n### Size (no quota, no latency)\n")
+        print(table(runs))
+        print("\n| run | seconds per 1,000 products |\n|---|---:|")
+        for run in runs:
+            size = int(run.label.split()[0].replace(",", ""))
+            print(f"| {run.label} | {run.seconds / size * 1000:.2f} |")
+
+    if "quota" not in skip:
+        n = args.quota_products
+        runs = scenario(n, label=f"{n:,} products", settings={"quota": 150, "window_ms": 3000})
+        print("\n### Quota 150 requests per 3 s\n")
+        print(table(runs, quota=(150, 3.0)))
+
+    if "latency" not in skip:
+        n = args.latency_products
+        runs = scenario(
+            n,
+            label=f"{n:,} products",
+            settings={"quota": 0, "latency_ms": 50},
+            concurrencies=(4, 1),
+            pull=False,
+        )
+        print("\n### 50 ms latency, no quota: concurrency 4 against 1\n")
+        print(table(runs))
+        print(f"\nthroughput ratio: {runs[1].seconds / runs[0].seconds:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

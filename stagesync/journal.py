@@ -1,0 +1,252 @@
+"""The push journal and the destination lock, both beside the plan file.
+
+Journal (``<plan>.journal.jsonl``): one JSON object per line, appended and fsynced before anything
+that depends on it runs. Lines, by ``event``:
+
+- ``begin``: a run started (``plan_digest``, ``store_hash``, ``pid``, ``host``, ``started_at``,
+  ``resume``);
+- ``before``: the pre-image of an entity (``op``, ``record``), written before its first write;
+- ``done`` / ``failed`` / ``skipped``: an operation finished (``op``, ``created`` (``{"kind:key":
+  id}``), ``requests``, ``duration_ms``, ``error``);
+- ``end``: a run finished (``finished_at``).
+
+A line cut short by a kill is ignored when the journal is read back. Writes are group-committed:
+lines appended while an fsync runs go out together with the next one, so many concurrent
+operations cost one fsync per round, not one each.
+
+Lock (``.stagesync-push-<store_hash>.lock`` in the plan's folder): created exclusively; holds the
+pid, host, start time and plan of the push that owns it. A lock whose process is gone from this
+host (killed) is broken automatically; any other needs ``--force-unlock``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from stagesync.errors import StageSyncError
+
+FORMAT = "stagesync.journal"
+FORMAT_VERSION = 1
+
+
+def journal_path(plan_path: Path) -> Path:
+    return plan_path.with_name(plan_path.stem + ".journal.jsonl")
+
+
+def lock_path(plan_path: Path, store_hash: str) -> Path:
+    return plan_path.with_name(f".stagesync-push-{store_hash}.lock")
+
+
+def now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class PushLocked(StageSyncError):
+    """Another push to the same destination holds the lock."""
+
+
+@dataclass
+class JournalState:
+    """What earlier runs of a plan recorded."""
+
+    runs: int = 0
+    done: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """op id -> its ``done`` line."""
+    before: dict[str, Any] = field(default_factory=dict)
+    """op id -> pre-image record."""
+    before_ids: dict[str, int | str] = field(default_factory=dict)
+    """op id -> the live id the entity had before the push touched it."""
+    finished: bool = False
+    """The last run wrote ``end``."""
+    plan_digest: str | None = None
+    """The digest of the plan the journal's first run pushed."""
+    other_plan: bool = False
+    """The journal belongs to another plan (whose lines are not read)."""
+
+
+def read_journal(path: Path, plan_digest: str) -> JournalState:
+    """Read back what runs of the plan with ``plan_digest`` recorded (``other_plan`` is set when
+    the journal belongs to another plan)."""
+    state = JournalState()
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return state
+    for line in data.splitlines():
+        if not line.strip():
+            continue
+        try:
+            entry = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue  # a line cut short by a kill: the operation is simply not recorded
+        if not isinstance(entry, dict):
+            continue
+        event = entry.get("event")
+        if state.other_plan and event != "begin":
+            if event == "end":
+                state.finished = True
+            continue
+        if event == "begin":
+            if state.plan_digest is None:
+                state.plan_digest = entry.get("plan_digest")
+            if entry.get("plan_digest") != plan_digest:
+                state.other_plan = True
+                continue
+            state.runs += 1
+            state.finished = False
+        elif event == "before" and isinstance(entry.get("op"), str):
+            state.before.setdefault(entry["op"], entry.get("record"))
+            if isinstance(entry.get("live_id"), int):
+                state.before_ids.setdefault(entry["op"], entry["live_id"])
+        elif event == "done" and isinstance(entry.get("op"), str):
+            state.done[entry["op"]] = entry
+        elif event == "end":
+            state.finished = True
+    return state
+
+
+class Journal:
+    """Appends lines to the journal; ``await record(entry)`` returns once the line is on disk."""
+
+    def __init__(self, path: Path, *, fsync: bool = True) -> None:
+        self.path = path
+        self._fsync = fsync
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        # A kill may have cut the last line short: start ours on a fresh line.
+        size = os.fstat(self._fd).st_size
+        if size:
+            with path.open("rb") as existing:
+                existing.seek(size - 1)
+                if existing.read(1) != b"\n":
+                    os.write(self._fd, b"\n")
+        self._pending: list[tuple[bytes, asyncio.Future[None]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+
+    def write_now(self, entry: dict[str, Any]) -> None:
+        """Append one line synchronously (outside the apply loop: begin, end)."""
+        self._write(_line(entry))
+
+    async def record(self, entry: dict[str, Any]) -> None:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._pending.append((_line(entry), future))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        await future
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                await asyncio.to_thread(self._write, b"".join(line for line, _ in batch))
+            except OSError as error:
+                failure = StageSyncError(
+                    f"could not write the push journal {self.path} ({error}); stopped so that "
+                    "no write goes unrecorded. Free disk space or fix permissions, then push "
+                    "again with --resume."
+                )
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(failure)
+                continue
+            for _, future in batch:
+                if not future.done():
+                    future.set_result(None)
+
+    def _write(self, data: bytes) -> None:
+        os.write(self._fd, data)
+        if self._fsync:
+            os.fsync(self._fd)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def _line(entry: dict[str, Any]) -> bytes:
+    return orjson.dumps(entry) + b"\n"
+
+
+class PushLock:
+    """Held while a push writes to a destination. ``force`` breaks an existing lock first."""
+
+    def __init__(self, path: Path, *, plan: Path, force: bool = False) -> None:
+        self.path = path
+        self.plan = plan
+        self.force = force
+        self._held = False
+
+    def __enter__(self) -> PushLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.release()
+
+    def acquire(self) -> None:
+        if self.force or self._stale():
+            self.path.unlink(missing_ok=True)
+        info = {
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started_at": now(),
+            "plan": str(self.plan),
+        }
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            raise PushLocked(self._refusal()) from None
+        try:
+            os.write(fd, orjson.dumps(info, option=orjson.OPT_INDENT_2) + b"\n")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self.path.unlink(missing_ok=True)
+            self._held = False
+
+    def _stale(self) -> bool:
+        """The lock names a process of this host that is not running (it was killed)."""
+        holder = self._holder()
+        pid = holder.get("pid")
+        return (
+            holder.get("host") == socket.gethostname() and isinstance(pid, int) and not _alive(pid)
+        )
+
+    def _holder(self) -> dict[str, Any]:
+        try:
+            holder = orjson.loads(self.path.read_bytes())
+        except (OSError, orjson.JSONDecodeError):
+            return {}
+        return holder if isinstance(holder, dict) else {}
+
+    def _refusal(self) -> str:
+        holder = self._holder()
+        pid, host = holder.get("pid", "?"), holder.get("host", "?")
+        started, plan = holder.get("started_at", "?"), holder.get("plan", "?")
+        return (
+            f"another push to this store is running: pid {pid} on host {host}, started {started}, "
+            f"applying {plan} (lock {self.path}); nothing was written. Wait for it to finish; if "
+            "it is no longer running, push again with --force-unlock."
+        )
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,358 @@
+"""push under faults: dropped connections, lost responses, 5xx, a small quota, SIGKILL, a second
+push, a validation failure. Each one must converge without creating anything twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import orjson
+import pytest
+from typer.testing import CliRunner
+
+from stagesync import api
+from stagesync.bigcommerce import BigCommerceClient
+from stagesync.cli import app
+from stagesync.emulator import Emulator
+from stagesync.emulator.bulk import brand_names, category_names, product_bodies
+from stagesync.journal import PushLock, PushLocked, journal_path, lock_path, read_journal
+from stagesync.planfile import plan_digest
+from stagesync.ports import StoreApi
+from tests import catalogue
+from tests.conftest import Connector, on_store
+
+STAGESYNC = [sys.executable, "-m", "stagesync"]
+
+
+async def build_bulk(client: StoreApi, n: int) -> None:
+    """Brands, categories and ``n`` products with variants, images and custom fields."""
+    brands = [(await client.post("/v3/catalog/brands", {"name": b}))["id"] for b in brand_names()]
+    tree = (await client.get_all("/v3/catalog/trees"))[0]["id"]
+    categories = [await catalogue.category(client, tree, name) for name in category_names()]
+    for body in product_bodies(n, brands, categories):
+        await client.post("/v3/catalog/products", body)
+
+
+def make_plan(tmp: Path, config: Path, connector: Connector | None = None) -> Path:
+    extra = {"connector": connector} if connector else {}
+    api.pull("alpha", config_path=config, out=tmp / "alpha", **extra)
+    api.pull("beta", config_path=config, out=tmp / "beta", **extra)
+    plan_path = tmp / "plan.json"
+    api.save_plan(api.diff(tmp / "alpha", tmp / "beta"), plan_path)
+    return plan_path
+
+
+def converged(tmp: Path, config: Path, connector: Connector | None = None) -> bool:
+    extra = {"connector": connector} if connector else {}
+    api.pull("beta", config_path=config, out=tmp / "beta-after", **extra)
+    return api.diff(tmp / "alpha", tmp / "beta-after").empty
+
+
+def assert_no_duplicates(emulator: Emulator) -> None:
+    alpha, beta = emulator.stores["alpha"], emulator.stores["beta"]
+    assert len(beta.products) == len(alpha.products)
+    assert len(beta.brands) == len(alpha.brands)
+    assert len(beta.categories) == len(alpha.categories)
+    skus = [p["sku"].casefold() for p in beta.products.values()]
+    assert len(skus) == len(set(skus))
+
+
+def test_push_converges_under_faults_and_a_small_quota(
+    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+) -> None:
+    on_store(emulator, "alpha", catalogue.build)
+    on_store(emulator, "alpha", lambda client: build_bulk(client, 15))
+    plan_path = make_plan(tmp_path, config_path, connector)
+    emulator.rng = random.Random(3)
+    emulator.settings.update({"fault_rate": 0.1, "quota": 25, "window_ms": 250})
+    emulator.clear_requests()
+
+    result = api.push(plan_path, config_path=config_path, connector=connector)
+
+    faults = [r for r in emulator.requests if r["status"] is None or (r["status"] or 0) >= 500]
+    assert len(faults) >= 3, "the fault injection did not bite"
+    assert [r.error for r in result.results if r.status != "done"] == []
+    emulator.settings.update({"fault_rate": 0, "quota": 0})
+    assert converged(tmp_path, config_path, connector)
+    assert_no_duplicates(emulator)
+    report = orjson.loads(result.result_json.read_bytes()) if result.result_json else {}
+    assert report["format"] == "stagesync.push-result"
+    assert report["summary"]["done"] == len(result.results)
+    assert sum(op["requests"] for op in report["operations"]) <= report["requests"]
+
+
+def test_a_lost_create_is_looked_up_not_sent_twice(
+    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+) -> None:
+    on_store(emulator, "alpha", lambda client: build_bulk(client, 3))
+    plan_path = make_plan(tmp_path, config_path, connector)
+    lost: list[str] = []
+    decide = emulator.decide_fault
+
+    def lose_first_product_create(method: str) -> object:
+        if method == "POST" and not lost:
+            lost.append(method)
+            return type(decide(method))(kind="drop", after_write=True)
+        return decide(method)
+
+    emulator.decide_fault = lose_first_product_create  # type: ignore[method-assign]
+    emulator.clear_requests()
+    result = api.push(plan_path, config_path=config_path, connector=connector)
+
+    assert lost
+    assert {r.status for r in result.results} == {"done"}
+    assert converged(tmp_path, config_path, connector)
+    assert_no_duplicates(emulator)
+    posts = [r for r in emulator.requests if r["method"] == "POST"]
+    bodies = [orjson.dumps(r["body"]) for r in posts]
+    assert len(bodies) == len(set(bodies)), "a create was sent twice"
+
+
+def test_a_second_push_to_the_same_store_refuses(
+    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+) -> None:
+    on_store(emulator, "alpha", lambda client: build_bulk(client, 2))
+    plan_path = make_plan(tmp_path, config_path, connector)
+    holder = lock_path(plan_path, "beta")
+    # The parent process (pytest's runner) is alive: the lock is not stale.
+    holder.write_text(orjson.dumps({"pid": os.getppid(), "host": os.uname().nodename}).decode())
+    emulator.clear_requests()
+
+    with pytest.raises(PushLocked) as refused:
+        api.push(plan_path, config_path=config_path, connector=connector)
+    assert f"pid {os.getppid()}" in str(refused.value)
+    assert "--force-unlock" in str(refused.value)
+    assert [r for r in emulator.requests if r["method"] != "GET"] == []
+
+    result = api.push(plan_path, config_path=config_path, connector=connector, force_unlock=True)
+    assert result.ok
+    assert not holder.exists()
+
+
+def test_lock_held_by_this_process_refuses_a_concurrent_push(tmp_path: Path) -> None:
+    path = tmp_path / ".lock"
+    with PushLock(path, plan=tmp_path / "plan.json"):
+        with pytest.raises(PushLocked, match=f"pid {os.getpid()} on host"):
+            PushLock(path, plan=tmp_path / "other.json").acquire()
+    assert not path.exists()
+
+
+def test_rollback_plan_restores_the_destination(
+    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+) -> None:
+    on_store(emulator, "alpha", catalogue.build)
+    plan_path = make_plan(tmp_path, config_path, connector)
+    result = api.push(plan_path, config_path=config_path, connector=connector, verify=True)
+    assert result.ok and result.rollback is not None
+    rollback = api.load_plan(result.rollback)
+    assert {op.action.value for op in rollback.operations} == {"delete"}
+
+    undone = api.push(result.rollback, config_path=config_path, connector=connector)
+    assert undone.ok
+    api.pull("beta", config_path=config_path, out=tmp_path / "beta-undone", connector=connector)
+    assert api.diff(tmp_path / "beta", tmp_path / "beta-undone").empty
+
+
+def test_a_pushed_plan_is_not_pushed_twice_without_resume(
+    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+) -> None:
+    on_store(emulator, "alpha", lambda client: build_bulk(client, 2))
+    plan_path = make_plan(tmp_path, config_path, connector)
+    api.push(plan_path, config_path=config_path, connector=connector)
+    with pytest.raises(api.PlanRefused, match="--resume"):
+        api.push(plan_path, config_path=config_path, connector=connector)
+    again = api.push(plan_path, config_path=config_path, connector=connector, resume=True)
+    assert {(r.status, r.resumed) for r in again.results} == {("done", True)}
+
+
+# -- over real sockets: SIGKILL and resume, exit code 4 ------------------------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def served() -> Iterator[str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [*STAGESYNC, "emulator", "serve", "--port", str(port)]
+        + ["--store", "alpha=alpha-token", "--store", "beta=beta-token"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/__emulator/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def http_config(tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "stagesync.toml"
+    path.write_text(
+        "".join(
+            f'[environments.{name}]\nstore_hash = "{name}"\n'
+            f'access_token_env = "STAGESYNC_{name.upper()}_TOKEN"\napi_url = "{url}"\n\n'
+            for name in ("alpha", "beta")
+        )
+    )
+    for name in ("alpha", "beta"):
+        monkeypatch.setenv(f"STAGESYNC_{name.upper()}_TOKEN", f"{name}-token")
+    return path
+
+
+def on_served(url: str, store: str, work: object) -> None:
+    async def run() -> None:
+        async with BigCommerceClient(store, f"{store}-token", api_url=url) as client:
+            await work(client)  # type: ignore[operator]
+
+    asyncio.run(run())
+
+
+def journal_done(path: Path) -> int:
+    if not path.exists():
+        return 0
+    return path.read_bytes().count(b'"event":"done"')
+
+
+@pytest.mark.serve
+def test_sigkill_at_several_points_then_resume_converges(
+    served: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = http_config(tmp_path, served, monkeypatch)
+    on_served(served, "alpha", lambda client: build_bulk(client, 24))
+    plan_path = make_plan(tmp_path, config)
+    httpx.post(f"{served}/__emulator/faults", json={"latency_ms": 15})
+    env = {**os.environ, "STAGESYNC_CONFIG": str(config)}
+    journal = journal_path(plan_path)
+    push = [*STAGESYNC, "push", "--plan", str(plan_path), "--yes", "--concurrency", "2"]
+
+    kills = 0
+    for threshold, extra in ((3, []), (12, ["--resume"]), (24, ["--resume"])):
+        process = subprocess.Popen(
+            push + extra, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 60
+        while journal_done(journal) < threshold and process.poll() is None:
+            assert time.monotonic() < deadline, "push made no progress"
+            time.sleep(0.005)
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            kills += 1
+        process.wait(timeout=30)
+    assert kills >= 2, "the push finished before it could be killed"
+
+    final = subprocess.run(
+        push + ["--resume"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert final.returncode == 0, final.stderr
+    state = read_journal(journal, plan_digest(api.load_plan(plan_path)))
+    assert state.runs >= 3
+    httpx.post(f"{served}/__emulator/faults", json={"latency_ms": 0})
+    assert converged(tmp_path, config)
+    products = httpx.get(
+        f"{served}/stores/beta/v3/catalog/products",
+        params={"limit": 250},
+        headers={"X-Auth-Token": "beta-token"},
+    ).json()["data"]
+    skus = [p["sku"] for p in products]
+    assert len(skus) == 24 and len(set(skus)) == 24
+
+
+@pytest.mark.serve
+def test_validation_failure_exits_4_with_siblings_applied_and_dependents_skipped(
+    served: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = http_config(tmp_path, served, monkeypatch)
+
+    async def alpha(client: StoreApi) -> None:
+        tree = (await client.get_all("/v3/catalog/trees"))[0]["id"]
+        parent = await catalogue.category(client, tree, "Parent")
+        body = {"type": "physical", "price": 1, "weight": 1}
+        await client.post(
+            "/v3/catalog/products", {**body, "name": "Kite", "sku": "KITE", "categories": [parent]}
+        )
+        await client.post("/v3/catalog/products", {**body, "name": "Sled", "sku": "SLED"})
+
+    async def beta(client: StoreApi) -> None:
+        tree = (await client.get_all("/v3/catalog/trees"))[0]["id"]
+        url = {"path": "/parent/", "is_customized": True}
+        await catalogue.category(client, tree, "Other", url=url)
+
+    on_served(served, "alpha", alpha)
+    on_served(served, "beta", beta)
+    plan_path = make_plan(tmp_path, config)
+    monkeypatch.setenv("STAGESYNC_CONFIG", str(config))
+
+    result = CliRunner().invoke(app, ["push", "--plan", str(plan_path), "--yes"])
+
+    assert result.exit_code == 4, result.output
+    report = orjson.loads(plan_path.with_name("plan.result.json").read_bytes())
+    status = {op["id"]: op["status"] for op in report["operations"]}
+    assert status == {
+        "categories:Parent": "failed",
+        "products:KITE": "skipped",
+        "products:SLED": "done",
+    }
+    errors = {op["id"]: op["error"] for op in report["operations"]}
+    assert "/parent/" in errors["categories:Parent"]
+    assert "categories Parent did not apply" in errors["products:KITE"]
+
+
+def test_updates_are_batched_up_to_the_documented_limits(
+    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+) -> None:
+    on_store(emulator, "alpha", lambda client: build_bulk(client, 12))
+    api.push(
+        make_plan(tmp_path, config_path, connector), config_path=config_path, connector=connector
+    )
+
+    async def reprice(client: StoreApi) -> None:
+        for product in await client.get_all("/v3/catalog/products", {"include": "variants"}):
+            await client.put(f"/v3/catalog/products/{product['id']}", {"price": 99.0})
+            variant = product["variants"][0]
+            await client.put(
+                f"/v3/catalog/products/{product['id']}/variants/{variant['id']}", {"price": 77.0}
+            )
+        for category in await client.get_all("/v3/catalog/trees/categories"):
+            body = {"category_id": category["category_id"], "description": "new"}
+            await client.put("/v3/catalog/trees/categories", [body])
+
+    on_store(emulator, "alpha", reprice)
+    (tmp_path / "plan.json").unlink()
+    plan_path = make_plan(tmp_path, config_path, connector)
+    emulator.clear_requests()
+    result = api.push(plan_path, config_path=config_path, connector=connector)
+
+    assert result.ok
+    writes = [(r["method"], r["path"].partition("/v3/")[2], r["body"]) for r in emulator.requests]
+    product_batches = [len(b) for m, p, b in writes if (m, p) == ("PUT", "catalog/products")]
+    variant_batches = [len(b) for m, p, b in writes if (m, p) == ("PUT", "catalog/variants")]
+    category_batches = [
+        len(b) for m, p, b in writes if (m, p) == ("PUT", "catalog/trees/categories")
+    ]
+    assert sorted(product_batches) == [2, 10]
+    assert sum(variant_batches) == 12 and len(variant_batches) == 2
+    assert category_batches == [10]
+    assert converged(tmp_path, config_path, connector)
