@@ -167,6 +167,7 @@ def build_plan(
             )
         )
         estimated += registry[key.kind].estimate_requests(change.action, change.after)
+        warnings.extend(registry[key.kind].plan_warnings(change.action, key.key, change.after))
         if key.key.startswith("name:") and change.action is not Action.DELETE:
             warnings.append(
                 f"{registry[key.kind].singular} {key.key} has no SKU, so it is matched by name; "

@@ -151,7 +151,13 @@ def test_diff_refuses_a_kind_the_destination_never_pulled(
     emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
 ) -> None:
     on_store(emulator, "alpha", catalogue.build)
-    api.pull("alpha", config_path=config_path, out=tmp_path / "alpha", connector=connector)
+    api.pull(
+        "alpha",
+        config_path=config_path,
+        out=tmp_path / "alpha",
+        kinds=["brands", "categories", "products"],
+        connector=connector,
+    )
     api.pull(
         "beta",
         config_path=config_path,

@@ -8,12 +8,37 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from stagesync.entities import brands, categories, products
+from stagesync.entities import (
+    brands,
+    categories,
+    customer_groups,
+    customers,
+    orders,
+    price_list_assignments,
+    price_list_records,
+    price_lists,
+    products,
+    shipping_methods,
+    shipping_zones,
+)
 from stagesync.entities.base import EntityKind, Lookup
 from stagesync.errors import StageSyncError
 
 REGISTRY: Mapping[str, EntityKind] = {
-    kind.name: kind for kind in (brands.KIND, categories.KIND, products.KIND)
+    kind.name: kind
+    for kind in (
+        brands.KIND,
+        categories.KIND,
+        products.KIND,
+        price_lists.KIND,
+        customer_groups.KIND,
+        customers.KIND,
+        price_list_records.KIND,
+        price_list_assignments.KIND,
+        shipping_zones.KIND,
+        shipping_methods.KIND,
+        orders.KIND,
+    )
 }
 """Kinds by name, in the order their dependencies allow (dependencies first)."""
 
@@ -24,15 +49,7 @@ PLANNED = (
     "channel_assignments",
     "product_locales",
     "channels",
-    "customer_groups",
-    "customers",
-    "price_lists",
-    "price_list_records",
-    "price_list_assignments",
-    "shipping_zones",
-    "shipping_methods",
     "promotions",
-    "orders",
     "pages",
     "widget_templates",
     "widgets",

@@ -37,6 +37,8 @@ class Lookup:
 
     def __init__(self, store: str = "the store") -> None:
         self.store = store
+        self.settings: dict[str, str] = {}
+        """Push options entity writes follow (``order_status``: ``pending`` or ``keep``)."""
         self._ids: dict[str, dict[str, int]] = {}
         self._keys: dict[str, dict[int, str]] = {}
 
@@ -84,6 +86,11 @@ CreateFn = Callable[[StoreApi, str, Record, Lookup], Awaitable[int]]
 UpdateFn = Callable[[StoreApi, str, Record, Raw, Lookup], Awaitable[None]]
 DeleteFn = Callable[[StoreApi, str, Raw, Lookup], Awaitable[None]]
 EstimateFn = Callable[[Action, Record | None], int]
+WarningsFn = Callable[[str, Record], list[str]]
+
+
+def no_warnings(key: str, record: Record) -> list[str]:
+    return []
 
 
 def one_request(action: Action, record: Record | None) -> int:
@@ -115,6 +122,28 @@ class EntityKind:
     delete: DeleteFn
     estimate_requests: EstimateFn = one_request
     aliases: tuple[str, ...] = field(default=())
+    pii_fields: tuple[tuple[str, str], ...] = field(default=())
+    """Personal data in this kind's records: (field name at any depth, pseudonym type), the type
+    one of ``email``, ``name``, ``phone``, ``address``, ``text`` (see ``stagesync.redact``)."""
+    pii_key: str | None = None
+    """The pseudonym type of the natural key itself when the key is personal data (``email``)."""
+    notifies_customers: bool = False
+    """Writes of this kind may send emails to the store's customers (orders, customers)."""
+    warnings: WarningsFn = no_warnings
+    """(key, desired record) -> what a reviewer must know before this write is pushed."""
 
     def describe_one(self, key: str) -> str:
         return f"{self.singular} {key}"
+
+    def plan_warnings(self, action: Action, key: str, record: Record | None) -> list[str]:
+        """The plan's warnings for one operation on this kind (none for deletes)."""
+        if record is None or action is Action.DELETE:
+            return []
+        out = list(self.warnings(key, record))
+        if self.notifies_customers:
+            out.append(
+                f"{self.display_name} operations may notify customers: disable transactional "
+                "emails on the destination before pushing them (the platform's advice for "
+                "migrating orders and customers)."
+            )
+        return out
