@@ -24,6 +24,7 @@ from stagesync.plan import make_plan
 from stagesync.ports import Progress, StoreApi
 from stagesync.pull import read_live
 from stagesync.push import OperationResult, apply_plan
+from stagesync.redact import redact_snapshot
 from stagesync.report.html import render_html
 from stagesync.snapshot import read_snapshot, write_snapshot
 
@@ -46,6 +47,8 @@ class PushResult:
     requests: int
     dry_run: bool = False
     report: Path | None = None
+    notices: tuple[str, ...] = ()
+    """Advice to repeat to the person pushing (e.g. disable transactional emails)."""
 
     @property
     def ok(self) -> bool:
@@ -142,10 +145,12 @@ def pull(
     config_path: Path | None = None,
     kinds: Sequence[str] | None = None,
     out: Path | None = None,
+    redact: bool = False,
     progress: Progress | None = None,
     connector: Connector = connect,
 ) -> PullResult:
-    """Pull ``environment``'s entities into a snapshot folder (default ``snapshots/<env>``)."""
+    """Pull ``environment``'s entities into a snapshot folder (default ``snapshots/<env>``).
+    ``redact`` replaces personal data with stable pseudonyms before anything is written."""
     env = load_config(config_path).environment(environment)
     selected = resolve_kinds(kinds) if kinds else list(REGISTRY)
     directory = out or Path("snapshots") / environment
@@ -158,6 +163,8 @@ def pull(
             return snapshot, api.requests_made
 
     snapshot, requests = asyncio.run(fetch())
+    if redact:
+        snapshot = redact_snapshot(snapshot, REGISTRY)
     write_snapshot(directory, snapshot, kinds=selected)
     counts = {kind: len(snapshot.records(kind)) for kind in selected}
     return PullResult(directory, environment, env.store_hash, counts, requests)
@@ -207,10 +214,16 @@ def push(
     config_path: Path | None = None,
     to: str | None = None,
     dry_run: bool = False,
+    order_status: str = "pending",
     progress: Progress | None = None,
     connector: Connector = connect,
 ) -> PushResult:
-    """Apply exactly the plan at ``plan_path`` to its destination (or ``to``), or refuse."""
+    """Apply exactly the plan at ``plan_path`` to its destination (or ``to``), or refuse.
+    ``order_status``: ``pending`` (created orders are Pending) or ``keep`` (the source's)."""
+    if order_status not in ORDER_STATUSES:
+        raise StageSyncError(
+            f"--order-status must be one of {', '.join(ORDER_STATUSES)}, not {order_status!r}."
+        )
     plan = load_plan(plan_path)
     config = load_config(config_path)
     name = to or plan.destination.environment
@@ -228,7 +241,12 @@ def push(
         async with connector(env) as api:
             await _check_store(api, env)
             results = await apply_plan(
-                api, plan, store=_store_name(env), dry_run=dry_run, progress=progress
+                api,
+                plan,
+                store=_store_name(env),
+                dry_run=dry_run,
+                progress=progress,
+                settings={"order_status": order_status},
             )
             return results, api.requests_made
 
@@ -238,4 +256,25 @@ def push(
         report = plan_path.with_name(plan_path.stem + ".result.html")
         statuses = {r.operation.id: (r.status, r.error) for r in results}
         write_atomic(report, render_html(plan, statuses))
-    return PushResult(plan, env.name, tuple(results), requests, dry_run, report)
+    return PushResult(plan, env.name, tuple(results), requests, dry_run, report, push_notices(plan))
+
+
+ORDER_STATUSES = ("pending", "keep")
+
+
+def push_notices(plan: Plan) -> tuple[str, ...]:
+    """What the person pushing must hear about this plan before and after it runs."""
+    notifying = sorted(
+        {
+            REGISTRY[op.kind].display_name.lower()
+            for op in plan.operations
+            if op.kind in REGISTRY and REGISTRY[op.kind].notifies_customers and op.after is not None
+        }
+    )
+    if not notifying:
+        return ()
+    return (
+        f"This plan writes {' and '.join(notifying)}, which may notify customers. The platform "
+        "advises disabling transactional emails on the destination before migrating orders and "
+        "customers (Settings > Transactional emails).",
+    )

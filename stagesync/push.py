@@ -8,6 +8,7 @@ Nothing here knows HTTP: it writes through ``StoreApi`` and the entity modules.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from stagesync.entities import REGISTRY
@@ -55,10 +56,13 @@ async def apply_plan(
     store: str,
     dry_run: bool = False,
     progress: Progress | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> list[OperationResult]:
-    """Check ``plan`` against the live store, then apply it (unless ``dry_run``)."""
+    """Check ``plan`` against the live store, then apply it (unless ``dry_run``). ``settings``
+    reach the entity writes through the lookup (``order_status``)."""
     progress = progress or NoProgress()
     live = await read_live(api, plan_kinds(plan), store=store, progress=progress, verb="read")
+    live.lookup.settings.update(settings or {})
     drifted = drift(plan, live)
     if drifted:
         listing = "\n".join(f"  - {line}" for line in drifted)

@@ -165,8 +165,8 @@ def _line_item(store: Store, order_id: int, raw: Any) -> Record:
         if product is None:
             raise ApiError(400, f"The product {product_id} does not exist.")
         if variant_id:
-            variant = store.variants.get(variant_id)
-            if variant is None or variant["product_id"] != product_id:
+            found = store.variants.get(variant_id)
+            if found is None or found["product_id"] != product_id:
                 raise ApiError(
                     400, f"The variant {variant_id} does not belong to product {product_id}."
                 )
@@ -177,8 +177,10 @@ def _line_item(store: Store, order_id: int, raw: Any) -> Record:
                     400, f"Product {product_id} has variants: give variant_id or product_options."
                 )
         name = str(raw.get("name") or product["name"])
-        sku = sku_of(store, store.variants[variant_id])
-        price = raw.get("price_ex_tax", product["price"])
+        variant = store.variants[variant_id]
+        sku = sku_of(store, variant)
+        own_price = None if variant.get("is_base") else variant.get("price")
+        price = raw.get("price_ex_tax", product["price"] if own_price is None else own_price)
     else:
         for needed in ("name", "price_ex_tax", "price_inc_tax"):
             if needed not in raw:

@@ -142,8 +142,8 @@ class EntityKind:
         out = list(self.warnings(key, record))
         if self.notifies_customers:
             out.append(
-                f"{self.display_name} operations may notify customers: disable transactional "
-                "emails on the destination before pushing them (the platform's advice for "
-                "migrating orders and customers)."
+                f"Writing {self.display_name.lower()} may notify customers: disable "
+                "transactional emails on the destination before pushing (the platform's advice "
+                "for migrating orders and customers)."
             )
         return out

@@ -23,6 +23,9 @@ from stagesync.errors import StageSyncError
 T = TypeVar("T")
 R = TypeVar("R")
 
+GATHER_SECONDS = 0.01
+"""How long a batch waits for more items before its first request is sent."""
+
 SendFn = Callable[[list[T]], Awaitable[Sequence[R]]]
 
 
@@ -55,8 +58,9 @@ class Batcher(Generic[T, R]):
 
     async def _drain(self) -> None:
         try:
-            for _ in range(3):  # let writes that became ready together join this batch
-                await asyncio.sleep(0)
+            # Let writes that become ready at about the same time join this batch: a few
+            # milliseconds, against requests that take far longer.
+            await asyncio.sleep(GATHER_SECONDS)
             while self._pending:
                 batch = self._pending[: self.size]
                 del self._pending[: self.size]

@@ -123,8 +123,8 @@ def _sorted(items: Iterable[Record]) -> list[Record]:
 
 def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record = without(raw, READ_ONLY)
-    if record.get("external_order_id") == key:
-        record.pop("external_order_id")  # written by stagesync: it is the key
+    if record.get("external_order_id") in ("", None, key):
+        record.pop("external_order_id", None)  # empty, or written by stagesync: the key
     customer_id = int(raw.get("customer_id") or 0)
     record["customer"] = lookup.key_of("customers", customer_id) if customer_id else None
     record["products"] = _sorted(_item(i, lookup) for i in raw.get("_products") or [])
@@ -192,7 +192,7 @@ async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int
     body = _common(record, lookup)
     body["status_id"] = _status(record, lookup)
     body["external_id"] = key
-    body.setdefault("external_order_id", key)
+    body["external_order_id"] = record.get("external_order_id") or key
     body["products"] = [await _line_item(api, i, lookup) for i in record.get("products") or []]
     body["shipping_addresses"] = list(record.get("shipping_addresses") or [])
     created = await api.post(PATH, body, entity=f"order {key}")
@@ -201,7 +201,7 @@ async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int
 
 async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Lookup) -> None:
     body = _common(record, lookup)
-    body.setdefault("external_order_id", key)
+    body["external_order_id"] = record.get("external_order_id") or key
     if lookup.settings.get(STATUS_SETTING, "pending") == "keep":
         body["status_id"] = int(record.get("status_id", PENDING))
     await api.put(f"{PATH}/{live['id']}", body, entity=f"order {key}")
