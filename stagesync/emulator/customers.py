@@ -441,6 +441,7 @@ def _add_address(store: Store, customer_id: int, body: Mapping[str, Any]) -> Rec
     }
     address.update({k: v for k, v in body.items() if k in ADDRESS_FIELDS})
     address["country"] = str(address["country_code"]).upper()
+    address.setdefault("form_fields", [])
     identity = _address_identity(address)
     if any(_address_identity(a) == identity for a in st.addresses.values()):
         return None  # a duplicate is silently not created

@@ -65,7 +65,6 @@ WRITABLE = (
     "ip_address",
     "geoip_country",
     "geoip_country_iso2",
-    "currency_code",
     "customer_message",
     "staff_notes",
     "channel_id",
@@ -73,32 +72,45 @@ WRITABLE = (
     "external_order_id",
     "customer_locale",
     "ebay_order_id",
+    "default_currency_code",
+    "external_merchant_id",
+    "ip_address_v6",
+    "tax_provider_id",
+    "order_source",
 )
 CREATE_ONLY = ("external_id", "products", "shipping_addresses")
 READ_ONLY = (
     "id",
+    "cart_id",
+    "coupon_discount",
+    "coupons",
+    "currency_code",
+    "currency_exchange_rate",
+    "currency_id",
     "date_modified",
     "date_shipped",
-    "status",
-    "items_total",
-    "items_shipped",
-    "coupon_discount",
-    "shipping_address_count",
-    "payment_status",
-    "currency_id",
-    "currency_exchange_rate",
     "default_currency_id",
-    "subtotal_tax",
-    "shipping_cost_tax",
-    "handling_cost_tax",
-    "wrapping_cost_tax",
-    "store_credit_amount",
     "gift_certificate_amount",
+    "handling_cost_tax",
+    "handling_cost_tax_class_id",
+    "is_deleted",
     "is_email_opt_in",
-    "cart_id",
-    "order_source",
-    "coupons",
+    "is_tax_inclusive_pricing",
+    "payment_status",
+    "shipping_address_count",
+    "shipping_cost_tax",
+    "shipping_cost_tax_class_id",
+    "status",
+    "store_credit_amount",
+    "store_default_currency_code",
+    "store_default_to_transactional_exchange_rate",
+    "subtotal_tax",
+    "total_tax",
+    "wrapping_cost_tax",
+    "wrapping_cost_tax_class_id",
 )
+"""Response-only order fields: the spec's ``order_RespOnly`` minus what ``order_Post`` takes."""
+IGNORED_ON_WRITE = ("items_total", "items_shipped", "consignments", "fees")
 ADDRESS_FIELDS = (
     "first_name",
     "last_name",
@@ -113,6 +125,50 @@ ADDRESS_FIELDS = (
     "phone",
     "email",
 )
+LINE_ITEM_DEFAULTS: dict[str, Any] = {
+    "applied_discounts": [],
+    "base_cost_price": "0.0000",
+    "base_total": "0.0000",
+    "base_wrapping_cost": "0.0000",
+    "bin_picking_number": "",
+    "brand": "",
+    "configurable_fields": [],
+    "cost_price_ex_tax": "0.0000",
+    "cost_price_inc_tax": "0.0000",
+    "cost_price_tax": "0.0000",
+    "depth": "0.0000",
+    "discounted_total_inc_tax": "0.0000",
+    "ebay_item_id": "",
+    "ebay_transaction_id": "",
+    "event_date": "",
+    "event_name": None,
+    "external_id": None,
+    "fixed_shipping_cost": "0.0000",
+    "gift_certificate_id": None,
+    "height": "0.0000",
+    "is_bundled_product": False,
+    "is_refunded": False,
+    "name_customer": "",
+    "name_merchant": "",
+    "option_set_id": None,
+    "order_address_id": 0,
+    "order_pickup_method_id": 0,
+    "parent_order_product_id": None,
+    "price_tax": "0.0000",
+    "quantity_refunded": 0,
+    "refund_amount": "0.0000",
+    "return_id": 0,
+    "total_tax": "0.0000",
+    "upc": "",
+    "weight": "0.0000",
+    "width": "0.0000",
+    "wrapping_cost_ex_tax": "0.0000",
+    "wrapping_cost_inc_tax": "0.0000",
+    "wrapping_cost_tax": "0.0000",
+    "wrapping_id": None,
+    "wrapping_message": "",
+    "wrapping_name": None,
+}
 SHIPPING_EXTRA = ("shipping_method", "cost_ex_tax", "cost_inc_tax")
 
 
@@ -204,6 +260,7 @@ def _line_item(store: Store, order_id: int, raw: Any) -> Record:
         "quantity_shipped": 0,
         "product_options": [],
         "type": "physical" if product_id else "custom",
+        **LINE_ITEM_DEFAULTS,
     }
 
 
@@ -245,9 +302,37 @@ def create_order(store: Store, body: Any) -> Record:
         for raw in body.get("shipping_addresses") or []
     ]
     for address in shipping:
-        for name in ("cost_ex_tax", "cost_inc_tax"):
-            if name in address:
-                address[name] = money(address[name])
+        address.setdefault("shipping_method", "")
+        address.setdefault("cost_ex_tax", 0)
+        address.setdefault("cost_inc_tax", address["cost_ex_tax"])
+        address.update(
+            {
+                "base_cost": address["cost_ex_tax"],
+                "cost_tax": 0,
+                "cost_tax_class_id": 2,
+                "base_handling_cost": 0,
+                "handling_cost_ex_tax": 0,
+                "handling_cost_inc_tax": 0,
+                "handling_cost_tax": 0,
+                "handling_cost_tax_class_id": 2,
+                "shipping_zone_id": 0,
+                "shipping_zone_name": "",
+                "form_fields": [],
+                "shipping_quotes": {"url": "", "resource": f"/orders/{order_id}/shipping_quotes"},
+            }
+        )
+    for address in shipping:
+        for name in (
+            "cost_ex_tax",
+            "cost_inc_tax",
+            "base_cost",
+            "cost_tax",
+            "base_handling_cost",
+            "handling_cost_ex_tax",
+            "handling_cost_inc_tax",
+            "handling_cost_tax",
+        ):
+            address[name] = money(address[name])
     subtotal = sum(float(i["total_ex_tax"]) for i in items)
     now = now_rfc3339()
     order: Record = {name: money(0) for name in MONEY}
@@ -263,7 +348,6 @@ def create_order(store: Store, body: Any) -> Record:
             "ip_address": "",
             "geoip_country": "",
             "geoip_country_iso2": "",
-            "currency_code": "USD",
             "customer_message": "",
             "staff_notes": "",
             "channel_id": 1,
@@ -272,6 +356,11 @@ def create_order(store: Store, body: Any) -> Record:
             "external_id": None,
             "customer_locale": "",
             "ebay_order_id": "0",
+            "default_currency_code": "USD",
+            "external_merchant_id": "",
+            "ip_address_v6": "",
+            "tax_provider_id": "",
+            "order_source": "external",
         }
     )
     order["subtotal_ex_tax"] = order["subtotal_inc_tax"] = money(subtotal)
@@ -293,8 +382,29 @@ def render_order(store: Store, order: Record) -> Record:
     st = state(store)
     items = st.products[order["id"]]
     base = f"https://{store.info()['domain']}/api/v2/orders/{order['id']}"
+    zero = money(0)
     return {
         **order,
+        "cart_id": "",
+        "currency_code": "USD",
+        "currency_id": 1,
+        "date_shipped": "",
+        "default_currency_id": 1,
+        "gift_certificate_amount": zero,
+        "handling_cost_tax": zero,
+        "handling_cost_tax_class_id": 2,
+        "is_deleted": False,
+        "is_email_opt_in": False,
+        "is_tax_inclusive_pricing": False,
+        "shipping_cost_tax": zero,
+        "shipping_cost_tax_class_id": 2,
+        "store_credit_amount": zero,
+        "store_default_currency_code": "USD",
+        "store_default_to_transactional_exchange_rate": "1.0000000000",
+        "subtotal_tax": zero,
+        "total_tax": zero,
+        "wrapping_cost_tax": zero,
+        "wrapping_cost_tax_class_id": 3,
         "status": STATUSES[order["status_id"]],
         "items_total": sum(i["quantity"] for i in items),
         "items_shipped": sum(i["quantity_shipped"] for i in items),
@@ -308,6 +418,11 @@ def render_order(store: Store, order: Record) -> Record:
             "resource": f"/orders/{order['id']}/shipping_addresses",
         },
         "coupons": {"url": f"{base}/coupons", "resource": f"/orders/{order['id']}/coupons"},
+        "consignments": {
+            "url": f"{base}/consignments",
+            "resource": f"/orders/{order['id']}/consignments",
+        },
+        "fees": {"url": f"{base}/fees", "resource": f"/orders/{order['id']}/fees"},
     }
 
 
@@ -359,6 +474,7 @@ def put_order(store: Store, call: Call) -> Reply:
     order = _order(store, call)
     body = require_object(call.body, "order")
     refuse_read_only(body, READ_ONLY + ("external_id", "shipping_addresses"))
+    body = {k: v for k, v in body.items() if k not in IGNORED_ON_WRITE}
     _check_common(store, body)
     if "products" in body:
         raise ApiError(400, "Updating line items is not supported by this emulator.")

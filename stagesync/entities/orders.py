@@ -30,6 +30,14 @@ PENDING = 1
 STATUS_SETTING = "order_status"
 READ_ONLY = (
     "id",
+    "is_deleted",
+    "is_tax_inclusive_pricing",
+    "currency_code",
+    "store_default_currency_code",
+    "store_default_to_transactional_exchange_rate",
+    "total_tax",
+    "consignments",
+    "fees",
     "date_modified",
     "date_shipped",
     "status",
@@ -64,7 +72,24 @@ READ_ONLY = (
     "_coupons",
 )
 ITEM_FIELDS = ("name", "sku", "quantity", "price_ex_tax", "price_inc_tax")
-SHIPPING_READ_ONLY = ("id", "order_id", "items_total", "items_shipped")
+SHIPPING_FIELDS = (
+    "first_name",
+    "last_name",
+    "company",
+    "street_1",
+    "street_2",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "country_iso2",
+    "phone",
+    "email",
+    "shipping_method",
+    "cost_ex_tax",
+    "cost_inc_tax",
+)
+"""What a shipping address is created with; the rest of what the API returns is computed."""
 COUPON_FIELDS = ("code", "amount", "type", "discount")
 CREATE_ONLY = ("products", "shipping_addresses")
 PII = (
@@ -129,7 +154,7 @@ def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record["customer"] = lookup.key_of("customers", customer_id) if customer_id else None
     record["products"] = _sorted(_item(i, lookup) for i in raw.get("_products") or [])
     record["shipping_addresses"] = _sorted(
-        without(a, SHIPPING_READ_ONLY) for a in raw.get("_shipping_addresses") or []
+        {k: a[k] for k in SHIPPING_FIELDS if k in a} for a in raw.get("_shipping_addresses") or []
     )
     record["coupons"] = sorted(
         ({k: c.get(k) for k in COUPON_FIELDS} for c in raw.get("_coupons") or []),
