@@ -209,7 +209,10 @@ class Emulator:
         store's quota is not what ran out)."""
         raw = await request.body()
         parts = path.split("/", 3)
-        body = orjson.loads(raw) if raw else None
+        try:
+            body: Any = orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError:
+            body = None
         entry = _LoggedRequest(
             request.method, path, dict(request.query_params), 429, parts[2], body
         )
