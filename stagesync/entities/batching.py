@@ -107,3 +107,13 @@ def lock(lookup: Lookup, name: str) -> asyncio.Lock:
         slots[name] = asyncio.Lock()
     found: asyncio.Lock = slots[name]
     return found
+
+
+def limiter(lookup: Lookup, name: str, most: int) -> asyncio.Semaphore:
+    """A semaphore shared by this push's requests to one endpoint with a documented concurrency
+    limit (``PUT /v3/customers/attribute-values``: 3)."""
+    slots = _BATCHERS.setdefault(lookup, {})
+    if name not in slots:
+        slots[name] = asyncio.Semaphore(most)
+    found: asyncio.Semaphore = slots[name]
+    return found

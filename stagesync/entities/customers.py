@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from stagesync.entities.base import EntityKind, Lookup, Raw
-from stagesync.entities.batching import Batcher, batcher, chunked, lock
+from stagesync.entities.batching import Batcher, batcher, chunked, limiter, lock
 from stagesync.entities.channel_keys import channel_keys, ids_of, keys_of
 from stagesync.entities.common import unique_by_key, without
 from stagesync.model import Action, EntityKey, Record
@@ -26,6 +26,8 @@ from stagesync.ports import StoreApi
 PATH = "/v3/customers"
 INCLUDE = "addresses,storecredit,attributes,formfields"
 MAX_BATCH = 10
+ATTRIBUTE_VALUES_CONCURRENCY = 3
+ADDRESS_WRITES_CONCURRENCY = 10
 READ_ONLY = (
     "id",
     "registration_ip_address",
@@ -175,7 +177,8 @@ async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int
     extra = addresses[MAX_BATCH:]
     for batch in chunked(extra, MAX_BATCH):
         rows = [{**a, "customer_id": customer_id} for a in batch]
-        await api.post(f"{PATH}/addresses", rows, entity=f"customer {key} addresses")
+        async with limiter(lookup, "POST addresses", ADDRESS_WRITES_CONCURRENCY):
+            await api.post(f"{PATH}/addresses", rows, entity=f"customer {key} addresses")
     return customer_id
 
 
@@ -189,12 +192,12 @@ async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Loo
 
     updater = batcher(lookup, "customers:update", lambda: Batcher(MAX_BATCH, send))
     await updater.submit(body)
-    await sync_addresses(api, key, customer_id, record, live)
+    await sync_addresses(api, key, customer_id, record, live, lookup)
     await sync_attributes(api, key, customer_id, record, live, lookup)
 
 
 async def sync_addresses(
-    api: StoreApi, key: str, customer_id: int, record: Record, live: Raw
+    api: StoreApi, key: str, customer_id: int, record: Record, live: Raw, lookup: Lookup
 ) -> None:
     desired = [dict(a) for a in record.get("addresses") or []]
     stale: list[int] = []
@@ -209,7 +212,8 @@ async def sync_addresses(
         await api.delete(f"{PATH}/addresses", {"id:in": ids}, entity=f"customer {key} addresses")
     for batch in chunked(desired, MAX_BATCH):
         rows = [{**a, "customer_id": customer_id} for a in batch]
-        await api.post(f"{PATH}/addresses", rows, entity=f"customer {key} addresses")
+        async with limiter(lookup, "POST addresses", ADDRESS_WRITES_CONCURRENCY):
+            await api.post(f"{PATH}/addresses", rows, entity=f"customer {key} addresses")
 
 
 async def sync_attributes(
@@ -223,7 +227,8 @@ async def sync_attributes(
             {"attribute_id": ids[name], "value": str(a["value"]), "customer_id": customer_id}
             for name, a in sorted(desired.items())
         ]
-        await api.put(f"{PATH}/attribute-values", rows, entity=f"customer {key} attributes")
+        async with limiter(lookup, "PUT attribute-values", ATTRIBUTE_VALUES_CONCURRENCY):
+            await api.put(f"{PATH}/attribute-values", rows, entity=f"customer {key} attributes")
     gone = set(current) - set(desired)
     if gone:
         live_ids = [
