@@ -30,6 +30,7 @@ from stagesync.plan import make_plan
 from stagesync.ports import Progress, StoreApi, tallying
 from stagesync.pull import read_live
 from stagesync.push import DEFAULT_CONCURRENCY, Applied, OperationResult, apply_plan
+from stagesync.redact import redact_snapshot
 from stagesync.report.common import Outcome
 from stagesync.report.html import render_html
 from stagesync.result import result_body, result_to_json
@@ -65,6 +66,8 @@ class PushResult:
     throttled: int = 0
     """429 responses met."""
     duration_ms: int = 0
+    notices: tuple[str, ...] = ()
+    """Advice to repeat to the person pushing (e.g. disable transactional emails)."""
 
     @property
     def ok(self) -> bool:
@@ -161,10 +164,12 @@ def pull(
     config_path: Path | None = None,
     kinds: Sequence[str] | None = None,
     out: Path | None = None,
+    redact: bool = False,
     progress: Progress | None = None,
     connector: Connector = connect,
 ) -> PullResult:
-    """Pull ``environment``'s entities into a snapshot folder (default ``snapshots/<env>``)."""
+    """Pull ``environment``'s entities into a snapshot folder (default ``snapshots/<env>``).
+    ``redact`` replaces personal data with stable pseudonyms before anything is written."""
     env = load_config(config_path).environment(environment)
     selected = resolve_kinds(kinds) if kinds else list(REGISTRY)
     directory = out or Path("snapshots") / environment
@@ -181,6 +186,8 @@ def pull(
             return snapshot, api.requests_made, extras
 
     snapshot, requests, extras = asyncio.run(fetch())
+    if redact:
+        snapshot = redact_snapshot(snapshot, REGISTRY)
     write_snapshot(directory, snapshot, kinds=selected, extras=extras)
     counts = {kind: len(snapshot.records(kind)) for kind in selected}
     return PullResult(directory, environment, env.store_hash, counts, requests)
@@ -243,6 +250,7 @@ def push(
     concurrency: int = DEFAULT_CONCURRENCY,
     verify: bool = False,
     activate: str | None = None,
+    order_status: str = "pending",
     progress: Progress | None = None,
     connector: Connector = connect,
 ) -> PushResult:
@@ -253,7 +261,13 @@ def push(
 
     ``activate`` (``THEME`` or ``THEME:VARIATION``) then makes that theme active on the default
     storefront, if every operation was done.
+
+    ``order_status``: ``pending`` (created orders are Pending) or ``keep`` (the source's).
     """
+    if order_status not in ORDER_STATUSES:
+        raise StageSyncError(
+            f"--order-status must be one of {', '.join(ORDER_STATUSES)}, not {order_status!r}."
+        )
     plan = load_plan(plan_path)
     config = load_config(config_path)
     name = to or plan.destination.environment
@@ -289,6 +303,7 @@ def push(
                     journal=journal,
                     previous=previous,
                     verify=verify,
+                    settings={"order_status": order_status},
                 )
             activated = None
             ok = all(r.status == "done" for r in applied.results)
@@ -299,7 +314,14 @@ def push(
 
     if dry_run:
         applied, requests, _, _ = asyncio.run(apply(None, None))
-        return PushResult(plan, env.name, tuple(applied.results), requests, dry_run=True)
+        return PushResult(
+            plan,
+            env.name,
+            tuple(applied.results),
+            requests,
+            dry_run=True,
+            notices=push_notices(plan),
+        )
 
     digest = planfile.plan_digest(plan)
     journal_file = journal_path(plan_path)
@@ -384,6 +406,7 @@ def push(
         throttled=throttled,
         duration_ms=duration,
         activated=activated,
+        notices=push_notices(plan),
     )
 
 
@@ -398,3 +421,24 @@ def _write_rollback(plan: Plan, plan_path: Path, digest: str) -> Path | None:
     )
     planfile.write_plan(undo, path)
     return path
+
+
+ORDER_STATUSES = ("pending", "keep")
+
+
+def push_notices(plan: Plan) -> tuple[str, ...]:
+    """What the person pushing must hear about this plan before and after it runs."""
+    notifying = sorted(
+        {
+            REGISTRY[op.kind].display_name.lower()
+            for op in plan.operations
+            if op.kind in REGISTRY and REGISTRY[op.kind].notifies_customers and op.after is not None
+        }
+    )
+    if not notifying:
+        return ()
+    return (
+        f"This plan writes {' and '.join(notifying)}, which may notify customers. The platform "
+        "advises disabling transactional emails on the destination before migrating orders and "
+        "customers (Settings > Transactional emails).",
+    )

@@ -68,6 +68,11 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+class OrderStatus(StrEnum):
+    pending = "pending"
+    keep = "keep"
+
+
 class Seed(StrEnum):
     demo = "demo"
     empty = "empty"
@@ -179,12 +184,24 @@ def pull(
         Path | None,
         typer.Option("--out", metavar="DIR", help="Snapshot folder (default: snapshots/ENV)."),
     ] = None,
+    redact: Annotated[
+        bool,
+        typer.Option(
+            "--redact",
+            help="Replace personal data (names, emails, addresses, phones) with stable pseudonyms.",
+        ),
+    ] = False,
 ) -> None:
     """Pull an environment's store data into an ID-free snapshot folder."""
     selected = _kinds(kinds)
     with ProgressRenderer() as progress:
         result = api.pull(
-            environment, config_path=ctx.obj, kinds=selected, out=out, progress=progress
+            environment,
+            config_path=ctx.obj,
+            kinds=selected,
+            out=out,
+            redact=redact,
+            progress=progress,
         )
     total = sum(result.counts.values())
     _say(
@@ -286,6 +303,13 @@ def push(
             help="Then make this theme (and variation) active, if every operation applied.",
         ),
     ] = None,
+    order_status: Annotated[
+        OrderStatus,
+        typer.Option(
+            "--order-status",
+            help="Status of created orders: pending (the default) or keep the source's.",
+        ),
+    ] = OrderStatus.pending,
 ) -> None:
     """Apply exactly a saved plan to its destination, or refuse if the store drifted."""
     if not yes and not dry_run and not resume and _interactive():
@@ -301,6 +325,7 @@ def push(
             force_unlock=force_unlock,
             concurrency=concurrency,
             verify=verify,
+            order_status=order_status.value,
             progress=progress,
         )
     _say_push(result)
@@ -463,6 +488,8 @@ def _confirm_push(plan: Plan, to: str | None) -> None:
         return
     target = to or plan.destination.environment or "the destination"
     store = f" (store {plan.destination.store_hash})" if plan.destination.store_hash else ""
+    for notice in api.push_notices(plan):
+        _say(f"Note: {notice}")
     question = f"Apply {_plural(len(plan.operations), 'operation')} to {target}{store}?"
     if not typer.confirm(question, default=False, err=True):
         _say("Push cancelled; nothing was applied.")
@@ -471,6 +498,8 @@ def _confirm_push(plan: Plan, to: str | None) -> None:
 
 def _say_push(result: api.PushResult) -> None:
     total = len(result.results)
+    for notice in result.notices:
+        _say(f"Note: {notice}")
     for failed in result.failed:
         reason = f": {failed.error}" if failed.error else ""
         _say(f"  {failed.status} {failed.operation.describe()}{reason}")

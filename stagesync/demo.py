@@ -85,6 +85,7 @@ def run(directory: Path, progress: Progress | None = None) -> DemoResult:
             f"in {pushed.requests} requests"
         )
         lines += [f"  failed: {r.operation.describe()}: {r.error}" for r in pushed.failed]
+        lines += [f"Note: {notice}" for notice in pushed.notices]
 
         after = snapshots / "production-after-push"
         api.pull("production", config_path=config, out=after, progress=progress)

@@ -169,7 +169,8 @@ def build_plan(
         estimated += registry[key.kind].estimate_requests(change.action, change.after)
         if change.after is not None:
             before = destination_snapshot.get(key) or change.before
-            warnings.extend(registry[key.kind].warnings(key.key, change.after, before))
+            kind = registry[key.kind]
+            warnings.extend(kind.plan_warnings(change.action, key.key, change.after, before))
         if key.key.startswith("name:") and change.action is not Action.DELETE:
             warnings.append(
                 f"{registry[key.kind].singular} {key.key} has no SKU, so it is matched by name; "

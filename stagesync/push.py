@@ -105,16 +105,19 @@ async def apply_plan(
     journal: Journal | None = None,
     previous: JournalState | None = None,
     verify: bool = False,
+    settings: Mapping[str, str] | None = None,
 ) -> Applied:
     """Check ``plan`` against the live store, then apply it (unless ``dry_run``).
 
     With ``previous`` (a resumed push), operations it records as done are not run again and the
-    drift check is replaced by reconciling each remaining operation with the store.
+    drift check is replaced by reconciling each remaining operation with the store. ``settings``
+    reach the entity writes through the lookup (``order_status``).
     """
     if concurrency < 1:
         raise StageSyncError(f"--concurrency must be at least 1, got {concurrency}.")
     progress = progress or NoProgress()
     live = await read_live(api, plan_kinds(plan), store=store, progress=progress, verb="read")
+    live.lookup.settings.update(settings or {})
     if previous is None:
         drifted = drift(plan, live)
         if drifted:

@@ -32,6 +32,7 @@ from . import content, themes  # noqa: F401  (content registers its routes on im
 from .errors import ApiError
 from .routes import Call, Reply, resolve
 from .store import Store
+from .v2 import Gate
 
 UNLIMITED_QUOTA_HEADER = 10_000
 WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
@@ -134,6 +135,8 @@ class Emulator:
         """Decides which requests fail; replace or reseed it in tests."""
         self.stores: dict[str, Store] = {}
         self._state = _State()
+        self.gate = Gate()
+        """Requests in flight on endpoints with a documented concurrency limit."""
         declared = dict(stores or {})
         if seed == "demo":
             declared.setdefault("production", "production-token")
@@ -191,7 +194,34 @@ class Emulator:
             response = await self._serve_control(request, path)
             await response(scope, receive, send)
             return
-        await self._serve_api(request, path, scope, receive, send)
+        slot = self.gate.enter(request.method, path)
+        if slot is False:
+            await self._serve_busy(request, path, scope, receive, send)
+            return
+        try:
+            await self._serve_api(request, path, scope, receive, send)
+        finally:
+            if isinstance(slot, tuple):
+                self.gate.leave(slot)
+
+    async def _serve_busy(
+        self, request: Request, path: str, scope: Scope, receive: Receive, send: Send
+    ) -> None:
+        """429 for a request over an endpoint's concurrency limit (no rate-limit headers: the
+        store's quota is not what ran out)."""
+        raw = await request.body()
+        parts = path.split("/", 3)
+        try:
+            body: Any = orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError:
+            body = None
+        entry = _LoggedRequest(
+            request.method, path, dict(request.query_params), 429, parts[2], body
+        )
+        self._state.log.append(entry)
+        err = ApiError(429, "Too many concurrent requests to this endpoint; retry shortly.")
+        v2 = len(parts) == 4 and parts[3].startswith("v2/")
+        await self._error(err, v2, {})(scope, receive, send)
 
     async def _serve_control(self, request: Request, path: str) -> Response:
         method = request.method

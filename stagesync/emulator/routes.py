@@ -902,6 +902,11 @@ _TABLE: list[tuple[str, dict[str, Handler]]] = [
     ),
 ]
 
+# Domains in their own modules (they import this module's helpers, hence the late import).
+from . import customers, orders, pricing, shipping  # noqa: E402
+
+_TABLE += customers.TABLE + pricing.TABLE + shipping.TABLE + orders.TABLE
+
 ROUTES = [Route(_compile(template), methods) for template, methods in _TABLE]
 
 

@@ -505,5 +505,9 @@ def _fill(store: Store, *, staging: bool) -> None:
 
 def seed_demo(production: Store, staging: Store) -> None:
     """Fill the two demo stores."""
+    from .seed_commerce import seed_commerce
+
     _fill(production, staging=False)
     _fill(staging, staging=True)
+    seed_commerce(production, staging=False)
+    seed_commerce(staging, staging=True)

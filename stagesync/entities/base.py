@@ -40,6 +40,8 @@ class Lookup:
 
     def __init__(self, store: str = "the store") -> None:
         self.store = store
+        self.settings: dict[str, str] = {}
+        """Push options entity writes follow (``order_status``: ``pending`` or ``keep``)."""
         self._ids: dict[str, dict[str, LiveId]] = {}
         self._keys: dict[str, dict[LiveId, str]] = {}
 
@@ -156,6 +158,13 @@ class EntityKind:
     """Optional batch update of several (key, record, live raw) triples."""
     batch_size: int = 1
     """How many operations push hands ``create_many`` / ``update_many`` at once."""
+    pii_fields: tuple[tuple[str, str], ...] = field(default=())
+    """Personal data in this kind's records: (field name at any depth, pseudonym type), the type
+    one of ``email``, ``name``, ``phone``, ``address``, ``text`` (see ``stagesync.redact``)."""
+    pii_key: str | None = None
+    """The pseudonym type of the natural key itself when the key is personal data (``email``)."""
+    notifies_customers: bool = False
+    """Writes of this kind may send emails to the store's customers (orders, customers)."""
 
     def describe_one(self, key: str) -> str:
         return f"{self.singular} {key}"
@@ -165,3 +174,18 @@ class EntityKind:
         if self.find is not None:
             return await self.find(api, key, lookup)
         return self.identify(await self.fetch(api)).get(key)
+
+    def plan_warnings(
+        self, action: Action, key: str, record: Record | None, before: Record | None
+    ) -> list[str]:
+        """The plan's warnings for one operation on this kind (none for deletes)."""
+        if record is None or action is Action.DELETE:
+            return []
+        out = list(self.warnings(key, record, before))
+        if self.notifies_customers:
+            out.append(
+                f"Writing {self.display_name.lower()} may notify customers: disable "
+                "transactional emails on the destination before pushing (the platform's advice "
+                "for migrating orders and customers)."
+            )
+        return out

@@ -1,0 +1,516 @@
+"""Orders (``/v2/orders``) with their products, shipping addresses and coupons, as the platform
+serves them: v2 bare arrays paged by ``page``/``limit`` with 204 past the end, ``[{status,
+message}]`` errors, and a 400 naming the first read-only field a write carries.
+
+Creating needs ``billing_address`` and ``products`` (catalog items by ``product_id`` and optional
+``variant_id``, or custom items by ``name`` and prices); ``status_id`` defaults to 1 (Pending).
+``external_id`` can be given on create only. Money is answered as strings with four decimals.
+Orders created through the API send no order email.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ApiError, not_found
+from .routes import Call, Handler, Reply
+from .store import Record, Store, now_rfc3339
+from .v2 import refuse_read_only, require_object, state_of, v2_page
+
+STATUSES = {
+    0: "Incomplete",
+    1: "Pending",
+    2: "Shipped",
+    3: "Partially Shipped",
+    4: "Refunded",
+    5: "Cancelled",
+    6: "Declined",
+    7: "Awaiting Payment",
+    8: "Awaiting Pickup",
+    9: "Awaiting Shipment",
+    10: "Completed",
+    11: "Awaiting Fulfillment",
+    12: "Manual Verification Required",
+    13: "Disputed",
+    14: "Partially Refunded",
+}
+MONEY = (
+    "subtotal_ex_tax",
+    "subtotal_inc_tax",
+    "total_ex_tax",
+    "total_inc_tax",
+    "base_shipping_cost",
+    "shipping_cost_ex_tax",
+    "shipping_cost_inc_tax",
+    "base_handling_cost",
+    "handling_cost_ex_tax",
+    "handling_cost_inc_tax",
+    "base_wrapping_cost",
+    "wrapping_cost_ex_tax",
+    "wrapping_cost_inc_tax",
+    "refunded_amount",
+    "discount_amount",
+)
+WRITABLE = (
+    *MONEY,
+    "customer_id",
+    "status_id",
+    "billing_address",
+    "date_created",
+    "payment_method",
+    "payment_provider_id",
+    "order_is_digital",
+    "ip_address",
+    "geoip_country",
+    "geoip_country_iso2",
+    "customer_message",
+    "staff_notes",
+    "channel_id",
+    "external_source",
+    "external_order_id",
+    "customer_locale",
+    "ebay_order_id",
+    "default_currency_code",
+    "external_merchant_id",
+    "ip_address_v6",
+    "tax_provider_id",
+    "order_source",
+)
+CREATE_ONLY = ("external_id", "products", "shipping_addresses")
+READ_ONLY = (
+    "id",
+    "cart_id",
+    "coupon_discount",
+    "coupons",
+    "currency_code",
+    "currency_exchange_rate",
+    "currency_id",
+    "date_modified",
+    "date_shipped",
+    "default_currency_id",
+    "gift_certificate_amount",
+    "handling_cost_tax",
+    "handling_cost_tax_class_id",
+    "is_deleted",
+    "is_email_opt_in",
+    "is_tax_inclusive_pricing",
+    "payment_status",
+    "shipping_address_count",
+    "shipping_cost_tax",
+    "shipping_cost_tax_class_id",
+    "status",
+    "store_credit_amount",
+    "store_default_currency_code",
+    "store_default_to_transactional_exchange_rate",
+    "subtotal_tax",
+    "total_tax",
+    "wrapping_cost_tax",
+    "wrapping_cost_tax_class_id",
+)
+"""Response-only order fields: the spec's ``order_RespOnly`` minus what ``order_Post`` takes."""
+IGNORED_ON_WRITE = ("items_total", "items_shipped", "consignments", "fees")
+ADDRESS_FIELDS = (
+    "first_name",
+    "last_name",
+    "company",
+    "street_1",
+    "street_2",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "country_iso2",
+    "phone",
+    "email",
+)
+LINE_ITEM_DEFAULTS: dict[str, Any] = {
+    "applied_discounts": [],
+    "base_cost_price": "0.0000",
+    "base_total": "0.0000",
+    "base_wrapping_cost": "0.0000",
+    "bin_picking_number": "",
+    "brand": "",
+    "configurable_fields": [],
+    "cost_price_ex_tax": "0.0000",
+    "cost_price_inc_tax": "0.0000",
+    "cost_price_tax": "0.0000",
+    "depth": "0.0000",
+    "discounted_total_inc_tax": "0.0000",
+    "ebay_item_id": "",
+    "ebay_transaction_id": "",
+    "event_date": "",
+    "event_name": None,
+    "external_id": None,
+    "fixed_shipping_cost": "0.0000",
+    "gift_certificate_id": None,
+    "height": "0.0000",
+    "is_bundled_product": False,
+    "is_refunded": False,
+    "name_customer": "",
+    "name_merchant": "",
+    "option_set_id": None,
+    "order_address_id": 0,
+    "order_pickup_method_id": 0,
+    "parent_order_product_id": None,
+    "price_tax": "0.0000",
+    "quantity_refunded": 0,
+    "refund_amount": "0.0000",
+    "return_id": 0,
+    "total_tax": "0.0000",
+    "upc": "",
+    "weight": "0.0000",
+    "width": "0.0000",
+    "wrapping_cost_ex_tax": "0.0000",
+    "wrapping_cost_inc_tax": "0.0000",
+    "wrapping_cost_tax": "0.0000",
+    "wrapping_id": None,
+    "wrapping_message": "",
+    "wrapping_name": None,
+}
+SHIPPING_EXTRA = ("shipping_method", "cost_ex_tax", "cost_inc_tax")
+
+
+@dataclass
+class OrderState:
+    orders: dict[int, Record] = field(default_factory=dict)
+    products: dict[int, list[Record]] = field(default_factory=dict)
+    addresses: dict[int, list[Record]] = field(default_factory=dict)
+    coupons: dict[int, list[Record]] = field(default_factory=dict)
+
+
+_STATES: weakref.WeakKeyDictionary[Store, OrderState] = weakref.WeakKeyDictionary()
+
+
+def state(store: Store) -> OrderState:
+    return state_of(store, _STATES, OrderState)
+
+
+def money(value: Any) -> str:
+    try:
+        return f"{float(value):.4f}"
+    except (TypeError, ValueError):
+        raise ApiError(400, f"'{value}' is not a valid amount.") from None
+
+
+def _address(raw: Any, what: str) -> Record:
+    if not isinstance(raw, dict):
+        raise ApiError(400, f"The field '{what}' must be an object.")
+    for name in ("first_name", "last_name", "street_1", "city", "zip", "country"):
+        if not raw.get(name):
+            raise ApiError(400, f"The field '{what}.{name}' is required.")
+    return {name: str(raw.get(name) or "") for name in ADDRESS_FIELDS} | {
+        k: v for k, v in raw.items() if k == "form_fields"
+    }
+
+
+def _line_item(store: Store, order_id: int, raw: Any) -> Record:
+    from .pricing import sku_of
+
+    if not isinstance(raw, dict):
+        raise ApiError(400, "Each product must be an object.")
+    refuse_read_only(raw, ("id", "order_id", "total_ex_tax", "total_inc_tax", "base_price"))
+    quantity = raw.get("quantity")
+    if not isinstance(quantity, int) or quantity < 1:
+        raise ApiError(400, "The field 'quantity' must be a positive integer.")
+    product_id = int(raw.get("product_id") or 0)
+    variant_id = int(raw.get("variant_id") or 0)
+    if product_id:
+        product = store.products.get(product_id)
+        if product is None:
+            raise ApiError(400, f"The product {product_id} does not exist.")
+        if variant_id:
+            found = store.variants.get(variant_id)
+            if found is None or found["product_id"] != product_id:
+                raise ApiError(
+                    400, f"The variant {variant_id} does not belong to product {product_id}."
+                )
+        else:
+            variant_id = product["variant_ids"][0] if len(product["variant_ids"]) == 1 else 0
+            if not variant_id:
+                raise ApiError(
+                    400, f"Product {product_id} has variants: give variant_id or product_options."
+                )
+        name = str(raw.get("name") or product["name"])
+        variant = store.variants[variant_id]
+        sku = sku_of(store, variant)
+        own_price = None if variant.get("is_base") else variant.get("price")
+        price = raw.get("price_ex_tax", product["price"] if own_price is None else own_price)
+    else:
+        for needed in ("name", "price_ex_tax", "price_inc_tax"):
+            if needed not in raw:
+                raise ApiError(400, f"A custom product needs '{needed}'.")
+        name, sku, price = str(raw["name"]), str(raw.get("sku") or ""), raw["price_ex_tax"]
+    ex_tax = money(price)
+    inc_tax = money(raw.get("price_inc_tax", price))
+    return {
+        "id": store.next_id(),
+        "order_id": order_id,
+        "product_id": product_id,
+        "variant_id": variant_id,
+        "name": name,
+        "sku": sku,
+        "quantity": quantity,
+        "base_price": ex_tax,
+        "price_ex_tax": ex_tax,
+        "price_inc_tax": inc_tax,
+        "total_ex_tax": money(float(ex_tax) * quantity),
+        "total_inc_tax": money(float(inc_tax) * quantity),
+        "quantity_shipped": 0,
+        "product_options": [],
+        "type": "physical" if product_id else "custom",
+        **LINE_ITEM_DEFAULTS,
+    }
+
+
+def _check_common(store: Store, body: dict[str, Any]) -> None:
+    from .customers import state as customer_state
+
+    status = body.get("status_id")
+    if status is not None and status not in STATUSES:
+        raise ApiError(400, f"The status_id {status} is not a valid order status.")
+    customer_id = body.get("customer_id")
+    if customer_id not in (None, 0) and customer_id not in customer_state(store).customers:
+        raise ApiError(400, f"The customer {customer_id} does not exist.")
+    channel_id = body.get("channel_id")
+    if channel_id is not None and channel_id not in store.channels:
+        raise ApiError(400, f"The channel {channel_id} does not exist.")
+
+
+def create_order(store: Store, body: Any) -> Record:
+    body = require_object(body, "order")
+    refuse_read_only(body, READ_ONLY)
+    _check_common(store, body)
+    products = body.get("products")
+    if not isinstance(products, list) or not products:
+        raise ApiError(
+            400, "The field 'products' is required: an order needs at least one product."
+        )
+    order_id = store.next_id()
+    items = [_line_item(store, order_id, raw) for raw in products]
+    billing = _address(body.get("billing_address"), "billing_address")
+    shipping = [
+        {
+            "id": store.next_id(),
+            "order_id": order_id,
+            **_address(raw, "shipping_addresses"),
+            **{k: raw[k] for k in SHIPPING_EXTRA if k in raw},
+            "items_total": sum(i["quantity"] for i in items),
+            "items_shipped": 0,
+        }
+        for raw in body.get("shipping_addresses") or []
+    ]
+    for address in shipping:
+        address.setdefault("shipping_method", "")
+        address.setdefault("cost_ex_tax", 0)
+        address.setdefault("cost_inc_tax", address["cost_ex_tax"])
+        address.update(
+            {
+                "base_cost": address["cost_ex_tax"],
+                "cost_tax": 0,
+                "cost_tax_class_id": 2,
+                "base_handling_cost": 0,
+                "handling_cost_ex_tax": 0,
+                "handling_cost_inc_tax": 0,
+                "handling_cost_tax": 0,
+                "handling_cost_tax_class_id": 2,
+                "shipping_zone_id": 0,
+                "shipping_zone_name": "",
+                "form_fields": [],
+                "shipping_quotes": {"url": "", "resource": f"/orders/{order_id}/shipping_quotes"},
+            }
+        )
+    for address in shipping:
+        for name in (
+            "cost_ex_tax",
+            "cost_inc_tax",
+            "base_cost",
+            "cost_tax",
+            "base_handling_cost",
+            "handling_cost_ex_tax",
+            "handling_cost_inc_tax",
+            "handling_cost_tax",
+        ):
+            address[name] = money(address[name])
+    subtotal = sum(float(i["total_ex_tax"]) for i in items)
+    now = now_rfc3339()
+    order: Record = {name: money(0) for name in MONEY}
+    order.update(
+        {
+            "id": order_id,
+            "customer_id": 0,
+            "status_id": 1,
+            "date_created": now,
+            "payment_method": "Manual",
+            "payment_provider_id": "",
+            "order_is_digital": False,
+            "ip_address": "",
+            "geoip_country": "",
+            "geoip_country_iso2": "",
+            "customer_message": "",
+            "staff_notes": "",
+            "channel_id": 1,
+            "external_source": "",
+            "external_order_id": "",
+            "external_id": None,
+            "customer_locale": "",
+            "ebay_order_id": "0",
+            "default_currency_code": "USD",
+            "external_merchant_id": "",
+            "ip_address_v6": "",
+            "tax_provider_id": "",
+            "order_source": "external",
+        }
+    )
+    order["subtotal_ex_tax"] = order["subtotal_inc_tax"] = money(subtotal)
+    order["total_ex_tax"] = order["total_inc_tax"] = money(subtotal)
+    order.update({k: v for k, v in body.items() if k in WRITABLE or k == "external_id"})
+    order["billing_address"] = billing
+    for name in MONEY:
+        order[name] = money(order[name])
+    order["date_modified"] = now
+    st = state(store)
+    st.orders[order_id] = order
+    st.products[order_id] = items
+    st.addresses[order_id] = shipping
+    st.coupons[order_id] = []
+    return order
+
+
+def render_order(store: Store, order: Record) -> Record:
+    st = state(store)
+    items = st.products[order["id"]]
+    base = f"https://{store.info()['domain']}/api/v2/orders/{order['id']}"
+    zero = money(0)
+    return {
+        **order,
+        "cart_id": "",
+        "currency_code": "USD",
+        "currency_id": 1,
+        "date_shipped": "",
+        "default_currency_id": 1,
+        "gift_certificate_amount": zero,
+        "handling_cost_tax": zero,
+        "handling_cost_tax_class_id": 2,
+        "is_deleted": False,
+        "is_email_opt_in": False,
+        "is_tax_inclusive_pricing": False,
+        "shipping_cost_tax": zero,
+        "shipping_cost_tax_class_id": 2,
+        "store_credit_amount": zero,
+        "store_default_currency_code": "USD",
+        "store_default_to_transactional_exchange_rate": "1.0000000000",
+        "subtotal_tax": zero,
+        "total_tax": zero,
+        "wrapping_cost_tax": zero,
+        "wrapping_cost_tax_class_id": 3,
+        "status": STATUSES[order["status_id"]],
+        "items_total": sum(i["quantity"] for i in items),
+        "items_shipped": sum(i["quantity_shipped"] for i in items),
+        "shipping_address_count": len(st.addresses[order["id"]]),
+        "coupon_discount": money(sum(float(c["discount"]) for c in st.coupons[order["id"]])),
+        "payment_status": "",
+        "currency_exchange_rate": "1.0000000000",
+        "products": {"url": f"{base}/products", "resource": f"/orders/{order['id']}/products"},
+        "shipping_addresses": {
+            "url": f"{base}/shipping_addresses",
+            "resource": f"/orders/{order['id']}/shipping_addresses",
+        },
+        "coupons": {"url": f"{base}/coupons", "resource": f"/orders/{order['id']}/coupons"},
+        "consignments": {
+            "url": f"{base}/consignments",
+            "resource": f"/orders/{order['id']}/consignments",
+        },
+        "fees": {"url": f"{base}/fees", "resource": f"/orders/{order['id']}/fees"},
+    }
+
+
+def add_coupon(store: Store, order_id: int, code: str, amount: float, kind: int = 0) -> Record:
+    """What checkout records when a coupon is used (no API writes coupons onto an order)."""
+    coupon = {
+        "id": store.next_id(),
+        "coupon_id": store.next_id(),
+        "order_id": order_id,
+        "code": code,
+        "amount": money(amount),
+        "type": kind,
+        "discount": money(amount),
+    }
+    state(store).coupons[order_id].append(coupon)
+    return coupon
+
+
+def _order(store: Store, call: Call) -> Record:
+    order = state(store).orders.get(call.params["order_id"])
+    if order is None:
+        raise not_found("The requested order was not found.")
+    return order
+
+
+def list_orders(store: Store, call: Call) -> Reply:
+    orders = sorted(state(store).orders.values(), key=lambda o: o["id"])
+    for name in ("customer_id", "status_id", "channel_id"):
+        if name in call.query:
+            orders = [o for o in orders if str(o[name]) == call.query[name]]
+    if "external_order_id" in call.query:
+        orders = [o for o in orders if o["external_order_id"] == call.query["external_order_id"]]
+    if "email" in call.query:
+        wanted = call.query["email"].casefold()
+        orders = [o for o in orders if o["billing_address"]["email"].casefold() == wanted]
+    status, body = v2_page([render_order(store, o) for o in orders], call.query)
+    return Reply(status, body)
+
+
+def post_order(store: Store, call: Call) -> Reply:
+    return Reply(201, render_order(store, create_order(store, call.body)))
+
+
+def get_order(store: Store, call: Call) -> Reply:
+    return Reply(200, render_order(store, _order(store, call)))
+
+
+def put_order(store: Store, call: Call) -> Reply:
+    order = _order(store, call)
+    body = require_object(call.body, "order")
+    refuse_read_only(body, READ_ONLY + ("external_id", "shipping_addresses"))
+    body = {k: v for k, v in body.items() if k not in IGNORED_ON_WRITE}
+    _check_common(store, body)
+    if "products" in body:
+        raise ApiError(400, "Updating line items is not supported by this emulator.")
+    changes = {k: v for k, v in body.items() if k in WRITABLE}
+    if "billing_address" in changes:
+        changes["billing_address"] = _address(changes["billing_address"], "billing_address")
+    for name in MONEY:
+        if name in changes:
+            changes[name] = money(changes[name])
+    order.update(changes)
+    order["date_modified"] = now_rfc3339()
+    return Reply(200, render_order(store, order))
+
+
+def delete_order(store: Store, call: Call) -> Reply:
+    order = _order(store, call)
+    st = state(store)
+    for table in (st.orders, st.products, st.addresses, st.coupons):
+        table.pop(order["id"], None)
+    return Reply(204)
+
+
+def _sub(table_name: str) -> Handler:
+    def handler(store: Store, call: Call) -> Reply:
+        order = _order(store, call)
+        rows: list[Record] = getattr(state(store), table_name)[order["id"]]
+        status, body = v2_page([dict(r) for r in rows], call.query)
+        return Reply(status, body)
+
+    return handler
+
+
+TABLE: list[tuple[str, dict[str, Handler]]] = [
+    ("/v2/orders", {"GET": list_orders, "POST": post_order}),
+    ("/v2/orders/{order_id}", {"GET": get_order, "PUT": put_order, "DELETE": delete_order}),
+    ("/v2/orders/{order_id}/products", {"GET": _sub("products")}),
+    ("/v2/orders/{order_id}/shipping_addresses", {"GET": _sub("addresses")}),
+    ("/v2/orders/{order_id}/coupons", {"GET": _sub("coupons")}),
+]

@@ -1,0 +1,128 @@
+"""Helpers shared by the emulator's v2 domains (customer groups, shipping, orders) and the
+per-endpoint concurrency limits of every domain.
+
+v2 lists are bare JSON arrays paged by ``page``/``limit`` (default 50, at most 250); a page past the
+end is ``204 No Content``. v2 refuses read-only fields on write with a 400 whose body (rendered by
+the app) is ``[{"status": 400, "message": "The field 'id' cannot be written to. ..."}]``.
+"""
+
+from __future__ import annotations
+
+import re
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from .errors import ApiError
+from .store import Store
+
+V2_DEFAULT_LIMIT = 50
+V2_MAX_LIMIT = 250
+
+S = TypeVar("S")
+
+
+def _int(query: Mapping[str, str], name: str, default: int) -> int:
+    raw = query.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(str(raw))
+    except ValueError:
+        raise ApiError(400, f"The parameter '{name}' must be an integer.") from None
+    if value < 1:
+        raise ApiError(400, f"The parameter '{name}' must be at least 1.")
+    return value
+
+
+def v2_page(items: list[Any], query: Mapping[str, str]) -> tuple[int, Any]:
+    """(status, body) of one v2 list page: a bare array, or 204 with no body past the end."""
+    page = _int(query, "page", 1)
+    limit = min(_int(query, "limit", V2_DEFAULT_LIMIT), V2_MAX_LIMIT)
+    chunk = items[(page - 1) * limit : page * limit]
+    return (200, chunk) if chunk else (204, None)
+
+
+def refuse_read_only(body: Mapping[str, Any], read_only: Iterable[str]) -> None:
+    """v2's answer to a write that names a read-only field."""
+    for name in read_only:
+        if name in body:
+            raise ApiError(
+                400,
+                f"The field '{name}' cannot be written to. Please remove it from your request "
+                "before trying again.",
+            )
+
+
+def too_large(most: int) -> ApiError:
+    """The platform's answer to a batch over an endpoint's limit."""
+    return ApiError(
+        413,
+        f"The request payload is too large. The maximum items allowed in the array is {most}.",
+    )
+
+
+def require_object(body: Any, what: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise ApiError(400, f"The request body must be one {what} (a JSON object).")
+    return body
+
+
+def state_of(
+    store: Store, registry: weakref.WeakKeyDictionary[Store, S], make: Callable[[], S]
+) -> S:
+    """A domain's state for one store, created on first use (keeps ``Store`` itself untouched)."""
+    found = registry.get(store)
+    if found is None:
+        found = make()
+        registry[store] = found
+    return found
+
+
+# ---- per-endpoint concurrency limits -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Limit:
+    method: str
+    pattern: re.Pattern[str]
+    limit: int
+
+
+LIMITS: list[Limit] = []
+"""Documented per-endpoint concurrency limits; each domain module adds its own with ``limit``."""
+
+
+def limit(method: str, template: str, most: int) -> None:
+    """At most ``most`` concurrent ``method`` requests per store on each path ``template`` matches
+    (a path with an id, e.g. one price list's records, is counted on its own)."""
+    regex = re.sub(r"\{(\w+)\}", r"[0-9]+", template)
+    LIMITS.append(Limit(method, re.compile(f"^{regex}/?$"), most))
+
+
+@dataclass
+class Gate:
+    """Requests in flight per (store, method, path); a request over a limit is answered 429."""
+
+    in_flight: dict[tuple[str, str, str], int] = field(default_factory=dict)
+
+    def enter(self, method: str, path: str) -> tuple[str, str, str] | None | bool:
+        """The slot taken (release it with ``leave``), None if no limit applies, False if full."""
+        parts = path.split("/", 3)
+        if len(parts) < 4 or parts[1] != "stores":
+            return None
+        rest = "/" + parts[3].rstrip("/")
+        for entry in LIMITS:
+            if entry.method == method and entry.pattern.match(rest):
+                slot = (parts[2], method, rest)
+                if self.in_flight.get(slot, 0) >= entry.limit:
+                    return False
+                self.in_flight[slot] = self.in_flight.get(slot, 0) + 1
+                return slot
+        return None
+
+    def leave(self, slot: tuple[str, str, str]) -> None:
+        self.in_flight[slot] -= 1
+        if not self.in_flight[slot]:
+            del self.in_flight[slot]

@@ -1,0 +1,115 @@
+"""Customer groups, keyed by name (``/v2/customer_groups``).
+
+Category access lists categories by path; discount rules name their category by path, their
+product by SKU and their price list by name. Group names are not guaranteed unique by the
+platform: a duplicate is a pull-time error naming both groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from stagesync.entities.base import EntityKind, Lookup, Raw
+from stagesync.entities.common import unique_by_key, without
+from stagesync.model import EntityKey, Record
+from stagesync.ports import StoreApi
+
+PATH = "/v2/customer_groups"
+READ_ONLY = ("id", "date_created", "date_modified")
+
+
+async def fetch(api: StoreApi) -> list[Raw]:
+    return await api.get_all(PATH)
+
+
+def identify(raws: list[Raw]) -> dict[str, Raw]:
+    return unique_by_key("customer_groups", raws, lambda raw: str(raw["name"]))
+
+
+def _rule_sort(rule: Record) -> tuple[str, str, str]:
+    target = rule.get("category") or rule.get("product") or rule.get("price_list") or ""
+    return (str(rule.get("type")), str(target), str(rule.get("method", "")))
+
+
+def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
+    record = without(raw, READ_ONLY)
+    access = dict(raw.get("category_access") or {"type": "all"})
+    if "categories" in access:
+        access["categories"] = sorted(
+            lookup.key_of("categories", int(c)) for c in access["categories"] or []
+        )
+    record["category_access"] = access
+    rules = []
+    for raw_rule in raw.get("discount_rules") or []:
+        rule = without(raw_rule, ("category_id", "product_id", "price_list_id"))
+        if raw_rule.get("category_id"):
+            rule["category"] = lookup.key_of("categories", int(raw_rule["category_id"]))
+        if raw_rule.get("product_id"):
+            rule["product"] = lookup.key_of("products", int(raw_rule["product_id"]))
+        if raw_rule.get("price_list_id"):
+            rule["price_list"] = lookup.key_of("price_lists", int(raw_rule["price_list_id"]))
+        rules.append(rule)
+    record["discount_rules"] = sorted(rules, key=_rule_sort)
+    return record
+
+
+def references(key: str, record: Record) -> Iterable[EntityKey]:
+    for path in (record.get("category_access") or {}).get("categories") or []:
+        yield EntityKey("categories", path)
+    for rule in record.get("discount_rules") or []:
+        if rule.get("category"):
+            yield EntityKey("categories", rule["category"])
+        if rule.get("product"):
+            yield EntityKey("products", rule["product"])
+        if rule.get("price_list"):
+            yield EntityKey("price_lists", rule["price_list"])
+
+
+def payload(record: Record, lookup: Lookup) -> dict[str, Any]:
+    body = dict(record)
+    access = dict(record.get("category_access") or {"type": "all"})
+    if "categories" in access:
+        access["categories"] = [lookup.id_of("categories", p) for p in access["categories"]]
+    body["category_access"] = access
+    rules = []
+    for rule in record.get("discount_rules") or []:
+        out = without(rule, ("category", "product", "price_list"))
+        if rule.get("category"):
+            out["category_id"] = lookup.id_of("categories", rule["category"])
+        if rule.get("product"):
+            out["product_id"] = lookup.id_of("products", rule["product"])
+        if rule.get("price_list"):
+            out["price_list_id"] = lookup.id_of("price_lists", rule["price_list"])
+        rules.append(out)
+    body["discount_rules"] = rules
+    return body
+
+
+async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int:
+    created = await api.post(PATH, payload(record, lookup), entity=f"customer group {key}")
+    return int(created["id"])
+
+
+async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Lookup) -> None:
+    await api.put(f"{PATH}/{live['id']}", payload(record, lookup), entity=f"customer group {key}")
+
+
+async def delete(api: StoreApi, key: str, live: Raw, lookup: Lookup) -> None:
+    await api.delete(f"{PATH}/{live['id']}", entity=f"customer group {key}")
+
+
+KIND = EntityKind(
+    name="customer_groups",
+    singular="customer group",
+    display_name="Customer Groups",
+    depends_on=("categories", "products", "price_lists"),
+    fetch=fetch,
+    identify=identify,
+    live_id=lambda raw: int(raw["id"]),
+    normalise=normalise,
+    references=references,
+    create=create,
+    update=update,
+    delete=delete,
+)

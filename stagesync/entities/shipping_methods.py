@@ -1,0 +1,122 @@
+"""Shipping methods, keyed by (zone, method name): ``Domestic/Flat rate``
+(``/v2/shipping/zones/{id}/methods``). The record names its zone and its channels (by key); a
+zone must exist before its methods.
+
+Carrier methods (USPS, FedEx, UPS, …) quote rates through a carrier connection whose credentials
+the platform never returns, so stagesync cannot copy them: the plan warns for each zone that uses
+a carrier, and the connection must be made on the destination by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Any
+
+from stagesync.entities.base import EntityKind, Lookup, Raw
+from stagesync.entities.channel_keys import channel_keys, ids_of, keys_of
+from stagesync.entities.common import unique_by_key, without
+from stagesync.keys import join_path
+from stagesync.model import EntityKey, Record
+from stagesync.ports import StoreApi
+
+ZONES = "/v2/shipping/zones"
+CARRIERS = {
+    "auspost": "Australia Post",
+    "canadapost": "Canada Post",
+    "endicia": "Endicia",
+    "usps": "USPS",
+    "fedex": "FedEx",
+    "royalmail": "Royal Mail",
+    "upsready": "UPS",
+}
+PRIVATE = ("_zone", "_zone_id", "_channels")
+
+
+async def fetch(api: StoreApi) -> list[Raw]:
+    zones, channels = await asyncio.gather(api.get_all(ZONES), channel_keys(api))
+
+    async def methods(zone: Raw) -> list[Raw]:
+        rows = await api.get_all(f"{ZONES}/{zone['id']}/methods")
+        return [
+            {
+                **row,
+                "_zone": str(zone["name"]),
+                "_zone_id": int(zone["id"]),
+                "_channels": keys_of(row.get("channel_ids") or [], channels),
+            }
+            for row in rows
+        ]
+
+    found = await asyncio.gather(*(methods(z) for z in zones))
+    return [row for rows in found for row in rows]
+
+
+def identify(raws: list[Raw]) -> dict[str, Raw]:
+    return unique_by_key(
+        "shipping_methods", raws, lambda raw: join_path([raw["_zone"], str(raw["name"])])
+    )
+
+
+def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
+    record = without(raw, ("id", "channel_ids", *PRIVATE))
+    record["zone"] = raw["_zone"]
+    record["channels"] = raw["_channels"]
+    return record
+
+
+def references(key: str, record: Record) -> Iterable[EntityKey]:
+    yield EntityKey("shipping_zones", record["zone"])
+
+
+async def payload(api: StoreApi, record: Record, lookup: Lookup) -> dict[str, Any]:
+    body = without(record, ("zone", "channels"))
+    body["channel_ids"] = await ids_of(api, lookup, record.get("channels") or [])
+    return body
+
+
+async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int:
+    zone_id = lookup.id_of("shipping_zones", record["zone"])
+    body = await payload(api, record, lookup)
+    created = await api.post(f"{ZONES}/{zone_id}/methods", body, entity=f"shipping method {key}")
+    return int(created["id"])
+
+
+async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Lookup) -> None:
+    body = await payload(api, record, lookup)
+    path = f"{ZONES}/{live['_zone_id']}/methods/{live['id']}"
+    await api.put(path, body, entity=f"shipping method {key}")
+
+
+async def delete(api: StoreApi, key: str, live: Raw, lookup: Lookup) -> None:
+    path = f"{ZONES}/{live['_zone_id']}/methods/{live['id']}"
+    await api.delete(path, entity=f"shipping method {key}")
+
+
+def warnings(key: str, record: Record, before: Record | None) -> list[str]:
+    carrier = CARRIERS.get(str(record.get("type")))
+    if carrier is None:
+        return []
+    return [
+        f'shipping zone "{record["zone"]}" uses the {carrier} carrier: carrier connections '
+        "(account credentials) cannot be read back from the platform, so stagesync does not copy "
+        f"them. Connect {carrier} on the destination (Settings > Shipping) or its methods will "
+        "not quote rates."
+    ]
+
+
+KIND = EntityKind(
+    name="shipping_methods",
+    singular="shipping method",
+    display_name="Shipping Methods",
+    depends_on=("shipping_zones",),
+    fetch=fetch,
+    identify=identify,
+    live_id=lambda raw: int(raw["id"]),
+    normalise=normalise,
+    references=references,
+    create=create,
+    update=update,
+    delete=delete,
+    warnings=warnings,
+)
