@@ -115,6 +115,10 @@ class Change:
     fields: tuple[FieldChange, ...] = ()
 
 
+LINK_SUFFIX = "#link"
+"""Suffix of the id of a link operation: ``products:SKU-1#link``."""
+
+
 @dataclass(frozen=True)
 class Operation:
     """One step of a plan: make the destination's entity ``key`` look like ``after``."""
@@ -128,14 +132,23 @@ class Operation:
     fields: tuple[FieldChange, ...] = ()
     depends_on: tuple[str, ...] = ()
     reason: str = "selected"
+    note: str | None = None
+    """Why a replace cannot be an update (the kind's ``must_replace``); None otherwise."""
 
     @property
     def kind(self) -> str:
         return self.key.kind
 
+    @property
+    def is_link(self) -> bool:
+        """The second step of create-then-link: writes only the entity's link fields."""
+        return self.id.endswith(LINK_SUFFIX)
+
     def describe(self) -> str:
         """One line, as logs, reports and tests print it: ``~ products SKU-12 (price, name)``."""
         line = f"{self.action.symbol} {self.key.kind} {self.key.key}"
+        if self.is_link:
+            line += " link"
         if self.fields:
             names = sorted({f.path.split(".")[0].split("[")[0] for f in self.fields})
             line += " (" + ", ".join(names) + ")"
@@ -161,6 +174,18 @@ class Plan:
     estimated_requests: int = 0
     kinds: tuple[str, ...] = field(default=())
     """The kinds the plan was computed over (push reads exactly these from the destination)."""
+    quota: int = 150
+    """Requests per ``window_ms`` the destination allows (its environment's ``quota``)."""
+    window_ms: int = 30000
+
+    @property
+    def estimated_seconds(self) -> float:
+        """How long ``estimated_requests`` take at the destination's quota (whole windows: a
+        window's quota is spent at once, then the next window is awaited)."""
+        if self.quota <= 0:
+            return 0.0
+        waits = max(0, -(-self.estimated_requests // self.quota) - 1)
+        return waits * self.window_ms / 1000
 
     @property
     def empty(self) -> bool:

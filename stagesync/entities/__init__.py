@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from stagesync.entities import brands, categories, products
+from stagesync.entities import brands, categories, dependencies, products
 from stagesync.entities.base import EntityKind, Lookup
 from stagesync.errors import StageSyncError
 
@@ -17,37 +17,7 @@ REGISTRY: Mapping[str, EntityKind] = {
 }
 """Kinds by name, in the order their dependencies allow (dependencies first)."""
 
-PLANNED = (
-    "category_metafields",
-    "product_reviews",
-    "bulk_pricing_rules",
-    "channel_assignments",
-    "product_locales",
-    "channels",
-    "customer_groups",
-    "customers",
-    "price_lists",
-    "price_list_records",
-    "price_list_assignments",
-    "shipping_zones",
-    "shipping_methods",
-    "promotions",
-    "orders",
-    "pages",
-    "widget_templates",
-    "widgets",
-    "placements",
-    "custom_template_associations",
-    "themes",
-    "b2b_companies",
-    "b2b_addresses",
-    "b2b_users",
-    "b2b_orders",
-    "b2b_super_admins",
-    "b2b_quotes",
-    "b2b_shopping_lists",
-    "b2b_invoices",
-)
+PLANNED = tuple(kind for kind in dependencies.ROWS if kind not in REGISTRY)
 """Kinds named in the design that this version cannot move yet."""
 
 
@@ -80,15 +50,25 @@ def resolve_kinds(names: Iterable[str]) -> list[str]:
 
 
 def with_dependencies(kinds: Iterable[str]) -> list[str]:
-    """``kinds`` plus every kind their records reference, in registry order."""
-    needed: set[str] = set()
-    pending = list(kinds)
-    while pending:
-        kind = pending.pop()
-        if kind not in needed:
-            needed.add(kind)
-            pending.extend(REGISTRY[kind].depends_on)
+    """``kinds`` plus every kind they bring along (``entities.dependencies``), in registry order.
+    Kinds this version cannot move yet are left out."""
+    needed = dependencies.closure(kinds)
     return [kind for kind in REGISTRY if kind in needed]
+
+
+def _check_registry() -> None:
+    """Every registered kind has a row in the dependency map and comes after what it needs."""
+    seen: set[str] = set()
+    for name in REGISTRY:
+        if name not in dependencies.ROWS:
+            raise RuntimeError(f"kind {name} has no row in stagesync/entities/dependencies.py")
+        late = [d for d in dependencies.depends_on(name) if d in REGISTRY and d not in seen]
+        if late:
+            raise RuntimeError(f"REGISTRY lists {name} before {', '.join(late)}, which it needs")
+        seen.add(name)
+
+
+_check_registry()
 
 
 __all__ = ["REGISTRY", "EntityKind", "Lookup", "resolve_kinds", "with_dependencies", "UnknownKind"]
