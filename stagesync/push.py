@@ -23,7 +23,8 @@ class OperationResult:
 
     operation: Operation
     status: str
-    """``applied``, ``failed``, ``skipped`` (a dependency did not apply), ``planned`` (dry run)."""
+    """``applied``, ``failed``, ``skipped`` (a dependency did not apply), ``planned`` (dry run),
+    ``drifted`` (its precondition failed and ``--allow-drift`` skipped it)."""
     error: str | None = None
     requests: int = 0
 
@@ -33,19 +34,44 @@ def plan_kinds(plan: Plan) -> list[str]:
     return [kind for kind in REGISTRY if kind in kinds]
 
 
-def drift(plan: Plan, live: LiveState) -> list[str]:
-    """Every operation whose destination entity changed since the plan was made, one line each."""
+@dataclass(frozen=True)
+class Drift:
+    """An operation whose precondition no longer holds on the live destination."""
+
+    operation: Operation
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.operation.kind} {self.operation.key.key}: {self.problem}"
+
+
+def drift(plan: Plan, live: LiveState) -> list[Drift]:
+    """Every operation whose destination entity changed since the plan was made.
+
+    A precondition of None means "must not exist" (a create, and the link step after it);
+    otherwise the live record's digest must equal it."""
     drifted = []
     for op in plan.operations:
         current = live.records.get(op.kind, {}).get(op.key.key)
-        if op.action is Action.CREATE:
+        if op.precondition is None:
             if current is not None:
-                drifted.append(f"{op.kind} {op.key.key}: now exists on the destination")
+                drifted.append(Drift(op, "now exists on the destination"))
         elif current is None:
-            drifted.append(f"{op.kind} {op.key.key}: no longer exists on the destination")
+            drifted.append(Drift(op, "no longer exists on the destination"))
         elif digest(current) != op.precondition:
-            drifted.append(f"{op.kind} {op.key.key}: changed on the destination")
+            drifted.append(Drift(op, "changed on the destination"))
     return drifted
+
+
+def refuse_drift(drifted: list[Drift], store: str) -> PlanRefused:
+    lines = list(dict.fromkeys(str(d) for d in drifted))
+    listing = "\n".join(f"  - {line}" for line in lines)
+    return PlanRefused(
+        f"{store} changed after the plan was made, so nothing was written. Drifted "
+        f"({len(lines)}):\n{listing}\nPull the destination again and re-run stagesync diff to "
+        "make a new plan (or push with --allow-drift to skip only these operations).",
+        drifted=lines,
+    )
 
 
 async def apply_plan(
@@ -54,30 +80,37 @@ async def apply_plan(
     *,
     store: str,
     dry_run: bool = False,
+    allow_drift: bool = False,
     progress: Progress | None = None,
 ) -> list[OperationResult]:
-    """Check ``plan`` against the live store, then apply it (unless ``dry_run``)."""
+    """Check ``plan`` against the live store, then apply it (unless ``dry_run``).
+
+    Drift refuses the whole plan, unless ``allow_drift``: then only the drifted operations are
+    skipped (status ``drifted``); operations that depend on them still run."""
     progress = progress or NoProgress()
     live = await read_live(api, plan_kinds(plan), store=store, progress=progress, verb="read")
-    drifted = drift(plan, live)
-    if drifted:
-        listing = "\n".join(f"  - {line}" for line in drifted)
-        raise PlanRefused(
-            f"{store} changed after the plan was made, so nothing was written. Drifted:\n"
-            f"{listing}\nPull the destination again and re-run stagesync diff to make a new plan.",
-            drifted=drifted,
-        )
+    drifted = {d.operation.id: d for d in drift(plan, live)}
+    if drifted and not allow_drift:
+        raise refuse_drift(list(drifted.values()), store)
     if dry_run:
-        return [OperationResult(op, "planned") for op in plan.operations]
+        return [
+            OperationResult(op, "drifted", drifted[op.id].problem)
+            if op.id in drifted
+            else OperationResult(op, "planned")
+            for op in plan.operations
+        ]
 
     task = "push"
     progress.start(task, len(plan.operations))
     outcomes: dict[str, asyncio.Task[OperationResult]] = {}
 
     async def run(op: Operation) -> OperationResult:
+        if op.id in drifted:
+            progress.advance(task)
+            return OperationResult(op, "drifted", f"skipped: {drifted[op.id].problem}")
         for dependency in op.depends_on:
             before = await outcomes[dependency]
-            if before.status != "applied":
+            if before.status not in ("applied", "drifted"):
                 progress.advance(task)
                 why = f"skipped: {before.operation.describe()} did not apply"
                 return OperationResult(op, "skipped", why)
@@ -99,6 +132,10 @@ async def apply_plan(
 async def apply_one(api: StoreApi, op: Operation, live: LiveState) -> None:
     entity = REGISTRY[op.kind]
     key = op.key.key
+    if op.is_link:
+        assert op.after is not None and entity.link is not None
+        await entity.link(api, key, op.after, live.lookup)
+        return
     if op.action in (Action.DELETE, Action.REPLACE):
         await entity.delete(api, key, live.raws[op.kind][key], live.lookup)
         live.lookup.remove(op.kind, key)

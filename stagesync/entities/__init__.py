@@ -49,6 +49,24 @@ def resolve_kinds(names: Iterable[str]) -> list[str]:
     return [kind for kind in REGISTRY if kind in wanted]
 
 
+def resolve_patterns(patterns: Iterable[str]) -> list[tuple[str, str]]:
+    """``--only`` patterns (``products:SHOE-*``, ``Customer Groups:VIP``) -> (kind, key glob).
+    The kind is spelled as ``resolve_kinds`` accepts; the glob (``*``, ``?``, ``[...]``) is
+    matched against whole keys, case-sensitively. Only the first ``:`` separates them, so keys
+    with colons (``name:Gift card``) work."""
+    out: list[tuple[str, str]] = []
+    for pattern in patterns:
+        kind, colon, glob = pattern.partition(":")
+        if not colon or not kind.strip() or not glob:
+            raise UnknownKind(
+                f'--only pattern "{pattern}" is not KIND:KEY; write e.g. products:SHOE-* or '
+                f"promotions:SUMMER10."
+            )
+        (resolved,) = resolve_kinds([kind]) or [kind]
+        out.append((resolved, glob))
+    return sorted(set(out))
+
+
 def with_dependencies(kinds: Iterable[str]) -> list[str]:
     """``kinds`` plus every kind they bring along (``entities.dependencies``), in registry order.
     Kinds this version cannot move yet are left out."""
@@ -71,4 +89,12 @@ def _check_registry() -> None:
 _check_registry()
 
 
-__all__ = ["REGISTRY", "EntityKind", "Lookup", "resolve_kinds", "with_dependencies", "UnknownKind"]
+__all__ = [
+    "REGISTRY",
+    "EntityKind",
+    "Lookup",
+    "resolve_kinds",
+    "resolve_patterns",
+    "with_dependencies",
+    "UnknownKind",
+]
