@@ -421,9 +421,16 @@ def build_plan(
 
     # What each delete needs first: every planned entity whose destination record references it.
     delete_deps: dict[Node, set[Node]] = {(key, 0): set() for key in deletes}
+    # Links held by an entity that is itself deleted need no order: the platform drops them.
     for key, change in by_key.items():
         before = destination_snapshot.get(key) or change.before
-        for ref in _refs(registry, key, before):
+        if before is None:
+            continue
+        entity = registry[key.kind]
+        refs = set(entity.references(key.key, before))
+        if key not in deletes:
+            refs |= set(entity.links(key.key, before))
+        for ref in refs:
             if ref in deletes and ref != key:
                 delete_deps[(ref, 0)].add((key, 0))
 
@@ -538,20 +545,28 @@ def _break_cycles(
     """Remove link edges inside reference cycles (in place). Returns the entities whose links
     must be written by a later link step: entity -> (link targets, the cycle, for the reason)."""
     later: dict[EntityKey, tuple[set[EntityKey], str]] = {}
+    # First: a link to an entity that already exists (an update) needs no ordering.
+    for component in _cycles(write_deps, rank):
+        members = {node[0] for node in component}
+        for key in members:
+            existing = {t for t in link_edges.get(key, set()) & members if _exists(writes[t])}
+            write_deps[(key, 0)] -= {(t, 0) for t in existing}
+    # Then: an entity linking to one the plan creates (or replaces) is written without its links,
+    # and links once everything in the cycle exists.
     for component in _cycles(write_deps, rank):
         members = {node[0] for node in component}
         cycle = _describe_cycle(write_deps, component, rank)
         for key in _sorted_keys(members, rank):
             inside = link_edges.get(key, set()) & members
-            if not inside:
-                continue
-            write_deps[(key, 0)] -= {(t, 0) for t in inside}
-            # A link to an entity that already exists needs no ordering; one to an entity the
-            # plan creates (or replaces) is written once it exists.
-            created = {t for t in inside if writes[t].action is not Action.UPDATE}
-            if created:
-                later[key] = (created, cycle)
+            if inside:
+                write_deps[(key, 0)] -= {(t, 0) for t in inside}
+                later[key] = (inside, cycle)
     return later
+
+
+def _exists(change: Change) -> bool:
+    """Whether the entity exists on the destination throughout the push (an update)."""
+    return change.action is Action.UPDATE
 
 
 def _cycles(deps: Mapping[Node, set[Node]], rank: Mapping[str, int]) -> list[list[Node]]:
