@@ -1,4 +1,4 @@
-"""Selection, closure, prune, replace and cycles: two snapshots in, operations (with reasons) out."""
+"""Selection, closure, prune, replace and cycles: two snapshots in, operations with reasons out."""
 
 from __future__ import annotations
 
@@ -50,15 +50,15 @@ def lines(p: Plan) -> list[str]:
     return out
 
 
-CATALOGUE = dict(
-    brands={"Acme": {"name": "Acme"}, "Other": {"name": "Other"}},
-    categories={"Shoes": {"name": "Shoes"}, "Shoes/Trail": {"name": "Trail"}},
-    products={
+CATALOGUE = {
+    "brands": {"Acme": {"name": "Acme"}, "Other": {"name": "Other"}},
+    "categories": {"Shoes": {"name": "Shoes"}, "Shoes/Trail": {"name": "Trail"}},
+    "products": {
         "SHOE-1": product("SHOE-1", brand="Acme", categories=["Shoes/Trail"], price=2),
         "SHOE-2": product("SHOE-2", brand="Other", categories=["Shoes"]),
         "HAT-1": product("HAT-1", brand="Other"),
     },
-)
+}
 
 
 # --- the map is data, rendered into the docs ----------------------------------------------------
@@ -149,7 +149,7 @@ def test_no_deps_plans_only_the_selection_when_references_resolve():
     assert lines(p) == ["+ products SHOE-1"]
 
 
-# --- prune ------------------------------------------------------------------------------------------
+# --- prune ---------------------------------------------------------------------------------
 
 
 def test_prune_deletes_only_inside_the_selection():
