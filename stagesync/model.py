@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -63,8 +64,9 @@ class KindSnapshot:
 
     records: Mapping[str, Record]
 
-    @property
+    @cached_property
     def digest(self) -> str:
+        """Computed once (records are not changed after a snapshot is made)."""
         return digest({key: self.records[key] for key in sorted(self.records)})
 
 
@@ -90,7 +92,7 @@ class Snapshot:
             for key in sorted(records):
                 yield EntityKey(kind, key), records[key]
 
-    @property
+    @cached_property
     def digest(self) -> str:
         return digest({kind: self.kinds[kind].digest for kind in sorted(self.kinds)})
 
