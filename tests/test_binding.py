@@ -294,3 +294,30 @@ def test_fixture_plan_of_one_product_with_its_dependencies(
     from stagesync.report.text import render_text
 
     assert render_text(plan).split("\n", 1)[1] == snapshot
+
+
+def test_cli_diff_selection_flags(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from stagesync.cli import app
+    from stagesync.model import KindSnapshot, Snapshot
+    from stagesync.snapshot import write_snapshot
+
+    empty = Snapshot(
+        {k: KindSnapshot({}) for k in ("brands", "categories", "products")}, "beta", "beta"
+    )
+    write_snapshot(tmp_path / "empty", empty)
+    runner = CliRunner()
+
+    def run(*args: str) -> Any:
+        return runner.invoke(app, ["diff", str(FIXTURE), str(tmp_path / "empty"), *args])
+
+    changed = run("--only", "products:TENT-*", "--exit-code", "--format", "json")
+    assert changed.exit_code == 3, changed.output
+    ops = json.loads(changed.stdout)["operations"]
+    assert ops[0]["reason"] == "dependency of product TENT-1"
+    refused = run("--only", "products:TENT-*", "--no-deps")
+    assert refused.exit_code == 1
+    assert "would not resolve on the destination" in refused.stderr
+    same = runner.invoke(app, ["diff", str(FIXTURE), str(FIXTURE), "--prune", "--exit-code"])
+    assert same.exit_code == 0 and "No changes." in same.stdout
