@@ -19,14 +19,21 @@ from pathlib import Path
 from stagesync import planfile, theme_cache
 from stagesync.bigcommerce import BigCommerceClient
 from stagesync.config import Environment, load_config
-from stagesync.entities import REGISTRY, resolve_kinds, themes
+from stagesync.config import config_path as config_file
+from stagesync.entities import (
+    REGISTRY,
+    resolve_kinds,
+    resolve_patterns,
+    themes,
+    with_dependencies,
+)
 from stagesync.errors import PlanError, PlanRefused, StageSyncError
 from stagesync.files import write_atomic
 from stagesync.journal import FORMAT as JOURNAL_FORMAT
 from stagesync.journal import FORMAT_VERSION as JOURNAL_VERSION
 from stagesync.journal import Journal, JournalState, PushLock, journal_path, lock_path, read_journal
 from stagesync.model import Plan, Snapshot
-from stagesync.plan import make_plan
+from stagesync.plan import Quota, make_plan
 from stagesync.ports import Progress, StoreApi, tallying
 from stagesync.pull import read_live
 from stagesync.push import DEFAULT_CONCURRENCY, Applied, OperationResult, apply_plan
@@ -71,11 +78,17 @@ class PushResult:
 
     @property
     def ok(self) -> bool:
-        return all(r.status in ("done", "planned") for r in self.results)
+        """Every operation done (or would be, in a dry run), or skipped for drift as
+        ``--allow-drift`` asked."""
+        return all(r.status in ("done", "planned", "drifted") for r in self.results)
 
     @property
     def failed(self) -> tuple[OperationResult, ...]:
-        return tuple(r for r in self.results if r.status in ("failed", "skipped", "drifted"))
+        return tuple(r for r in self.results if r.status in ("failed", "skipped"))
+
+    @property
+    def drifted(self) -> tuple[OperationResult, ...]:
+        return tuple(r for r in self.results if r.status == "drifted")
 
 
 @dataclass(frozen=True)
@@ -202,14 +215,30 @@ def diff(
     destination: Path,
     *,
     kinds: Sequence[str] | None = None,
+    only: Sequence[str] | None = None,
+    deps: bool = True,
+    prune: bool = False,
+    config_path: Path | None = None,
 ) -> Plan:
-    """The plan that makes ``destination``'s snapshot look like ``source``'s."""
+    """The plan that makes ``destination``'s snapshot look like ``source``'s, for the selected
+    kinds (``kinds``) and entities (``only``: ``KIND:GLOB`` patterns), with the entities they
+    reference unless ``deps`` is False, and deletes only with ``prune``."""
     selected = resolve_kinds(kinds) if kinds else None
-    before = read_snapshot(source, selected)
-    after = read_snapshot(destination, selected)
-    # A kind missing from the destination is unknown there, not empty: planning it would create
-    # every one of its entities.
-    unpulled = [kind for kind in before.kinds if kind not in after.kinds]
+    patterns = resolve_patterns(only) if only else []
+    if selected is not None and patterns:
+        outside = sorted({kind for kind, _ in patterns} - set(selected))
+        if outside:
+            raise PlanError(
+                f"--only names {', '.join(outside)}, which --kinds leaves out; add "
+                f"{', '.join(outside)} to --kinds or drop the pattern."
+            )
+    wanted = selected or ([kind for kind, _ in patterns] if patterns else None)
+    read = with_dependencies(wanted) if wanted is not None else None
+    before = read_snapshot(source, read)
+    after = read_snapshot(destination, read)
+    # A selected kind missing from the destination is unknown there, not empty: planning it would
+    # create every one of its entities.
+    unpulled = [k for k in before.kinds if k not in after.kinds and (wanted is None or k in wanted)]
     if unpulled:
         env = after.environment or "ENV"
         raise PlanError(
@@ -218,7 +247,31 @@ def diff(
             f"{','.join(unpulled)}) or leave them out with --kinds.",
             path=str(destination),
         )
-    return make_plan(before, after, REGISTRY, created_at=_now(), kinds=selected)
+    return make_plan(
+        before,
+        after,
+        REGISTRY,
+        created_at=_now(),
+        kinds=wanted,
+        only=patterns,
+        deps=deps,
+        prune=prune,
+        quota=destination_quota(after, config_path),
+    )
+
+
+def destination_quota(snapshot: Snapshot, config_path: Path | None = None) -> Quota:
+    """The request quota of the snapshot's environment, from the configuration when there is one
+    (found as every command finds it) that names the environment or its store; else the
+    Standard/Plus default of 150 requests per 30 s."""
+    chosen, _ = config_file(config_path)
+    if not chosen.is_file():
+        return Quota()
+    config = load_config(chosen)
+    env = config.environments.get(snapshot.environment or "")
+    if env is None and snapshot.store_hash:
+        env = config.find_environment_by_store(snapshot.store_hash)
+    return Quota(env.quota, env.window_ms) if env is not None else Quota()
 
 
 def load_plan(path: Path) -> Plan:
@@ -245,6 +298,7 @@ def push(
     config_path: Path | None = None,
     to: str | None = None,
     dry_run: bool = False,
+    allow_drift: bool = False,
     resume: bool = False,
     force_unlock: bool = False,
     concurrency: int = DEFAULT_CONCURRENCY,
@@ -274,7 +328,12 @@ def push(
     if name is None:
         raise PlanRefused(f"{plan_path} does not name its destination environment; pass --to ENV.")
     env = config.environment(name)
-    if plan.destination.store_hash and env.store_hash != plan.destination.store_hash:
+    if not plan.destination.store_hash:
+        raise PlanRefused(
+            f"{plan_path} does not record its destination store, so it cannot be checked "
+            "against one; nothing was written. Pull the destination and re-run stagesync diff."
+        )
+    if env.store_hash != plan.destination.store_hash:
         raise PlanRefused(
             f"{plan_path} was made for store {plan.destination.store_hash}, but environment "
             f"'{env.name}' is store {env.store_hash}; nothing was written. Push it to the store "
@@ -298,6 +357,7 @@ def push(
                     plan,
                     store=_store_name(env),
                     dry_run=dry_run,
+                    allow_drift=allow_drift,
                     progress=progress,
                     concurrency=concurrency,
                     journal=journal,

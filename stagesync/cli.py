@@ -212,6 +212,7 @@ def pull(
 
 @app.command()
 def diff(
+    ctx: typer.Context,
     source: Annotated[Path, typer.Argument(metavar="SOURCE_DIR", help="Snapshot to copy from.")],
     destination: Annotated[
         Path, typer.Argument(metavar="DEST_DIR", help="Snapshot of the store to change.")
@@ -219,13 +220,26 @@ def diff(
     kinds: KindsOption = None,
     only: Annotated[
         str | None,
-        typer.Option("--only", metavar="KIND:KEY,..", help="Only these entities (not yet)."),
+        typer.Option(
+            "--only",
+            metavar="KIND:KEY,..",
+            help="Only these entities, globs on keys allowed (products:SHOE-*,brands:Acme).",
+        ),
     ] = None,
     no_deps: Annotated[
-        bool, typer.Option("--no-deps", help="Leave out dependencies of --only (not yet).")
+        bool,
+        typer.Option(
+            "--no-deps",
+            help="Do not bring along referenced entities; a reference the destination lacks is "
+            "then an error.",
+        ),
     ] = False,
     prune: Annotated[
-        bool, typer.Option("--prune", help="Also delete what the source lacks (not yet).")
+        bool,
+        typer.Option(
+            "--prune",
+            help="Also delete selected entities the destination has and the source lacks.",
+        ),
     ] = False,
     out: Annotated[
         Path | None, typer.Option("--out", metavar="PLAN", help="Write the plan file here.")
@@ -234,12 +248,19 @@ def diff(
     markdown: MarkdownOption = None,
     output_format: FormatOption = OutputFormat.text,
     exit_code: Annotated[
-        bool, typer.Option("--exit-code", help="Exit 3 when the plan is not empty.")
+        bool, typer.Option("--exit-code", help="Exit 3 when the plan is not empty, 0 when it is.")
     ] = False,
 ) -> None:
     """Compare two snapshots: the plan that makes DEST_DIR look like SOURCE_DIR."""
-    _unsupported(("--only", only), ("--no-deps", no_deps), ("--prune", prune))
-    plan = api.diff(source, destination, kinds=_kinds(kinds))
+    plan = api.diff(
+        source,
+        destination,
+        kinds=_kinds(kinds),
+        only=_only(only),
+        deps=not no_deps,
+        prune=prune,
+        config_path=ctx.obj,
+    )
     if out is not None:
         api.save_plan(plan, out)
         _say(f"Wrote plan to {out}")
@@ -271,7 +292,18 @@ def push(
         typer.Option("--to", metavar="ENV", help="Destination environment (default: the plan's)."),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check the plan against the store; write nothing.")
+        bool,
+        typer.Option(
+            "--dry-run", help="Make every check and print what would be done; write nothing."
+        ),
+    ] = False,
+    allow_drift: Annotated[
+        bool,
+        typer.Option(
+            "--allow-drift",
+            help="Skip (and report) only the operations whose entity changed since the plan "
+            "was made, instead of refusing the whole plan.",
+        ),
     ] = False,
     resume: Annotated[
         bool,
@@ -326,6 +358,7 @@ def push(
             concurrency=concurrency,
             verify=verify,
             order_status=order_status.value,
+            allow_drift=allow_drift,
             progress=progress,
         )
     _say_push(result)
@@ -444,6 +477,15 @@ def _kinds(value: str | None) -> list[str] | None:
     return resolve_kinds(names)
 
 
+def _only(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    patterns = [item.strip() for item in value.split(",") if item.strip()]
+    if not patterns:
+        raise typer.BadParameter("name at least one KIND:KEY", param_hint="--only")
+    return patterns
+
+
 def _render(
     plan: Plan,
     *,
@@ -497,27 +539,42 @@ def _confirm_push(plan: Plan, to: str | None) -> None:
 
 
 def _say_push(result: api.PushResult) -> None:
+    from stagesync.report.text import operation_line
+
     total = len(result.results)
+    for drifted in result.drifted:
+        _say(f"  drifted, skipped {drifted.operation.describe()}: {drifted.error}")
     for notice in result.notices:
         _say(f"Note: {notice}")
     for failed in result.failed:
         reason = f": {failed.error}" if failed.error else ""
         _say(f"  {failed.status} {failed.operation.describe()}{reason}")
+    requests = f"{_plural(result.requests, 'request')}, estimated {result.plan.estimated_requests}"
     if result.dry_run:
+        planned = [r for r in result.results if r.status == "planned"]
+        for item in planned:
+            typer.echo(f"would apply: {operation_line(item.operation)}")
         _say(
-            f"Dry run: {_plural(total, 'operation')} would be applied to {result.destination}; "
-            f"nothing was written ({_plural(result.requests, 'request')})."
+            f"Dry run: {_plural(len(planned), 'operation')} would be applied to "
+            f"{result.destination}; nothing was written "
+            f"({_plural(result.requests, 'request')} to check; the push is estimated at "
+            f"{result.plan.estimated_requests})."
         )
     else:
         done = sum(1 for r in result.results if r.status == "done")
         throttled = f", {_plural(result.throttled, '429 response')}" if result.throttled else ""
         _say(
             f"Applied {done} of {_plural(total, 'operation')} to {result.destination} "
-            f"in {_plural(result.requests, 'request')}{throttled}."
+            f"in {requests}{throttled}."
         )
+        if result.drifted:
+            _say(
+                f"{len(result.drifted)} skipped because the destination changed (--allow-drift); "
+                "pull it again and re-run stagesync diff to plan them."
+            )
         if result.failed:
             _say(
-                f"{len(result.failed)} failed, skipped or drifted; fix the cause, then push "
+                f"{len(result.failed)} failed or skipped; fix the cause, then push "
                 "again with --resume (or re-plan)."
             )
     if result.activated is not None:

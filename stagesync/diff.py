@@ -1,8 +1,9 @@
 """Two snapshots in, the entities that differ out: ``diff(source, destination) -> list[Change]``.
 
-Pure: no files, no HTTP, no printing. Records are compared by digest first; only records whose
-digests differ are diffed field by field (with deepdiff), so a snapshot of 100,000 unchanged
-products costs 200,000 hashes and nothing more.
+Pure: no files, no HTTP, no printing. Records are compared by canonical JSON first (equal bytes
+iff equal digests, without hashing); only records that differ are diffed field by field, and
+only their differing nested fields go through deepdiff, so a snapshot of 100,000 unchanged
+products costs 200,000 serialisations and nothing more.
 
 Field paths are dotted (``price``, ``custom_fields[Color].value``). A list of dicts is addressed by
 its items' natural key when it has one: the first of ``KEY_FIELDS`` that every item on both sides
@@ -18,7 +19,16 @@ from typing import Any
 from deepdiff import DeepDiff
 from deepdiff.helper import NotPresent
 
-from stagesync.model import Action, Change, EntityKey, FieldChange, Record, Snapshot, digest
+from stagesync.model import (
+    Action,
+    Change,
+    EntityKey,
+    FieldChange,
+    Record,
+    Snapshot,
+    canonical_json,
+    digest,
+)
 
 KEY_FIELDS: tuple[str, ...] = (
     "sku",
@@ -76,7 +86,7 @@ def diff_kind(
                 yield Change(entity, Action.DELETE, before=before, after=None)
         elif before is None:
             yield Change(entity, Action.CREATE, before=None, after=after)
-        elif digest(before) != digest(after):
+        elif canonical_json(before) != canonical_json(after):
             yield Change(
                 entity,
                 Action.UPDATE,
@@ -123,6 +133,34 @@ def field_changes(before: Record, after: Record) -> tuple[FieldChange, ...]:
 
 
 def _record_changes(before: Record, after: Record) -> tuple[FieldChange, ...]:
+    """Field-level changes from ``before`` to ``after``, sorted by path.
+
+    Top-level fields are compared by their canonical JSON first; a scalar that differs is one
+    change, and only fields holding objects or lists that differ go through deepdiff (which is
+    slow: it copies and runs difflib), so a product whose price changed costs microseconds."""
+    found: list[tuple[tuple[tuple[int, int | str], ...], FieldChange]] = []
+    for name in set(before) | set(after):
+        if name in before and name in after:
+            old, new = before[name], after[name]
+            if canonical_json(old) == canonical_json(new):
+                continue
+            if isinstance(old, dict | list) and isinstance(new, dict | list):
+                deep = _deep_changes({name: old}, {name: new})
+                found.extend(deep or [((_sort_step(name),), _whole(name, old, new))])
+                continue
+        found.append(((_sort_step(name),), _whole(name, before.get(name), after.get(name))))
+    found.sort(key=lambda item: (item[0], item[1].path))
+    return tuple(change for _, change in found)
+
+
+def _whole(name: str, before: Any, after: Any) -> FieldChange:
+    """A change of a whole top-level field (added, removed, a scalar, or a type change)."""
+    return FieldChange(_escape(name, ".[]"), before, after)
+
+
+def _deep_changes(
+    before: Record, after: Record
+) -> list[tuple[tuple[tuple[int, int | str], ...], FieldChange]]:
     left, right = _keyed_pair(before, after)
     tree = DeepDiff(left, right, view="tree", threshold_to_diff_deeper=0, verbose_level=2)
     found: list[tuple[tuple[tuple[int, int | str], ...], FieldChange]] = []
@@ -132,17 +170,7 @@ def _record_changes(before: Record, after: Record) -> tuple[FieldChange, ...]:
             path = _format_path(left, right, steps)
             change = FieldChange(path, _plain(level.t1), _plain(level.t2))
             found.append((tuple(_sort_step(step) for step in steps), change))
-    found.sort(key=lambda item: (item[0], item[1].path))
-    if not found and digest(before) != digest(after):
-        # Differences deepdiff treats as equality (``0.0`` / ``-0.0``, ``1`` / ``1.0`` inside a
-        # list) still change the record: name the top-level fields whose values differ.
-        return tuple(
-            FieldChange(_escape(name, ".[]"), before.get(name), after.get(name))
-            for name in sorted(set(before) | set(after))
-            if (name in before) != (name in after)
-            or digest(before.get(name)) != digest(after.get(name))
-        )
-    return tuple(change for _, change in found)
+    return found
 
 
 def _sort_step(step: Any) -> tuple[int, int | str]:

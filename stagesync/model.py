@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -63,8 +64,9 @@ class KindSnapshot:
 
     records: Mapping[str, Record]
 
-    @property
+    @cached_property
     def digest(self) -> str:
+        """Computed once (records are not changed after a snapshot is made)."""
         return digest({key: self.records[key] for key in sorted(self.records)})
 
 
@@ -90,7 +92,7 @@ class Snapshot:
             for key in sorted(records):
                 yield EntityKey(kind, key), records[key]
 
-    @property
+    @cached_property
     def digest(self) -> str:
         return digest({kind: self.kinds[kind].digest for kind in sorted(self.kinds)})
 
@@ -115,6 +117,10 @@ class Change:
     fields: tuple[FieldChange, ...] = ()
 
 
+LINK_SUFFIX = "#link"
+"""Suffix of the id of a link operation: ``products:SKU-1#link``."""
+
+
 @dataclass(frozen=True)
 class Operation:
     """One step of a plan: make the destination's entity ``key`` look like ``after``."""
@@ -128,14 +134,23 @@ class Operation:
     fields: tuple[FieldChange, ...] = ()
     depends_on: tuple[str, ...] = ()
     reason: str = "selected"
+    note: str | None = None
+    """Why a replace cannot be an update (the kind's ``must_replace``); None otherwise."""
 
     @property
     def kind(self) -> str:
         return self.key.kind
 
+    @property
+    def is_link(self) -> bool:
+        """The second step of create-then-link: writes only the entity's link fields."""
+        return self.id.endswith(LINK_SUFFIX)
+
     def describe(self) -> str:
         """One line, as logs, reports and tests print it: ``~ products SKU-12 (price, name)``."""
         line = f"{self.action.symbol} {self.key.kind} {self.key.key}"
+        if self.is_link:
+            line += " link"
         if self.fields:
             names = sorted({_top_field(f.path) for f in self.fields})
             line += " (" + ", ".join(names) + ")"
@@ -161,6 +176,18 @@ class Plan:
     estimated_requests: int = 0
     kinds: tuple[str, ...] = field(default=())
     """The kinds the plan was computed over (push reads exactly these from the destination)."""
+    quota: int = 150
+    """Requests per ``window_ms`` the destination allows (its environment's ``quota``)."""
+    window_ms: int = 30000
+
+    @property
+    def estimated_seconds(self) -> float:
+        """How long ``estimated_requests`` take at the destination's quota (whole windows: a
+        window's quota is spent at once, then the next window is awaited)."""
+        if self.quota <= 0:
+            return 0.0
+        waits = max(0, -(-self.estimated_requests // self.quota) - 1)
+        return waits * self.window_ms / 1000
 
     @property
     def empty(self) -> bool:

@@ -33,6 +33,8 @@ def plan_body(plan: Plan) -> dict[str, Any]:
         "summary": {
             "counts": plan.counts(),
             "estimated_requests": plan.estimated_requests,
+            "estimated_seconds": plan.estimated_seconds,
+            "quota": {"requests": plan.quota, "window_ms": plan.window_ms},
             "operations": len(plan.operations),
         },
     }
@@ -142,6 +144,7 @@ def _operation_to_json(op: Operation) -> dict[str, Any]:
         "fields": [{"path": f.path, "before": f.before, "after": f.after} for f in op.fields],
         "depends_on": list(op.depends_on),
         "reason": op.reason,
+        "note": op.note,
         "precondition": op.precondition,
     }
 
@@ -161,10 +164,12 @@ def _operation_from_json(value: dict[str, Any]) -> Operation:
         ),
         depends_on=tuple(_str(d) for d in value["depends_on"]),
         reason=_str(value["reason"]),
+        note=_optional_str(value.get("note")),
     )
 
 
 def _plan_from_body(body: dict[str, Any]) -> Plan:
+    quota = body["summary"].get("quota") or {}
     return Plan(
         source=_endpoint_from_json(body["source"]),
         destination=_endpoint_from_json(body["destination"]),
@@ -173,6 +178,8 @@ def _plan_from_body(body: dict[str, Any]) -> Plan:
         warnings=tuple(_str(w) for w in body["warnings"]),
         estimated_requests=int(body["summary"]["estimated_requests"]),
         kinds=tuple(_str(k) for k in body["kinds"]),
+        quota=int(quota.get("requests", 150)),
+        window_ms=int(quota.get("window_ms", 30000)),
     )
 
 

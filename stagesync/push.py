@@ -54,8 +54,9 @@ class OperationResult:
 
     operation: Operation
     status: str
-    """``done``, ``failed``, ``skipped`` (a dependency did not apply), ``drifted`` (done, but
-    ``--verify`` found the store differs from the plan), ``planned`` (dry run)."""
+    """``done``, ``failed``, ``skipped`` (a dependency did not apply), ``drifted`` (its
+    precondition failed and ``--allow-drift`` skipped it, or it was done but ``--verify`` found the
+    store differs from the plan), ``planned`` (dry run)."""
     error: str | None = None
     requests: int = 0
     duration_ms: int = 0
@@ -79,19 +80,44 @@ def plan_kinds(plan: Plan) -> list[str]:
     return [kind for kind in REGISTRY if kind in kinds]
 
 
-def drift(plan: Plan, live: LiveState) -> list[str]:
-    """Every operation whose destination entity changed since the plan was made, one line each."""
+@dataclass(frozen=True)
+class Drift:
+    """An operation whose precondition no longer holds on the live destination."""
+
+    operation: Operation
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.operation.kind} {self.operation.key.key}: {self.problem}"
+
+
+def drift(plan: Plan, live: LiveState) -> list[Drift]:
+    """Every operation whose destination entity changed since the plan was made.
+
+    A precondition of None means "must not exist" (a create, and the link step after it);
+    otherwise the live record's digest must equal it."""
     drifted = []
     for op in plan.operations:
         current = live.records.get(op.kind, {}).get(op.key.key)
-        if op.action is Action.CREATE:
+        if op.precondition is None:
             if current is not None:
-                drifted.append(f"{op.kind} {op.key.key}: now exists on the destination")
+                drifted.append(Drift(op, "now exists on the destination"))
         elif current is None:
-            drifted.append(f"{op.kind} {op.key.key}: no longer exists on the destination")
+            drifted.append(Drift(op, "no longer exists on the destination"))
         elif digest(current) != op.precondition:
-            drifted.append(f"{op.kind} {op.key.key}: changed on the destination")
+            drifted.append(Drift(op, "changed on the destination"))
     return drifted
+
+
+def refuse_drift(drifted: list[Drift], store: str) -> PlanRefused:
+    lines = list(dict.fromkeys(str(d) for d in drifted))
+    listing = "\n".join(f"  - {line}" for line in lines)
+    return PlanRefused(
+        f"{store} changed after the plan was made, so nothing was written. Drifted "
+        f"({len(lines)}):\n{listing}\nPull the destination again and re-run stagesync diff to "
+        "make a new plan (or push with --allow-drift to skip only these operations).",
+        drifted=lines,
+    )
 
 
 async def apply_plan(
@@ -100,6 +126,7 @@ async def apply_plan(
     *,
     store: str,
     dry_run: bool = False,
+    allow_drift: bool = False,
     progress: Progress | None = None,
     concurrency: int = DEFAULT_CONCURRENCY,
     journal: Journal | None = None,
@@ -109,29 +136,35 @@ async def apply_plan(
 ) -> Applied:
     """Check ``plan`` against the live store, then apply it (unless ``dry_run``).
 
-    With ``previous`` (a resumed push), operations it records as done are not run again and the
-    drift check is replaced by reconciling each remaining operation with the store. ``settings``
-    reach the entity writes through the lookup (``order_status``).
+    Drift refuses the whole plan, unless ``allow_drift``: then only the drifted operations are
+    skipped (status ``drifted``); operations that depend on them still run. With ``previous`` (a
+    resumed push), operations it records as done are not run again and the drift check is replaced
+    by reconciling each remaining operation with the store. ``settings`` reach the entity writes
+    through the lookup (``order_status``).
     """
     if concurrency < 1:
         raise StageSyncError(f"--concurrency must be at least 1, got {concurrency}.")
     progress = progress or NoProgress()
     live = await read_live(api, plan_kinds(plan), store=store, progress=progress, verb="read")
     live.lookup.settings.update(settings or {})
+    drifted: dict[str, Drift] = {}
     if previous is None:
-        drifted = drift(plan, live)
-        if drifted:
-            listing = "\n".join(f"  - {line}" for line in drifted)
-            raise PlanRefused(
-                f"{store} changed after the plan was made, so nothing was written. Drifted:\n"
-                f"{listing}\nPull the destination again and re-run stagesync diff to make a new "
-                "plan.",
-                drifted=drifted,
-            )
+        drifted = {d.operation.id: d for d in drift(plan, live)}
+        if drifted and not allow_drift:
+            raise refuse_drift(list(drifted.values()), store)
     if dry_run:
-        return Applied([OperationResult(op, "planned") for op in plan.operations])
+        return Applied(
+            [
+                OperationResult(op, "drifted", drifted[op.id].problem)
+                if op.id in drifted
+                else OperationResult(op, "planned")
+                for op in plan.operations
+            ]
+        )
 
-    runner = _Runner(api, plan, live, progress, concurrency, journal, previous or JournalState())
+    runner = _Runner(
+        api, plan, live, progress, concurrency, journal, previous or JournalState(), drifted
+    )
     results = await runner.run()
     if verify:
         results = await verify_results(api, plan, results, store=store, progress=progress)
@@ -147,7 +180,7 @@ async def verify_results(
     progress: Progress | None = None,
 ) -> list[OperationResult]:
     """Re-read the store; every done operation whose entity differs from the plan's desired state
-    becomes ``drifted``, naming the fields that differ."""
+    becomes ``failed`` (the desired state was not reached), naming the fields that differ."""
     now = await read_live(api, plan_kinds(plan), store=store, progress=progress, verb="verify")
     checked = []
     for result in results:
@@ -156,7 +189,7 @@ async def verify_results(
             current = now.records.get(op.kind, {}).get(op.key.key)
             problem = _difference(op, current)
             if problem:
-                result = replace(result, status="drifted", error=problem)
+                result = replace(result, status="failed", error=problem)
         checked.append(result)
     return checked
 
@@ -201,6 +234,7 @@ class _Runner:
         concurrency: int,
         journal: Journal | None,
         previous: JournalState,
+        drifted: Mapping[str, Drift],
     ) -> None:
         self.api = api
         self.plan = plan
@@ -209,6 +243,7 @@ class _Runner:
         self.slots = asyncio.Semaphore(concurrency)
         self.journal = journal
         self.previous = previous
+        self.drifted = drifted
         self.resuming = previous.runs > 0
         self.outcomes: dict[str, asyncio.Future[OperationResult]] = {}
         self.batchers: dict[tuple[str, Action], _Batcher] = {}
@@ -266,12 +301,14 @@ class _Runner:
         self.progress.advance(task)
 
     async def _decide(self, op: Operation) -> OperationResult:
+        if op.id in self.drifted:
+            return OperationResult(op, "drifted", f"skipped: {self.drifted[op.id].problem}")
         for dependency in op.depends_on:
             outcome = self.outcomes.get(dependency)
             if outcome is None:
                 continue
             before = await outcome
-            if before.status != "done":
+            if before.status not in ("done", "drifted"):
                 why = f"skipped: {before.operation.describe()} did not apply"
                 return OperationResult(op, "skipped", why)
         recorded = self.previous.done.get(op.id)
@@ -295,7 +332,7 @@ class _Runner:
             return await self.apply_single(op, uncertain=False)
 
     def _batchable(self, entity: EntityKind, op: Operation) -> bool:
-        if entity.batch_size < 2:
+        if entity.batch_size < 2 or op.is_link:
             return False
         if op.action is Action.CREATE:
             return entity.create_many is not None
@@ -361,6 +398,10 @@ class _Runner:
         """Apply ``op`` once. ``uncertain``: an earlier attempt (or run) may have applied part or
         all of it, so first look the entity up by its natural key. Returns a created id."""
         api, lookup, key = self.api, self.live.lookup, op.key.key
+        if op.is_link:  # writes only the link fields of an entity that exists: safe to repeat
+            assert op.after is not None and entity.link is not None
+            await entity.link(api, key, op.after, lookup)
+            return None
         raws = self.live.raws.setdefault(op.kind, {})
         current: Raw | None = raws.get(key)
         if uncertain:

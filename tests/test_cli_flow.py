@@ -94,7 +94,7 @@ def test_pull_diff_show_push_converge(wired: Emulator, config_path: Path) -> Non
     assert as_json["format"] == "stagesync.plan"
 
     dry = ok(invoke(config_path, "push", "--plan", "plan.json", "--dry-run"))
-    assert dry.stdout == ""
+    assert dry.stdout == "would apply: + brands Acme\nwould apply: + brands Zed\n"
     assert "Dry run: 2 operations would be applied to beta" in dry.stderr
 
     pushed = ok(invoke(config_path, "push", "--plan", "plan.json"))

@@ -76,9 +76,7 @@ def test_every_kind_round_trips_within_the_platform_limits(
 
     result = api.push(plan_path, config_path=config_path, connector=connector, order_status="keep")
 
-    assert [
-        (r.operation.describe(), r.error) for r in result.results if r.status != "done"
-    ] == []
+    assert [(r.operation.describe(), r.error) for r in result.results if r.status != "done"] == []
     assert not [r for r in emulator.requests if r["status"] == 429]
     writes = beta_writes(emulator)
     posted = [

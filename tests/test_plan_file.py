@@ -79,6 +79,8 @@ def test_bytes_are_deterministic_sorted_indented_and_end_with_a_newline():
     assert document["summary"] == {
         "counts": {"brands": {"create": 1, "delete": 1}, "products": {"update": 1}},
         "estimated_requests": 4,
+        "estimated_seconds": 0.0,
+        "quota": {"requests": 150, "window_ms": 30000},
         "operations": 3,
     }
     assert document["operations"][1] == {
@@ -93,6 +95,7 @@ def test_bytes_are_deterministic_sorted_indented_and_end_with_a_newline():
         ],
         "depends_on": ["brands:Acme"],
         "reason": "selected",
+        "note": None,
         "precondition": "sha256:" + "3" * 64,
     }
     assert plan_json_for_output(sample_plan()) == data

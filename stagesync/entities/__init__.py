@@ -14,6 +14,7 @@ from stagesync.entities import (
     custom_template_associations,
     customer_groups,
     customers,
+    dependencies,
     orders,
     pages,
     placements,
@@ -54,23 +55,7 @@ REGISTRY: Mapping[str, EntityKind] = {
 }
 """Kinds by name, in the order their dependencies allow (dependencies first)."""
 
-PLANNED = (
-    "category_metafields",
-    "product_reviews",
-    "bulk_pricing_rules",
-    "channel_assignments",
-    "product_locales",
-    "channels",
-    "promotions",
-    "b2b_companies",
-    "b2b_addresses",
-    "b2b_users",
-    "b2b_orders",
-    "b2b_super_admins",
-    "b2b_quotes",
-    "b2b_shopping_lists",
-    "b2b_invoices",
-)
+PLANNED = tuple(kind for kind in dependencies.ROWS if kind not in REGISTRY)
 """Kinds named in the design that this version cannot move yet."""
 
 
@@ -102,16 +87,52 @@ def resolve_kinds(names: Iterable[str]) -> list[str]:
     return [kind for kind in REGISTRY if kind in wanted]
 
 
+def resolve_patterns(patterns: Iterable[str]) -> list[tuple[str, str]]:
+    """``--only`` patterns (``products:SHOE-*``, ``Customer Groups:VIP``) -> (kind, key glob).
+    The kind is spelled as ``resolve_kinds`` accepts; the glob (``*``, ``?``, ``[...]``) is
+    matched against whole keys, case-sensitively. Only the first ``:`` separates them, so keys
+    with colons (``name:Gift card``) work."""
+    out: list[tuple[str, str]] = []
+    for pattern in patterns:
+        kind, colon, glob = pattern.partition(":")
+        if not colon or not kind.strip() or not glob:
+            raise UnknownKind(
+                f'--only pattern "{pattern}" is not KIND:KEY; write e.g. products:SHOE-* or '
+                f"promotions:SUMMER10."
+            )
+        (resolved,) = resolve_kinds([kind]) or [kind]
+        out.append((resolved, glob))
+    return sorted(set(out))
+
+
 def with_dependencies(kinds: Iterable[str]) -> list[str]:
-    """``kinds`` plus every kind their records reference, in registry order."""
-    needed: set[str] = set()
-    pending = list(kinds)
-    while pending:
-        kind = pending.pop()
-        if kind not in needed:
-            needed.add(kind)
-            pending.extend(REGISTRY[kind].depends_on)
+    """``kinds`` plus every kind they bring along (``entities.dependencies``), in registry order.
+    Kinds this version cannot move yet are left out."""
+    needed = dependencies.closure(kinds)
     return [kind for kind in REGISTRY if kind in needed]
 
 
-__all__ = ["REGISTRY", "EntityKind", "Lookup", "resolve_kinds", "with_dependencies", "UnknownKind"]
+def _check_registry() -> None:
+    """Every registered kind has a row in the dependency map and comes after what it needs."""
+    seen: set[str] = set()
+    for name in REGISTRY:
+        if name not in dependencies.ROWS:
+            raise RuntimeError(f"kind {name} has no row in stagesync/entities/dependencies.py")
+        late = [d for d in dependencies.depends_on(name) if d in REGISTRY and d not in seen]
+        if late:
+            raise RuntimeError(f"REGISTRY lists {name} before {', '.join(late)}, which it needs")
+        seen.add(name)
+
+
+_check_registry()
+
+
+__all__ = [
+    "REGISTRY",
+    "EntityKind",
+    "Lookup",
+    "resolve_kinds",
+    "resolve_patterns",
+    "with_dependencies",
+    "UnknownKind",
+]

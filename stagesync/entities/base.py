@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from stagesync.entities import dependencies
 from stagesync.errors import StageSyncError
 from stagesync.model import Action, EntityKey, Record
 from stagesync.ports import StoreApi
@@ -112,9 +113,26 @@ CreateManyFn = Callable[[StoreApi, list[tuple[str, Record]], Lookup], Awaitable[
 UpdateManyFn = Callable[[StoreApi, list[tuple[str, Record, Raw]], Lookup], Awaitable[None]]
 
 
+LinkFn = Callable[[StoreApi, str, Record, Lookup], Awaitable[None]]
+ReplaceFn = Callable[[str, Record, Record], str | None]
+ReadCostFn = Callable[[int], int]
+
+PAGE_SIZE = 250
+"""The ``limit`` the client asks for on every list (``BigCommerceClient.get_all``)."""
+
+
 def one_request(action: Action, record: Record | None) -> int:
     """The cost of kinds whose every write is a single request (replace: delete + create)."""
     return 2 if action is Action.REPLACE else 1
+
+
+def no_references(key: str, record: Record) -> Iterable[EntityKey]:
+    return ()
+
+
+def pages(count: int, page_size: int = PAGE_SIZE) -> int:
+    """Requests to list ``count`` objects at ``page_size`` a page (an empty list takes one)."""
+    return max(1, -(-count // page_size))
 
 
 @dataclass(frozen=True)
@@ -125,8 +143,6 @@ class EntityKind:
     """How messages name one: ``product``."""
     display_name: str
     """How people and reports name the kind: ``Products``."""
-    depends_on: tuple[str, ...]
-    """Kinds this kind's records reference (the registry's kind-level dependency map)."""
     fetch: FetchFn
     """Every raw object of this kind from a store, with whatever sub-resources normalise needs."""
     identify: IdentifyFn
@@ -140,6 +156,20 @@ class EntityKind:
     update: UpdateFn
     delete: DeleteFn
     estimate_requests: EstimateFn = one_request
+    """Requests one write of a record costs (using the endpoints' batch limits)."""
+    read_requests: ReadCostFn = pages
+    """Requests ``fetch`` takes to list this many objects (at the page size the client uses)."""
+    links: ReferencesFn = no_references
+    """(key, record) -> references held in ``link_fields``: ones that may be written after the
+    entity exists. A reference cycle through them is broken by creating first and linking in a
+    later update (``link``). ``references`` must not repeat them."""
+    link_fields: tuple[str, ...] = ()
+    """The record fields ``links`` reads (emptied in the create, written by ``link``)."""
+    link: LinkFn | None = None
+    """Write only ``link_fields`` of an entity that exists (key -> live id via the lookup)."""
+    must_replace: ReplaceFn | None = None
+    """(key, before, after) -> why this change cannot be made in place (then the plan replaces:
+    delete, then create), or None when an update will do."""
     warnings: WarningsFn = no_warnings
     """(key, desired record, destination record or None) -> plan warnings for writing it: what
     the platform cannot express or stagesync cannot push (said in the plan, never lost silently)."""
@@ -166,6 +196,11 @@ class EntityKind:
     notifies_customers: bool = False
     """Writes of this kind may send emails to the store's customers (orders, customers)."""
 
+    @property
+    def depends_on(self) -> tuple[str, ...]:
+        """Kinds this kind's records reference: its row in ``entities.dependencies``."""
+        return dependencies.depends_on(self.name)
+
     def describe_one(self, key: str) -> str:
         return f"{self.singular} {key}"
 
@@ -188,4 +223,19 @@ class EntityKind:
                 "transactional emails on the destination before pushing (the platform's advice "
                 "for migrating orders and customers)."
             )
+        return out
+
+    def all_references(self, key: str, record: Record) -> set[EntityKey]:
+        """Every entity ``record`` points at (references and links), itself excluded."""
+        me = EntityKey(self.name, key)
+        found = set(self.references(key, record)) | set(self.links(key, record))
+        found.discard(me)
+        return found
+
+    def without_links(self, record: Record) -> Record:
+        """``record`` with its link fields emptied: what a create writes before linking."""
+        out = dict(record)
+        for name in self.link_fields:
+            if name in out:
+                out[name] = [] if isinstance(out[name], list) else None
         return out

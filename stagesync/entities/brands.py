@@ -53,7 +53,6 @@ KIND = EntityKind(
     name="brands",
     singular="brand",
     display_name="Brands",
-    depends_on=(),
     fetch=fetch,
     identify=identify,
     live_id=lambda raw: int(raw["id"]),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from stagesync.entities.base import EntityKind, Lookup, Raw
+from stagesync.entities.base import EntityKind, Lookup, Raw, pages
 from stagesync.entities.common import unique_by_key, without
 from stagesync.errors import StageSyncError
 from stagesync.keys import join_path, split_path
@@ -141,7 +141,6 @@ KIND = EntityKind(
     name="categories",
     singular="category",
     display_name="Categories",
-    depends_on=(),
     fetch=fetch,
     identify=identify,
     live_id=lambda raw: int(raw["category_id"]),
@@ -153,4 +152,5 @@ KIND = EntityKind(
     create_many=create_many,
     update_many=update_many,
     batch_size=BATCH_SIZE,
+    read_requests=lambda count: 1 + pages(count),  # the default tree, then its categories
 )

@@ -93,7 +93,6 @@ KIND = EntityKind(
     name="custom_template_associations",
     singular="custom template association",
     display_name="Custom Template Associations",
-    depends_on=("products", "categories", "brands", "pages"),
     fetch=fetch,
     identify=lambda raws: {str(raw["id"]): raw for raw in raws},
     identify_with=identify,

@@ -103,7 +103,6 @@ KIND = EntityKind(
     name="customer_groups",
     singular="customer group",
     display_name="Customer Groups",
-    depends_on=("categories", "products", "price_lists"),
     fetch=fetch,
     identify=identify,
     live_id=lambda raw: int(raw["id"]),

@@ -269,7 +269,6 @@ KIND = EntityKind(
     name="customers",
     singular="customer",
     display_name="Customers",
-    depends_on=("customer_groups",),
     fetch=fetch,
     identify=identify,
     live_id=lambda raw: int(raw["id"]),

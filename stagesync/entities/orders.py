@@ -262,7 +262,6 @@ KIND = EntityKind(
     name="orders",
     singular="order",
     display_name="Orders",
-    depends_on=("customers", "products"),
     fetch=fetch,
     identify=identify,
     live_id=lambda raw: int(raw["id"]),

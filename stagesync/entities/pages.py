@@ -65,7 +65,6 @@ KIND = EntityKind(
     name="pages",
     singular="page",
     display_name="Pages",
-    depends_on=(),
     fetch=fetch,
     identify=identify,
     live_id=lambda raw: int(raw["id"]),

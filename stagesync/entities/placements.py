@@ -127,7 +127,6 @@ KIND = EntityKind(
     name="placements",
     singular="placement",
     display_name="Placements",
-    depends_on=("widgets", "products", "categories", "brands", "pages"),
     fetch=fetch,
     identify=lambda raws: {str(raw["uuid"]): raw for raw in raws},
     identify_with=identify,

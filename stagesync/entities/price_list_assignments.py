@@ -87,7 +87,6 @@ KIND = EntityKind(
     name="price_list_assignments",
     singular="price list assignment",
     display_name="Price List Assignments",
-    depends_on=("price_lists", "customer_groups"),
     fetch=fetch,
     identify=identify,
     live_id=lambda raw: int(raw["id"]),

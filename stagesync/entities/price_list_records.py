@@ -105,7 +105,6 @@ KIND = EntityKind(
     name="price_list_records",
     singular="price list record",
     display_name="Price List Records",
-    depends_on=("price_lists", "products"),
     fetch=fetch,
     identify=identify,
     live_id=lambda raw: int(raw["variant_id"]),

@@ -47,7 +47,6 @@ KIND = EntityKind(
     name="price_lists",
     singular="price list",
     display_name="Price Lists",
-    depends_on=(),
     fetch=fetch,
     identify=identify,
     live_id=lambda raw: int(raw["id"]),

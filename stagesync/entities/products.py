@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from stagesync.entities.base import EntityKind, Lookup, Raw
+from stagesync.entities.base import EntityKind, Lookup, Raw, pages
 from stagesync.entities.common import sync_children, unique_by_key, without
 from stagesync.model import Action, EntityKey, Record
 from stagesync.ports import StoreApi
@@ -144,6 +144,24 @@ def references(key: str, record: Record) -> Iterable[EntityKey]:
         yield EntityKey("categories", path)
 
 
+def links(key: str, record: Record) -> Iterable[EntityKey]:
+    """Related products: references a product may gain after it exists (-1: chosen by the
+    platform, not a reference)."""
+    for sku in record.get("related_products") or []:
+        if sku != -1:
+            yield EntityKey("products", str(sku))
+
+
+async def link(api: StoreApi, key: str, record: Record, lookup: Lookup) -> None:
+    """Write the related products of a product that exists (the second step of create-then-link)."""
+    product_id = lookup.id_of("products", key)
+    related = [
+        -1 if p == -1 else lookup.id_of("products", str(p))
+        for p in record.get("related_products") or []
+    ]
+    await api.put(f"{PATH}/{product_id}", {"related_products": related}, entity=f"product {key}")
+
+
 # -- keyed children, shared by push's sync steps ----------------------------------------------
 
 
@@ -198,11 +216,10 @@ def base_payload(record: Record, lookup: Lookup) -> dict[str, Any]:
     body = without(record, ("brand", "categories", "related_products") + CHILDREN)
     body["brand_id"] = lookup.id_of("brands", record["brand"]) if record.get("brand") else 0
     body["categories"] = [lookup.id_of("categories", path) for path in record["categories"]]
-    related = [
-        -1 if p == -1 else lookup.ids("products").get(p)
+    body["related_products"] = [
+        -1 if p == -1 else lookup.id_of("products", str(p))
         for p in record.get("related_products") or []
     ]
-    body["related_products"] = [p for p in related if p is not None]
     return body
 
 
@@ -443,7 +460,6 @@ KIND = EntityKind(
     name="products",
     singular="product",
     display_name="Products",
-    depends_on=("brands", "categories"),
     fetch=fetch,
     identify=identify,
     live_id=lambda raw: int(raw["id"]),
@@ -456,4 +472,9 @@ KIND = EntityKind(
     find=find,
     update_many=update_many,
     batch_size=BATCH_SIZE,
+    # Options are included, so the platform answers at most ten products a page.
+    read_requests=lambda count: pages(count, 10),
+    links=links,
+    link_fields=("related_products",),
+    link=link,
 )

@@ -109,7 +109,6 @@ KIND = EntityKind(
     name="shipping_methods",
     singular="shipping method",
     display_name="Shipping Methods",
-    depends_on=("shipping_zones",),
     fetch=fetch,
     identify=identify,
     live_id=lambda raw: int(raw["id"]),

@@ -55,7 +55,6 @@ KIND = EntityKind(
     name="shipping_zones",
     singular="shipping zone",
     display_name="Shipping Zones",
-    depends_on=(),
     fetch=fetch,
     identify=identify,
     live_id=lambda raw: int(raw["id"]),

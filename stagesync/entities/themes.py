@@ -296,7 +296,6 @@ KIND = EntityKind(
     name="themes",
     singular="theme",
     display_name="Themes",
-    depends_on=(),
     fetch=fetch,
     identify=identify,
     live_id=lambda raw: str(raw["uuid"]),

@@ -65,7 +65,6 @@ KIND = EntityKind(
     name="widget_templates",
     singular="widget template",
     display_name="Widget Templates",
-    depends_on=(),
     fetch=fetch,
     identify=identify,
     live_id=lambda raw: str(raw["uuid"]),

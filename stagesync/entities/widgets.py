@@ -67,7 +67,6 @@ KIND = EntityKind(
     name="widgets",
     singular="widget",
     display_name="Widgets",
-    depends_on=("widget_templates",),
     fetch=fetch,
     identify=identify,
     live_id=lambda raw: str(raw["uuid"]),

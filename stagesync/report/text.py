@@ -22,10 +22,14 @@ def endpoint_label(environment: str | None, store_hash: str | None) -> str:
 
 
 def operation_line(op: Operation) -> str:
-    """``op.describe()``, with the reason when it is not simply "selected"; then one line per
-    changed file of a file tree (a theme's templates), so reviewers see which files change."""
+    """``op.describe()``, with the reason when it is not simply "selected" and why a replace
+    cannot be an update; then one line per changed file of a file tree (a theme's templates), so
+    reviewers see which files change."""
     line = op.describe()
-    line = line if op.reason == "selected" else f"{line}  [{op.reason}]"
+    if op.reason != "selected":
+        line += f"  [{op.reason}]"
+    if op.note:
+        line += f"  (replace: {op.note})"
     files = [f for f in op.fields if _is_file(f.path)]
     return "\n".join([line, *(f"      {_file_line(f)}" for f in files)])
 
@@ -48,6 +52,32 @@ def _file_line(change: FieldChange) -> str:
     return f"~ {change.path} (binary)"
 
 
+def duration(seconds: float) -> str:
+    """``45 s``, ``12 min``, ``2.5 h``."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def estimate_line(plan: Plan) -> str:
+    """``12 operations, about 40 API requests: under a minute at 150 requests / 30 s.``"""
+    count = len(plan.operations)
+    requests = plan.estimated_requests
+    window = f"{plan.window_ms / 1000:g} s"
+    seconds = plan.estimated_seconds
+    when = (
+        "within the first rate-limit window"
+        if seconds == 0
+        else f"about {duration(seconds)} of rate-limit waits"
+    )
+    return (
+        f"{count} operation{'s' if count != 1 else ''}, about {requests} API request"
+        f"{'s' if requests != 1 else ''} ({when} at {plan.quota} requests / {window})."
+    )
+
+
 def render_text(plan: Plan) -> str:
     """The plan as text: summary table and request estimate, destructive operations, the rest."""
     out: list[str] = []
@@ -60,12 +90,7 @@ def render_text(plan: Plan) -> str:
         out.append("")
         out.extend(_summary_table(plan))
         out.append("")
-        count = len(plan.operations)
-        out.append(
-            f"{count} operation{'s' if count != 1 else ''}, "
-            f"about {plan.estimated_requests} API request"
-            f"{'s' if plan.estimated_requests != 1 else ''}."
-        )
+        out.append(estimate_line(plan))
     if plan.warnings:
         out.append("")
         out.append("Warnings:")
