@@ -103,8 +103,13 @@ def run(directory: Path, progress: Progress | None = None) -> DemoResult:
         (plan_path, "the plan"),
         (report, "the plan as a self-contained HTML report"),
     ]
-    if pushed.report is not None:
-        files.append((pushed.report, "the push result report"))
+    outputs = [
+        (pushed.report, "the push result report"),
+        (pushed.result_json, "the push result as JSON, for pipelines"),
+        (pushed.journal, "the push journal, which --resume continues from"),
+        (pushed.rollback, "a plan that restores what the push changed"),
+    ]
+    files += [(path, what) for path, what in outputs if path is not None]
     files.append((after, "snapshot of production after the push"))
     lines += [f"  {path}  ({what})" for path, what in files]
     return DemoResult(lines, ok=pushed.ok and remaining.empty)
