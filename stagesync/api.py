@@ -287,9 +287,7 @@ def _check_b2b_connected(
 ) -> None:
     """B2B kinds are diffed only between connected environments: each snapshot's environment
     (when the configuration names it) must be connected to B2B Edition."""
-    kinds = b2b.b2b_kinds(
-        wanted if wanted is not None else {k for s in snapshots for k in s.kinds}
-    )
+    kinds = b2b.b2b_kinds(wanted if wanted is not None else {k for s in snapshots for k in s.kinds})
     chosen, _ = config_file(config_path)
     if not kinds or not chosen.is_file():
         return

@@ -127,7 +127,7 @@ async def connect(
     if b2b is None:
         raise B2BConnectError(
             f"environment '{environment.name}' has no B2B Edition credentials: add an "
-            f"[environments.{environment.name}.b2b] table with auth (\"password\" or \"token\"), "
+            f'[environments.{environment.name}.b2b] table with auth ("password" or "token"), '
             "email and password_env, as docs/b2b.md shows, then run this again."
         )
     auth: Auth = "password" if b2b.auth == "password" else "token"
