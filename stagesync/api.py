@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from stagesync import planfile, theme_cache
+from stagesync import b2b, planfile, theme_cache
 from stagesync.bigcommerce import BigCommerceClient
 from stagesync.config import Environment, load_config
 from stagesync.config import config_path as config_file
@@ -152,7 +152,6 @@ def status(
                 reachable = True
             except StageSyncError as error:
                 reachable, detail = False, str(error).split(". ")[0]
-        b2b = "configured, not connected" if environment.b2b else "not configured"
         return EnvironmentStatus(
             environment.name,
             environment.store_hash,
@@ -161,7 +160,7 @@ def status(
             token_set,
             reachable,
             detail,
-            b2b,
+            b2b.connection_state(environment),
         )
 
     async def probe_all() -> list[EnvironmentStatus]:
@@ -180,23 +179,27 @@ def pull(
     redact: bool = False,
     progress: Progress | None = None,
     connector: Connector = connect,
+    b2b_factory: b2b.B2BFactory = b2b.open_b2b,
 ) -> PullResult:
     """Pull ``environment``'s entities into a snapshot folder (default ``snapshots/<env>``).
-    ``redact`` replaces personal data with stable pseudonyms before anything is written."""
+    ``redact`` replaces personal data with stable pseudonyms before anything is written.
+    Without ``kinds``, B2B kinds are pulled when the environment has B2B credentials."""
     env = load_config(config_path).environment(environment)
-    selected = resolve_kinds(kinds) if kinds else list(REGISTRY)
+    selected = resolve_kinds(kinds) if kinds else _default_kinds(env)
     directory = out or Path("snapshots") / environment
 
     reusable = theme_cache.previous(directory, env.store_hash) if "themes" in selected else {}
 
     async def fetch() -> tuple[Snapshot, int, dict[str, bytes]]:
         themes.REUSE.set(reusable)
-        async with connector(env) as api:
+        needed = with_dependencies(selected)
+        async with connector(env) as api, b2b.session(env, needed, b2b_factory) as b2b_api:
             await _check_store(api, env)
             live = await read_live(api, selected, store=_store_name(env), progress=progress)
             snapshot = Snapshot(live.kinds(), environment, env.store_hash, _now())
             extras = theme_cache.entries(live, env.store_hash) if "themes" in selected else {}
-            return snapshot, api.requests_made, extras
+            b2b_requests = b2b_api.requests_made if b2b_api is not None else 0
+            return snapshot, api.requests_made + b2b_requests, extras
 
     snapshot, requests, extras = asyncio.run(fetch())
     if redact:
@@ -204,6 +207,24 @@ def pull(
     write_snapshot(directory, snapshot, kinds=selected, extras=extras)
     counts = {kind: len(snapshot.records(kind)) for kind in selected}
     return PullResult(directory, environment, env.store_hash, counts, requests)
+
+
+def _default_kinds(env: Environment) -> list[str]:
+    """Every kind; B2B kinds only when the environment has B2B credentials configured."""
+    return [kind for kind in REGISTRY if env.b2b is not None or not b2b.is_b2b(kind)]
+
+
+def connect_b2b(
+    environment: str,
+    *,
+    config_path: Path | None = None,
+    b2b_factory: b2b.B2BFactory = b2b.open_b2b,
+) -> b2b.ConnectResult:
+    """Verify ``environment``'s B2B Edition credentials and record the connection."""
+    config = load_config(config_path)
+    env = config.environment(environment)
+    project = config.path.parent if config.path is not None else None
+    return asyncio.run(b2b.connect(env, project=project, factory=b2b_factory))
 
 
 def _store_name(env: Environment) -> str:
@@ -236,6 +257,7 @@ def diff(
     read = with_dependencies(wanted) if wanted is not None else None
     before = read_snapshot(source, read)
     after = read_snapshot(destination, read)
+    _check_b2b_connected((before, after), wanted, config_path)
     # A selected kind missing from the destination is unknown there, not empty: planning it would
     # create every one of its entities.
     unpulled = [k for k in before.kinds if k not in after.kinds and (wanted is None or k in wanted)]
@@ -258,6 +280,22 @@ def diff(
         prune=prune,
         quota=destination_quota(after, config_path),
     )
+
+
+def _check_b2b_connected(
+    snapshots: Sequence[Snapshot], wanted: Sequence[str] | None, config_path: Path | None
+) -> None:
+    """B2B kinds are diffed only between connected environments: each snapshot's environment
+    (when the configuration names it) must be connected to B2B Edition."""
+    kinds = b2b.b2b_kinds(wanted if wanted is not None else {k for s in snapshots for k in s.kinds})
+    chosen, _ = config_file(config_path)
+    if not kinds or not chosen.is_file():
+        return
+    config = load_config(chosen)
+    for snapshot in snapshots:
+        env = config.environments.get(snapshot.environment or "")
+        if env is not None:
+            b2b.require_connection(env, kinds)
 
 
 def destination_quota(snapshot: Snapshot, config_path: Path | None = None) -> Quota:
@@ -307,6 +345,7 @@ def push(
     order_status: str = "pending",
     progress: Progress | None = None,
     connector: Connector = connect,
+    b2b_factory: b2b.B2BFactory = b2b.open_b2b,
 ) -> PushResult:
     """Apply exactly the plan at ``plan_path`` to its destination (or ``to``), or refuse.
 
@@ -342,6 +381,10 @@ def push(
     if concurrency < 1:
         raise StageSyncError(f"--concurrency must be at least 1, got {concurrency}.")
 
+    plan_kinds = with_dependencies({op.kind for op in plan.operations})
+    if b2b.b2b_kinds(plan_kinds):
+        b2b.require_connection(env, plan_kinds)
+
     theme, _, variation = (activate or "").partition(":")
     if activate is not None and not theme:
         raise StageSyncError('--activate needs a theme name: "THEME" or "THEME:VARIATION".')
@@ -349,7 +392,7 @@ def push(
     async def apply(
         journal: Journal | None, previous: JournalState | None
     ) -> tuple[Applied, int, int, str | None]:
-        async with connector(env) as api:
+        async with connector(env) as api, b2b.session(env, plan_kinds, b2b_factory) as b2b_api:
             await _check_store(api, env)
             with tallying() as tally:
                 applied = await apply_plan(
@@ -370,7 +413,8 @@ def push(
             if theme and ok and not dry_run:
                 chosen = await themes.activate(api, theme, variation or None)
                 activated = f"{theme} ({chosen})"
-            return applied, api.requests_made, tally.throttled, activated
+            b2b_requests = b2b_api.requests_made if b2b_api is not None else 0
+            return applied, api.requests_made + b2b_requests, tally.throttled, activated
 
     if dry_run:
         applied, requests, _, _ = asyncio.run(apply(None, None))

@@ -160,18 +160,24 @@ def status(ctx: typer.Context) -> None:
         reachable = {True: "yes", False: "no", None: "-"}[s.reachable]
         if s.detail:
             reachable += f" ({s.detail})"
-        rows.append((s.name, s.store_hash, s.api_url, token, s.b2b, reachable))
+        b2b = "Connected" if s.b2b == "Connected" else s.b2b
+        rows.append((s.name, s.store_hash, s.api_url, token, b2b, reachable))
     typer.echo(_columns(rows))
 
 
 @connect_app.command("b2b")
 def connect_b2b(
+    ctx: typer.Context,
     environment: Annotated[str, typer.Argument(metavar="ENV", help="The environment.")],
 ) -> None:
     """Verify and store an environment's B2B Edition credentials."""
-    raise StageSyncError(
-        f"B2B Edition connections are not supported yet (environment '{environment}'). "
-        "stagesync pulls and pushes the store's own data for now."
+    result = api.connect_b2b(environment, config_path=ctx.obj)
+    who = f" as {result.email}" if result.email else ""
+    connected = typer.style("Connected", fg=typer.colors.GREEN, bold=True)
+    typer.echo(f"{connected}: environment '{result.environment}' to B2B Edition{who}.")
+    _say(
+        f"Verified with {result.auth} auth ({result.companies} companies). "
+        f"Connection recorded in {result.credentials} (readable only by you)."
     )
 
 
@@ -395,18 +401,21 @@ def emulator_serve(
         typer.Option(
             "--b2b-user",
             metavar="HASH=EMAIL:PASSWORD",
-            help="Turn on B2B Edition for a store with this admin (not yet).",
+            help="Turn on B2B Edition for a store with this admin user (repeatable).",
         ),
     ] = None,
 ) -> None:
     """Serve the emulator over HTTP until interrupted."""
     from stagesync import emulator
 
-    _unsupported(("--b2b-user", b2b_user))
     try:
         stores = dict(emulator.parse_store_arg(arg) for arg in store or ())
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--store") from None
+    try:
+        b2b_users = [emulator.parse_b2b_user_arg(arg) for arg in b2b_user or ()]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--b2b-user") from None
     fake = emulator.Emulator(
         stores,
         seed=seed.value,
@@ -415,10 +424,19 @@ def emulator_serve(
         quota=quota,
         window_ms=window_ms,
     )
+    for store_hash, email, password in b2b_users:
+        if store_hash not in fake.stores:
+            raise typer.BadParameter(
+                f"store {store_hash!r} is not declared; add --store {store_hash}=TOKEN",
+                param_hint="--b2b-user",
+            )
+        fake.add_b2b_user(store_hash, email, password)
     url = f"http://{host}:{port}"
     _say(f"stagesync emulator on {url} (seed: {seed.value}). Stop it with Ctrl-C.")
     for store_hash, served in sorted(fake.stores.items()):
         _say(f"  store {store_hash}: token {served.token}  ({url}/stores/{store_hash}/v3/...)")
+    for store_hash, email, _ in b2b_users:
+        _say(f"  B2B Edition on {store_hash}: admin {email}  ({url}/api/v3/io/...)")
     if not fake.stores:
         _say("  no stores: declare some with --store HASH=TOKEN, or use --seed demo")
     emulator.serve(fake, host, port)

@@ -12,6 +12,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+from stagesync.errors import StageSyncError
+
 Params = Mapping[str, str | int]
 
 
@@ -56,6 +58,68 @@ class StoreApi(Protocol):
         """The bytes at an absolute URL the store handed out (a theme download link). The store's
         token is sent only if the URL is on the API's own host."""
         ...
+
+
+class B2BApi(Protocol):
+    """One store's B2B Edition REST Management API. Paths are relative to ``/api/v3/io``:
+    ``/companies``, ``/ip/invoices`` (invoice management).
+
+    Responses are unwrapped from the ``{code, data, meta}`` envelope: methods return ``data``.
+    Errors are raised as for ``StoreApi``.
+    """
+
+    store_hash: str
+
+    @property
+    def requests_made(self) -> int: ...
+
+    async def get(self, path: str, params: Params | None = None) -> Any: ...
+
+    async def get_all(
+        self, path: str, params: Params | None = None, *, limit: int = 250
+    ) -> list[Any]:
+        """Every item of an ``offset``/``limit`` paged list (``meta.pagination.totalCount``)."""
+        ...
+
+    async def post(self, path: str, json: Any, *, entity: str | None = None) -> Any: ...
+
+    async def put(self, path: str, json: Any, *, entity: str | None = None) -> Any: ...
+
+    async def delete(
+        self, path: str, params: Params | None = None, *, entity: str | None = None
+    ) -> None: ...
+
+
+class B2BNotConnected(StageSyncError):
+    """A B2B Edition kind was read or written without a B2B API for the store."""
+
+
+_B2B: ContextVar[B2BApi | None] = ContextVar("stagesync_b2b", default=None)
+
+
+@contextmanager
+def using_b2b(api: B2BApi | None) -> Iterator[None]:
+    """Make ``api`` the B2B API that B2B kinds use inside the block (and tasks it starts).
+
+    Entity functions receive the store's ``StoreApi``; B2B kinds reach their own API through
+    ``b2b_api()`` so every kind keeps one signature.
+    """
+    token = _B2B.set(api)
+    try:
+        yield
+    finally:
+        _B2B.reset(token)
+
+
+def b2b_api() -> B2BApi:
+    """The B2B API of the current pull or push; ``B2BNotConnected`` when there is none."""
+    api = _B2B.get()
+    if api is None:
+        raise B2BNotConnected(
+            "B2B Edition kinds need the environment's B2B credentials: add an "
+            "[environments.NAME.b2b] table and run `stagesync connect b2b NAME`."
+        )
+    return api
 
 
 class Progress(Protocol):

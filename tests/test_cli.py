@@ -234,28 +234,29 @@ def test_keyboard_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.stderr == "Interrupted.\n"
 
 
-# --- commands not supported yet ----------------------------------------------------------------
+# --- B2B flags --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("args", "flag"),
+    ("value", "message"),
     [
-        (["emulator", "serve", "--b2b-user", "abc=a@b.c:pw"], "--b2b-user"),
+        ("abc=a@b.c", "expected HASH=EMAIL:PASSWORD"),
+        ("nobody=a@b.c:pw", "store 'nobody' is not declared"),
     ],
 )
-def test_options_not_supported_yet_exit_2(args: list[str], flag: str) -> None:
-    result = invoke(*args)
+def test_a_bad_b2b_user_is_a_usage_error(value: str, message: str) -> None:
+    result = invoke("emulator", "serve", "--store", "abc=tok", "--b2b-user", value)
 
     assert result.exit_code == 2
-    assert result.stderr == f"Error: {flag} is not supported yet; run the command without it.\n"
+    assert message in " ".join(result.stderr.replace("│", " ").split())
     assert result.stdout == ""
 
 
-def test_connect_b2b_is_not_supported_yet() -> None:
-    result = invoke("connect", "b2b", "staging")
+def test_connect_b2b_needs_a_configured_environment(tmp_path: Path) -> None:
+    result = invoke("--config", str(tmp_path / "missing.toml"), "connect", "b2b", "staging")
 
     assert result.exit_code == 1
-    assert "B2B Edition connections are not supported yet" in result.stderr
+    assert "No configuration file" in result.stderr
     assert result.stdout == ""
 
 

@@ -80,7 +80,12 @@ def test_the_map_has_every_row_the_design_names():
         "customer_groups",
         "shipping_zones",
     )
-    assert dependencies.depends_on("b2b_quotes") == ("products", "orders", "b2b_orders")
+    assert dependencies.depends_on("b2b_quotes") == (
+        "products",
+        "orders",
+        "b2b_orders",
+        "b2b_companies",
+    )
     assert dependencies.closure(["b2b_users"]) >= {"customers", "customer_groups", "price_lists"}
     assert REGISTRY["products"].depends_on == ("brands", "categories")
     for row in dependencies.ROWS.values():

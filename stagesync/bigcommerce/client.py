@@ -213,7 +213,7 @@ class BigCommerceClient:
         self.rate_limit: RateLimit | None = None
         """The quota headers of the last response that carried them."""
         self._token = token
-        self._prefix = f"/stores/{store_hash}"
+        self._prefix = self._path_prefix(store_hash)
         self._sleep = sleep
         self._semaphore = asyncio.Semaphore(concurrency)
         self._random = random.Random()
@@ -232,7 +232,7 @@ class BigCommerceClient:
                 limits=httpx.Limits(max_connections=max(concurrency, 10)),
                 follow_redirects=False,
                 headers={
-                    "X-Auth-Token": token,
+                    **self._auth_headers(token),
                     "Accept": "application/json",
                     "Content-Type": "application/json",
                     "User-Agent": f"stagesync/{__version__}",
@@ -244,6 +244,18 @@ class BigCommerceClient:
                 f"stagesync.toml (e.g. {DEFAULT_API_URL}).",
                 url=self.api_url,
             ) from None
+
+    def _path_prefix(self, store_hash: str) -> str:
+        """The path every request's path is relative to (a subclass serves another API)."""
+        return f"/stores/{store_hash}"
+
+    def _auth_headers(self, token: str) -> dict[str, str]:
+        """The headers that authenticate every request."""
+        return {"X-Auth-Token": token}
+
+    def _rate_limit_of(self, headers: httpx.Headers) -> RateLimit | None:
+        """The quota a response reports (the store API's ``X-Rate-Limit-*`` headers)."""
+        return RateLimit.from_headers(headers)
 
     def __repr__(self) -> str:
         return f"BigCommerceClient(store_hash={self.store_hash!r}, api_url={self.api_url!r})"
@@ -471,7 +483,8 @@ class BigCommerceClient:
         return ceiling * (0.5 + self._random.random() / 2)
 
     def _rate_limit_wait(self, response: httpx.Response, retries: int) -> float:
-        reset_ms = _float_header(response.headers, "x-rate-limit-time-reset-ms")
+        rate_limit = self._rate_limit_of(response.headers)
+        reset_ms = None if rate_limit is None else rate_limit.reset_ms
         retry_after = _float_header(response.headers, "x-retry-after")
         waits = [w for w in (None if reset_ms is None else reset_ms / 1000, retry_after) if w]
         if not waits:  # no (useful) rate headers: platform load
@@ -479,7 +492,7 @@ class BigCommerceClient:
         return min(max(waits), RATE_LIMIT_WAIT_CAP)
 
     def _note_rate_limit(self, response: httpx.Response) -> None:
-        rate_limit = RateLimit.from_headers(response.headers)
+        rate_limit = self._rate_limit_of(response.headers)
         if rate_limit is not None:
             self.rate_limit = rate_limit
             if rate_limit.left is not None and rate_limit.reset_ms is not None:

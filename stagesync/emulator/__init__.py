@@ -6,6 +6,7 @@ with start_server(emu) as server: ...                                       # re
 """
 
 from .app import Emulator, FaultDecision, FaultSettings
+from .b2b import parse_user_arg as parse_b2b_user_arg
 from .errors import ApiError
 from .server import RunningServer, parse_store_arg, serve, start_server
 from .store import Store
@@ -17,6 +18,7 @@ __all__ = [
     "FaultSettings",
     "RunningServer",
     "Store",
+    "parse_b2b_user_arg",
     "parse_store_arg",
     "serve",
     "start_server",

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from . import content, themes  # noqa: F401  (content registers its routes on import)
+from . import b2b, content, themes  # noqa: F401  (content registers its routes on import)
 from .errors import ApiError
 from .routes import Call, Reply, resolve
 from .store import Store
@@ -160,6 +160,10 @@ class Emulator:
         self.stores[store_hash] = store
         return store
 
+    def add_b2b_user(self, store_hash: str, email: str, password: str) -> None:
+        """Turn B2B Edition on for a declared store, with a back-office admin user."""
+        b2b.add_user(self.stores[store_hash], email, password)
+
     # ---- the request log ------------------------------------------------------------------------
 
     @property
@@ -193,6 +197,16 @@ class Emulator:
         if path.startswith("/__emulator/"):
             response = await self._serve_control(request, path)
             await response(scope, receive, send)
+            return
+        if path.startswith(b2b.PREFIXES):  # B2B Edition: its own auth, envelopes and rate limit
+            served = await b2b.serve(self, request, path)
+            status = served.response.status_code
+            query = dict(request.query_params)
+            entry = _LoggedRequest(
+                request.method, path, query, status, served.store_hash, served.body
+            )
+            self._state.log.append(entry)
+            await served.response(scope, receive, send)
             return
         slot = self.gate.enter(request.method, path)
         if slot is False:

@@ -9,6 +9,14 @@ import re
 from collections.abc import Iterable, Mapping
 
 from stagesync.entities import (
+    b2b_addresses,
+    b2b_companies,
+    b2b_invoices,
+    b2b_orders,
+    b2b_quotes,
+    b2b_shopping_lists,
+    b2b_super_admins,
+    b2b_users,
     brands,
     categories,
     custom_template_associations,
@@ -51,6 +59,14 @@ REGISTRY: Mapping[str, EntityKind] = {
         placements.KIND,
         custom_template_associations.KIND,
         themes.KIND,
+        b2b_companies.KIND,
+        b2b_addresses.KIND,
+        b2b_users.KIND,
+        b2b_orders.KIND,
+        b2b_super_admins.KIND,
+        b2b_quotes.KIND,
+        b2b_shopping_lists.KIND,
+        b2b_invoices.KIND,
     )
 }
 """Kinds by name, in the order their dependencies allow (dependencies first)."""

@@ -95,13 +95,20 @@ KIND_MAP: tuple[KindRow, ...] = (
 """The store's own kinds."""
 
 B2B_MAP: tuple[KindRow, ...] = (
-    _row("b2b_companies", "Companies", "customer_groups", "price_lists", b2b=True),
+    _row("b2b_companies", "Companies", "customer_groups", "price_lists", "customers", b2b=True),
     _row("b2b_addresses", "Addresses", "b2b_companies", b2b=True),
     _row("b2b_users", "Users", "customers", "b2b_companies", b2b=True),
     _row("b2b_orders", "Orders", "orders", "b2b_companies", b2b=True),
     _row("b2b_super_admins", "SuperAdmins", "b2b_companies", b2b=True),
-    _row("b2b_quotes", "Quotes", "products", "orders", "b2b_orders", b2b=True),
-    _row("b2b_shopping_lists", "ShoppingLists", "b2b_companies", "b2b_users", b2b=True),
+    _row("b2b_quotes", "Quotes", "products", "orders", "b2b_orders", "b2b_companies", b2b=True),
+    _row(
+        "b2b_shopping_lists",
+        "ShoppingLists",
+        "b2b_companies",
+        "b2b_users",
+        "products",
+        b2b=True,
+    ),
     _row("b2b_invoices", "Invoices", "products", "orders", "b2b_companies", b2b=True),
 )
 """B2B Edition's kinds (display names as B2B Edition names them)."""
