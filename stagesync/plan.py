@@ -38,7 +38,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from stagesync.diff import diff_kind, field_changes
-from stagesync.entities import dependencies
+from stagesync.entities import channels, dependencies
 from stagesync.errors import PlanError
 from stagesync.model import (
     LINK_SUFFIX,
@@ -493,6 +493,7 @@ def build_plan(
                 f"{entity.singular}. Give it a SKU."
             )
 
+    estimated -= _shared_by_batches(operations, registry)
     plan_kind_set = set(kinds) | {op.kind for op in operations}
     if operations:
         estimated += _read_requests(plan_kind_set, destination_snapshot, registry)
@@ -509,16 +510,46 @@ def build_plan(
     )
 
 
+def _shared_by_batches(operations: list[Operation], registry: Mapping[str, EntityKind]) -> int:
+    """Requests saved because push hands operations of a kind that batches (``create_many`` /
+    ``update_many``) over together: each operation's estimate counts its own write, but the
+    operations of one (kind, action) that are ready together share one write per
+    ``batch_size``. Operations waiting for another of the same batch group (a child category for
+    its parent) go in a later batch: grouped by that depth."""
+    group_of: dict[str, tuple[str, Action]] = {}
+    depth: dict[str, int] = {}
+    sizes: dict[tuple[str, Action, int], int] = {}
+    for op in operations:
+        entity = registry[op.kind]
+        batches = (op.action is Action.CREATE and entity.create_many is not None) or (
+            op.action is Action.UPDATE and entity.update_many is not None
+        )
+        if entity.batch_size < 2 or op.is_link or not batches:
+            continue
+        group = group_of[op.id] = (op.kind, op.action)
+        depth[op.id] = 1 + max(
+            (depth[d] for d in op.depends_on if group_of.get(d) == group), default=-1
+        )
+        slot = (*group, depth[op.id])
+        sizes[slot] = sizes.get(slot, 0) + 1
+    return sum(
+        count - -(-count // registry[kind].batch_size) for (kind, _, _), count in sizes.items()
+    )
+
+
 def _read_requests(
     kinds: Iterable[str], destination: Snapshot, registry: Mapping[str, EntityKind]
 ) -> int:
     """What push spends before writing: who the store is, then every kind it reads (the plan's
-    and the kinds they bring along, for their IDs) at the page sizes the client uses."""
+    and the kinds they bring along, for their IDs) at the page sizes the client uses, and the
+    channels those kinds name."""
     needed = dependencies.closure(kinds)
     total = STORE_CHECK_REQUESTS
+    if channels.NAME in needed and channels.NAME not in registry:
+        total += 1  # read once for every kind that names channels (``read_live``)
     for kind in sorted(needed):
         if kind in registry:
-            total += registry[kind].read_requests(len(destination.records(kind)))
+            total += registry[kind].read_requests(len(destination.records(kind)), destination)
     return total
 
 

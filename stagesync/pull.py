@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from stagesync.entities import REGISTRY, with_dependencies
+from stagesync.entities import REGISTRY, channels, dependencies, with_dependencies
 from stagesync.entities.base import Lookup, Raw
 from stagesync.model import KindSnapshot, Record
 from stagesync.ports import NoProgress, Progress, ProgressStats, StoreApi, tallying
@@ -35,9 +35,11 @@ async def read_live(
     verb: str = "pull",
 ) -> LiveState:
     """Fetch ``kinds`` (and the kinds their records reference, for their IDs) and normalise them.
-    Progress tasks are named ``<verb> <kind>``."""
+    Progress tasks are named ``<verb> <kind>``. Channels, which records name but stagesync does
+    not move yet, are read once (when a kind needs them) and put in the lookup first."""
     progress = progress or NoProgress()
     needed = with_dependencies(kinds)
+    wants_channels = channels.NAME not in REGISTRY and channels.NAME in dependencies.closure(kinds)
 
     async def fetch(kind: str) -> list[Raw]:
         task = f"{verb} {kind}"
@@ -50,8 +52,15 @@ async def read_live(
         progress.finish(task)
         return raws
 
-    fetched = await asyncio.gather(*(fetch(kind) for kind in needed))
+    async def no_channels() -> list[Raw]:
+        return []
+
+    fetched, channel_raws = await asyncio.gather(
+        asyncio.gather(*(fetch(kind) for kind in needed)),
+        channels.fetch(api) if wants_channels else no_channels(),
+    )
     lookup = Lookup(store)
+    channels.remember(lookup, channel_raws)
     raws: dict[str, dict[str, Raw]] = {}
     for kind, items in zip(needed, fetched, strict=True):
         entity = REGISTRY[kind]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -247,6 +247,7 @@ class _Runner:
         self.resuming = previous.runs > 0
         self.outcomes: dict[str, asyncio.Future[OperationResult]] = {}
         self.batchers: dict[tuple[str, Action], _Batcher] = {}
+        self.in_flight = 0
         self.before: dict[str, Record | None] = dict(previous.before)
         self.before_ids: dict[str, LiveId] = dict(previous.before_ids)
         self.random = random.Random()
@@ -261,6 +262,7 @@ class _Runner:
             self.outcomes[op.id] = loop.create_future()
         for kind, total in self.totals.items():
             self.progress.start(f"push {kind}", total)
+        self._expect_batches()
         tasks = [asyncio.create_task(self._run(op)) for op in self.plan.operations]
         try:
             await asyncio.gather(*tasks)
@@ -273,8 +275,44 @@ class _Runner:
             self.progress.finish(f"push {kind}")
         return [self.outcomes[op.id].result() for op in self.plan.operations]
 
+    def _expect_batches(self) -> None:
+        """Make a batcher per (kind, action) that batches, and tell it which of its operations
+        to wait for: all but those that depend (transitively) on another operation of the same
+        batcher (a child category waits for its parent's batch)."""
+        if self.resuming:
+            return
+        groups: dict[str, tuple[str, Action]] = {}
+        after: dict[str, set[tuple[str, Action]]] = {}
+        """op id -> the batch groups it depends on, transitively."""
+        for op in self.plan.operations:  # dependencies come first
+            upstream: set[tuple[str, Action]] = set()
+            for d in op.depends_on:
+                upstream |= after.get(d, set())
+                if d in groups:
+                    upstream.add(groups[d])
+            after[op.id] = upstream
+            entity = REGISTRY[op.kind]
+            if self._batchable(entity, op):
+                key = groups[op.id] = (op.kind, op.action)
+                if key not in self.batchers:
+                    self.batchers[key] = _Batcher(self, entity, op.action)
+                if key not in upstream:
+                    self.batchers[key].expected.add(op.id)
+
+    def busy(self, change: int) -> None:
+        """Count writes in flight (single operations and running batches): a batch waits for
+        its expected operations only while some write may still make them ready."""
+        self.in_flight += change
+        for batcher in self.batchers.values():
+            batcher.changed.set()
+
     async def _run(self, op: Operation) -> None:
-        result = await self._decide(op)
+        try:
+            result = await self._decide(op)
+        finally:
+            batcher = self.batchers.get((op.kind, op.action))
+            if batcher is not None:
+                batcher.settle(op.id)  # skipped, drifted, failed early: not coming
         if self.journal is not None and not result.resumed:
             entry: dict[str, Any] = {
                 "event": result.status,
@@ -321,15 +359,23 @@ class _Runner:
                 self.live.lookup.remove(op.kind, op.key.key)
             return OperationResult(op, "done", resumed=True)
         entity = REGISTRY[op.kind]
-        await self._save_before(op)
         if not self.resuming and self._batchable(entity, op):
-            key = (op.kind, op.action)
-            if key not in self.batchers:
-                self.batchers[key] = _Batcher(self, entity, op.action)
-            return await self.batchers[key].submit(op)
-        async with self.slots:
-            # On resume the live read just made is current: _attempt reconciles with it.
-            return await self.apply_single(op, uncertain=False)
+            batcher = self.batchers[(op.kind, op.action)]
+            batcher.arriving += 1  # ready: the batch it joins waits for it
+            try:
+                await self._save_before(op)
+            except BaseException:
+                batcher.arrived()
+                raise
+            return await batcher.submit(op)
+        self.busy(+1)
+        try:
+            await self._save_before(op)
+            async with self.slots:
+                # On resume the live read just made is current: _attempt reconciles with it.
+                return await self.apply_single(op, uncertain=False)
+        finally:
+            self.busy(-1)
 
     def _batchable(self, entity: EntityKind, op: Operation) -> bool:
         if entity.batch_size < 2 or op.is_link:
@@ -448,35 +494,66 @@ def _share(total: int, parts: int, index: int) -> int:
 
 
 class _Batcher:
-    """Collects ready operations of one kind and action and applies them in batches."""
+    """Collects ready operations of one kind and action and applies them in batches.
+
+    A batch is cut when the queue holds a full batch, or when no operation it waits for is still
+    to come: ``arriving`` ones (their dependencies applied; their pre-image is being journaled)
+    and, while some write is in flight that may make them ready, ``expected`` ones (the
+    batcher's operations that do not depend on one another: price-list records whose products
+    are being created one by one). So operations that become ready together or soon after one
+    another share a batch (23 customers -> 10, 10, 3), and each batch holds one concurrency slot
+    while it runs."""
 
     def __init__(self, runner: _Runner, entity: EntityKind, action: Action) -> None:
         self.runner = runner
         self.entity = entity
         self.action = action
         self.queue: list[tuple[Operation, asyncio.Future[OperationResult]]] = []
+        self.arriving = 0
+        self.expected: set[str] = set()
+        self.changed = asyncio.Event()
         self.draining = False
+        self.running: set[asyncio.Task[None]] = set()
+
+    def arrived(self) -> None:
+        self.arriving -= 1
+        self.changed.set()
+
+    def settle(self, op_id: str) -> None:
+        if op_id in self.expected:
+            self.expected.discard(op_id)
+            self.changed.set()
 
     async def submit(self, op: Operation) -> OperationResult:
         future: asyncio.Future[OperationResult] = asyncio.get_running_loop().create_future()
         self.queue.append((op, future))
+        self.settle(op.id)
+        self.arrived()
         if not self.draining:
             self.draining = True
-            asyncio.create_task(self._drain())
+            self._start(self._drain())
         return await future
 
+    def _start(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self.running.add(task)
+        task.add_done_callback(self.running.discard)
+
     async def _drain(self) -> None:
-        # Let every operation that became ready in this round join the queue first.
-        for _ in range(3):
-            await asyncio.sleep(0)
+        size = self.entity.batch_size
         try:
             while self.queue:
+                # Operations that became ready in the same round are still waking up.
+                await asyncio.sleep(0)
+                while len(self.queue) < size and (
+                    self.arriving or (self.expected and self.runner.in_flight)
+                ):
+                    self.changed.clear()
+                    await self.changed.wait()
                 await self.runner.slots.acquire()
-                size = self.entity.batch_size
                 chunk, self.queue = self.queue[:size], self.queue[size:]
-                asyncio.create_task(self._run_chunk(chunk))
-                for _ in range(3):
-                    await asyncio.sleep(0)
+                self.runner.busy(+1)
+                self._start(self._run_chunk(chunk))
         finally:
             self.draining = False
 
@@ -494,6 +571,7 @@ class _Batcher:
             raise
         finally:
             self.runner.slots.release()
+            self.runner.busy(-1)
 
     async def _apply(
         self, chunk: list[tuple[Operation, asyncio.Future[OperationResult]]]

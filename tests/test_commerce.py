@@ -6,18 +6,21 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 
 from stagesync import api
 from stagesync.emulator import Emulator
+from stagesync.emulator import customers as emulated_customers
 from stagesync.emulator import orders as emulated_orders
 from stagesync.entities import REGISTRY
 from stagesync.entities.base import Lookup
-from stagesync.entities.batching import Batcher
 from stagesync.errors import PlanRefused, StageSyncError, ValidationError
 from stagesync.ports import StoreApi
+from stagesync.push import OperationResult, apply_plan
 from tests import commerce
 from tests.conftest import Connector, on_store
 
@@ -180,16 +183,50 @@ def test_a_repushed_plan_creates_no_second_order_or_customer(
 ) -> None:
     plan_path = plan_to_beta(tmp_path, config_path, connector, "first")
     assert api.push(plan_path, config_path=config_path, connector=connector).ok
+    beta = emulator.stores["beta"]
+
+    def counts() -> tuple[int, int]:
+        return (
+            len(emulated_orders.state(beta).orders),
+            len(emulated_customers.state(beta).customers),
+        )
+
+    assert counts() == (2, 2)
+
+    # (a) The same plan again: its journal says it was pushed; refused before any write.
     emulator.clear_requests()
-
-    with pytest.raises(PlanRefused) as refused:
+    with pytest.raises(PlanRefused, match=r"was pushed before .*--resume"):
         api.push(plan_path, config_path=config_path, connector=connector)
-
-    assert "orders AMZ-1: now exists on the destination" in str(refused.value)
     assert not [r for r in emulator.requests if r["method"] in WRITES]
 
-    # Even past the plan's precondition check, creating an order the destination already has
-    # finds it by its origin reference instead of posting it again.
+    # (b) Resumed anyway: every operation is done already, so nothing is written.
+    emulator.clear_requests()
+    resumed = api.push(plan_path, config_path=config_path, connector=connector, resume=True)
+    assert resumed.ok and {r.status for r in resumed.results} == {"done"}
+    assert not [r for r in emulator.requests if r["method"] in WRITES]
+    assert counts() == (2, 2)
+
+    # (c) The same plan under another name (no journal): the orders and customers it would
+    # create exist now, so the precondition check refuses it, naming them.
+    copy = tmp_path / "plan-copy.json"
+    copy.write_bytes(plan_path.read_bytes())
+    emulator.clear_requests()
+    with pytest.raises(PlanRefused) as refused:
+        api.push(copy, config_path=config_path, connector=connector)
+    assert "orders AMZ-1: now exists on the destination" in str(refused.value)
+    assert f"customers {commerce.JANE.casefold()}: now exists" in str(refused.value)
+    assert not [r for r in emulator.requests if r["method"] in WRITES]
+    # With --allow-drift, those operations are skipped: still no second order or customer.
+    another = tmp_path / "plan-another.json"
+    another.write_bytes(plan_path.read_bytes())
+    emulator.clear_requests()
+    skipped = api.push(another, config_path=config_path, connector=connector, allow_drift=True)
+    assert {r.status for r in skipped.results} == {"drifted"}
+    assert not [r for r in emulator.requests if r["method"] in WRITES]
+    assert counts() == (2, 2)
+
+    # Even past the precondition check, creating an order the destination already has finds it
+    # by its origin reference instead of posting it again.
     async def create_again(client: StoreApi) -> int:
         lookup = Lookup("beta")
         record = api.load_plan(plan_path).operations[-1].after
@@ -198,12 +235,9 @@ def test_a_repushed_plan_creates_no_second_order_or_customer(
 
     emulator.clear_requests()
     order_id = on_store(emulator, "beta", create_again)
-    assert order_id in emulated_orders.state(emulator.stores["beta"]).orders
+    assert order_id in emulated_orders.state(beta).orders
     assert not [r for r in emulator.requests if r["method"] in WRITES]
-    assert len(emulated_orders.state(emulator.stores["beta"]).orders) == 2
-    from stagesync.emulator import customers as emulated_customers
-
-    assert len(emulated_customers.state(emulator.stores["beta"]).customers) == 2
+    assert counts() == (2, 2)
 
 
 def test_updates_converge(
@@ -369,53 +403,86 @@ def test_emulator_batch_and_concurrency_limits(emulator: Emulator) -> None:
 
     emulator.settings.latency_ms = 30
 
-    async def concurrent(client: StoreApi) -> None:
+    async def setup(client: StoreApi) -> tuple[list[int], list[int]]:
         created = await client.post("/v3/customers", body[:4])
-        price_list = await client.post("/v3/pricelists", {"name": "P"})
-        updates = [client.put("/v3/customers", [{"id": c["id"], "notes": "x"}]) for c in created]
-        upserts = [client.put(f"/v3/pricelists/{price_list['id']}/records", []) for _ in range(2)]
-        await asyncio.gather(*updates, *upserts)
+        lists = [await client.post("/v3/pricelists", {"name": name}) for name in ("P", "Q")]
+        return [int(c["id"]) for c in created], [int(p["id"]) for p in lists]
 
-    on_store(emulator, "alpha", concurrent)  # the client retries the 429s
-    throttled = Counter(
-        r["method"] + " " + r["path"].split("/v3/")[1]
-        for r in emulator.requests
-        if r["status"] == 429
+    customer_ids, list_ids = on_store(emulator, "alpha", setup)
+    writes = [("PUT", "/v3/customers", [{"id": i, "notes": "x"}]) for i in customer_ids] + [
+        ("PUT", f"/v3/pricelists/{list_id}/records", []) for list_id in list_ids for _ in range(2)
+    ]
+
+    async def raw_burst() -> list[int]:
+        """The same writes all at once, past any client-side limit: the emulator answers 429."""
+        async with httpx.AsyncClient(
+            transport=emulator.transport(),
+            base_url="http://emulator.test/stores/alpha",
+            headers={"X-Auth-Token": "alpha-token"},
+        ) as raw:
+            answers = await asyncio.gather(
+                *(raw.request(method, path, json=payload) for method, path, payload in writes)
+            )
+        return [answer.status_code for answer in answers]
+
+    emulator.clear_requests()
+    statuses = asyncio.run(raw_burst())
+    assert statuses.count(429) >= 1 + len(list_ids)  # 4 customer PUTs (3 allowed), 2 per list
+    throttled = Counter(r["path"].split("/v3/")[1] for r in emulator.requests if r["status"] == 429)
+    assert throttled["customers"] >= 1
+    assert all(throttled[f"pricelists/{i}/records"] == 1 for i in list_ids)
+
+    async def through_the_client(client: StoreApi) -> None:
+        await asyncio.gather(*(client.put(path, payload) for _, path, payload in writes))
+
+    emulator.clear_requests()
+    on_store(emulator, "alpha", through_the_client)  # the client keeps within the limits
+    assert not [r for r in emulator.requests if r["status"] == 429]
+    assert len(emulator.requests) == len(writes)
+
+
+def test_a_bad_customer_in_a_batch_fails_alone(
+    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+) -> None:
+    async def twelve(client: StoreApi) -> None:
+        for start, end in ((0, 10), (10, 12)):
+            await client.post(
+                "/v3/customers",
+                [
+                    {"email": f"c{i}@example.com", "first_name": "C", "last_name": str(i)}
+                    for i in range(start, end)
+                ],
+            )
+
+    on_store(emulator, "alpha", twelve)
+    plan = api.load_plan(plan_to_beta(tmp_path, config_path, connector, "first"))
+    bad = "c3@example.com"
+    plan = replace(
+        plan,
+        operations=tuple(
+            replace(op, after={**(op.after or {}), "last_name": None}) if op.key.key == bad else op
+            for op in plan.operations
+        ),
     )
-    assert throttled["PUT customers"] >= 1
-    assert sum(v for k, v in throttled.items() if k.endswith("/records")) >= 1
+    emulator.clear_requests()
 
+    async def push(client: StoreApi) -> list[OperationResult]:
+        return (await apply_plan(client, plan, store="beta")).results
 
-def test_batcher_sends_at_most_size_one_at_a_time_and_isolates_a_bad_item() -> None:
-    sent: list[list[int]] = []
-    running = 0
+    results: list[OperationResult] = on_store(emulator, "beta", push)
 
-    async def send(items: list[int]) -> list[int]:
-        nonlocal running
-        running += 1
-        assert running == 1
-        await asyncio.sleep(0)
-        running -= 1
-        sent.append(items)
-        if 13 in items:
-            raise StageSyncError("13 is unlucky")
-        return [i * 2 for i in items]
-
-    async def run() -> list[int | str]:
-        batcher: Batcher[int, int] = Batcher(1000, send)
-
-        async def one(i: int) -> int | str:
-            try:
-                return await batcher.submit(i)
-            except StageSyncError as error:
-                return str(error)
-
-        return list(await asyncio.gather(*(one(i) for i in range(2500))))
-
-    results = asyncio.run(run())
-    assert results[12] == 24 and results[13] == "13 is unlucky" and results[2499] == 4998
-    assert [len(b) for b in sent[:3]] == [1000, 1000, 500] or max(len(b) for b in sent) <= 1000
-    assert max(len(b) for b in sent) == 1000
+    failed = {r.operation.key.key: r.error for r in results if r.status != "done"}
+    assert list(failed) == [bad] and "last_name" in str(failed[bad])
+    posted = [
+        r["body"]
+        for r in emulator.requests
+        if r["method"] == "POST" and r["path"] == "/stores/beta/v3/customers"
+    ]
+    assert max(len(body) for body in posted) == 10  # the batch, then one by one
+    created = emulated_customers.state(emulator.stores["beta"]).customers.values()
+    assert sorted(c["email"] for c in created) == sorted(
+        f"c{i}@example.com" for i in range(12) if i != 3
+    )
 
 
 def test_every_kind_can_delete_what_it_created(emulator: Emulator, built: dict[str, int]) -> None:

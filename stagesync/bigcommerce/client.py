@@ -11,7 +11,7 @@ page at a time); v2 pages until an empty array or 204, or until a page repeats t
 
 Concurrency: a semaphore of ``concurrency`` slots is held around every HTTP send (not while
 waiting to retry), plus one per documented per-endpoint limit (``ENDPOINT_CONCURRENCY``, e.g. one
-``GET`` of a category tree at a time, one price-list bulk upsert at a time).
+``GET`` of a category tree at a time, one price-list bulk upsert at a time per list).
 
 Pacing: every response's ``X-Rate-Limit-Requests-Left`` / ``X-Rate-Limit-Time-Reset-Ms`` give a
 budget of requests for the rest of the window (minus the requests still in flight). When the budget
@@ -112,25 +112,33 @@ PACING_MARGIN: Final = 0.05
 """Seconds added to a window's reset time before sending again (clock skew, latency)."""
 
 ENDPOINT_CONCURRENCY: Final[tuple[tuple[str, str, int], ...]] = (
-    # (methods, path pattern relative to the store, most requests in flight) as documented.
+    # (methods, path pattern relative to the store, most requests in flight) as documented
+    # (reference: bigcommerce-api.md 4.2). A limit is shared by every path its pattern matches,
+    # except that a group named ``each`` counts each value on its own: ``PUT
+    # /v3/pricelists/{id}/records`` allows one bulk upsert at a time *per price list*.
     ("GET", r"/v3/catalog/trees/(\d+/)?categories", 1),
     ("GET|PUT|DELETE", r"/v3/catalog/categories(/\d+)?", 40),
     ("PUT", r"/v3/customers", 3),
     ("POST", r"/v3/customers/addresses", 10),
-    ("PUT", r"/v3/customers/(addresses|attribute-values)", 3),
+    ("PUT", r"/v3/customers/addresses", 3),
     ("POST|PUT", r"/v3/customers/attributes", 3),
-    ("GET|POST|DELETE", r"/v2/customer_groups(/\d+)?", 40),
+    ("PUT", r"/v3/customers/attribute-values", 3),
+    ("PUT", r"/v3/customers/form-field-values", 10),
+    ("GET|POST", r"/v2/customer_groups", 40),
+    ("DELETE", r"/v2/customer_groups/\d+", 40),
     ("DELETE", r"/v3/pricelists/\d+", 1),
-    ("POST", r"/v3/pricelists(/\d+)?/records", 10),
-    ("PUT", r"/v3/pricelists(/\d+)?/records", 1),
+    ("POST", r"/v3/pricelists/records", 10),
+    ("PUT", r"/v3/pricelists/records", 1),
     ("GET", r"/v3/pricelists/\d+/records", 10),
+    ("POST", r"/v3/pricelists/(?P<each>\d+)/records", 10),
+    ("PUT", r"/v3/pricelists/(?P<each>\d+)/records", 1),
     ("PUT", r"/v3/pricelists/\d+/assignments", 25),
     ("GET|POST|PUT|DELETE", r"/v3/promotions(/\d+)?", 40),
     ("GET", r"/v3/promotions/\d+/codes", 10),
     ("POST", r"/v3/promotions/\d+/codegen", 10),
 )
 """Documented per-endpoint concurrency limits (exceeding them is answered 429). The price-list
-bulk upsert is documented as both 2 and "one at a time": one it is."""
+bulk upsert is documented as both 2 and "one at a time" per list: one it is."""
 
 _ENDPOINT_RULES: Final = tuple(
     (frozenset(methods.split("|")), re.compile(pattern + r"/?"), limit)
@@ -223,7 +231,7 @@ class BigCommerceClient:
         """Requests we may still send before ``_reset_at`` (None: unknown, send)."""
         self._reset_at = 0.0
         self._in_flight = 0
-        self._endpoint_slots: dict[int, asyncio.Semaphore] = {}
+        self._endpoint_slots: dict[tuple[int, str | None], asyncio.Semaphore] = {}
         try:
             self._http = httpx.AsyncClient(
                 base_url=f"{self.api_url}{self._prefix}",
@@ -518,13 +526,16 @@ class BigCommerceClient:
         """Hold a slot of the endpoint's documented concurrency limit, if it has one."""
         bare = path.split("?", 1)[0]
         for index, (methods, pattern, limit) in enumerate(_ENDPOINT_RULES):
-            if method in methods and pattern.fullmatch(bare):
-                slot = self._endpoint_slots.get(index)
-                if slot is None:
-                    slot = self._endpoint_slots[index] = asyncio.Semaphore(limit)
-                async with slot:
-                    yield
-                return
+            match = pattern.fullmatch(bare) if method in methods else None
+            if match is None:
+                continue
+            key = (index, match.groupdict().get("each"))
+            slot = self._endpoint_slots.get(key)
+            if slot is None:
+                slot = self._endpoint_slots[key] = asyncio.Semaphore(limit)
+            async with slot:
+                yield
+            return
         yield
 
     # -- errors --------------------------------------------------------------------------------

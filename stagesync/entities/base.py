@@ -7,13 +7,14 @@ only through ``stagesync.ports.StoreApi``; it never imports httpx.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from stagesync.entities import dependencies
 from stagesync.errors import StageSyncError
-from stagesync.model import Action, EntityKey, Record
+from stagesync.model import Action, EntityKey, Record, Snapshot
 from stagesync.ports import StoreApi
 
 Raw = dict[str, Any]
@@ -45,6 +46,11 @@ class Lookup:
         """Push options entity writes follow (``order_status``: ``pending`` or ``keep``)."""
         self._ids: dict[str, dict[str, LiveId]] = {}
         self._keys: dict[str, dict[LiveId, str]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    def lock(self, name: str) -> asyncio.Lock:
+        """A lock shared by the writes of one push (e.g. defining customer attributes once)."""
+        return self._locks.setdefault(name, asyncio.Lock())
 
     def add(self, kind: str, key: str, live_id: LiveId) -> None:
         self._ids.setdefault(kind, {})[key] = live_id
@@ -115,7 +121,7 @@ UpdateManyFn = Callable[[StoreApi, list[tuple[str, Record, Raw]], Lookup], Await
 
 LinkFn = Callable[[StoreApi, str, Record, Lookup], Awaitable[None]]
 ReplaceFn = Callable[[str, Record, Record], str | None]
-ReadCostFn = Callable[[int], int]
+ReadCostFn = Callable[[int, Snapshot], int]
 
 PAGE_SIZE = 250
 """The ``limit`` the client asks for on every list (``BigCommerceClient.get_all``)."""
@@ -133,6 +139,21 @@ def no_references(key: str, record: Record) -> Iterable[EntityKey]:
 def pages(count: int, page_size: int = PAGE_SIZE) -> int:
     """Requests to list ``count`` objects at ``page_size`` a page (an empty list takes one)."""
     return max(1, -(-count // page_size))
+
+
+def v2_pages(count: int) -> int:
+    """Requests to list ``count`` objects of a v2 endpoint: the client reads until an empty page
+    (or 204), so a list that has objects takes one page more than they fill."""
+    return -(-count // PAGE_SIZE) + 1
+
+
+def listing(count: int, destination: Snapshot) -> int:
+    """The default listing cost: ``pages`` of the kind's own objects."""
+    return pages(count)
+
+
+def v2_listing(count: int, destination: Snapshot) -> int:
+    return v2_pages(count)
 
 
 @dataclass(frozen=True)
@@ -157,8 +178,10 @@ class EntityKind:
     delete: DeleteFn
     estimate_requests: EstimateFn = one_request
     """Requests one write of a record costs (using the endpoints' batch limits)."""
-    read_requests: ReadCostFn = pages
-    """Requests ``fetch`` takes to list this many objects (at the page size the client uses)."""
+    read_requests: ReadCostFn = listing
+    """(count, destination snapshot) -> requests ``fetch`` takes to list ``count`` objects of this
+    kind at the page size the client uses; the snapshot gives the parents of kinds listed per
+    parent (price-list records per price list)."""
     links: ReferencesFn = no_references
     """(key, record) -> references held in ``link_fields``: ones that may be written after the
     entity exists. A reference cycle through them is broken by creating first and linking in a

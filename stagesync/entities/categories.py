@@ -152,5 +152,5 @@ KIND = EntityKind(
     create_many=create_many,
     update_many=update_many,
     batch_size=BATCH_SIZE,
-    read_requests=lambda count: 1 + pages(count),  # the default tree, then its categories
+    read_requests=lambda count, _: 1 + pages(count),  # the default tree, then its categories
 )

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from stagesync.entities.base import Raw
 from stagesync.errors import StageSyncError
 from stagesync.model import Record, digest
+
+T = TypeVar("T")
+
+
+def chunked(items: Sequence[T], size: int) -> list[list[T]]:
+    """Consecutive lists of at most ``size`` items (a batch endpoint's limit)."""
+    if size < 1:
+        raise ValueError(f"chunk size must be at least 1, got {size}")
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
 class DuplicateKey(StageSyncError):

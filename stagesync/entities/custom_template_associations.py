@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from stagesync.entities import channel_names
+from stagesync.entities import channels
 from stagesync.entities.base import EntityKind, Lookup, Raw
 from stagesync.entities.common import unique_by_key, without
 from stagesync.errors import StageSyncError
@@ -23,14 +23,13 @@ READ_ONLY = (
     "is_valid",
     "date_created",
     "date_modified",
-    channel_names.FIELD,
 )
 KINDS = {"product": "products", "category": "categories", "brand": "brands", "page": "pages"}
 TYPES = {kind: entity_type for entity_type, kind in KINDS.items()}
 
 
 async def fetch(api: StoreApi) -> list[Raw]:
-    return await channel_names.annotate(api, await api.get_all(PATH))
+    return await api.get_all(PATH)
 
 
 def entity_of(raw: Raw, lookup: Lookup) -> EntityKey:
@@ -46,7 +45,7 @@ def identify(raws: list[Raw], lookup: Lookup) -> dict[str, Raw]:
 
 def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record = without(raw, READ_ONLY)
-    record["channel"] = raw[channel_names.FIELD]
+    record["channel"] = channels.key_of(lookup, raw.get("channel_id"))
     return record
 
 
@@ -67,7 +66,7 @@ def references(key: str, record: Record) -> Iterable[EntityKey]:
 async def upsert(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int:
     entity = entity_key(key)
     body = {
-        "channel_id": await channel_names.channel_id(api, lookup, record.get("channel")),
+        "channel_id": await channels.id_of(api, lookup, record.get("channel")),
         "entity_type": TYPES[entity.kind],
         "entity_id": lookup.id_of(entity.kind, entity.key),
         "file_name": record["file_name"],

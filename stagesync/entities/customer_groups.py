@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from stagesync.entities.base import EntityKind, Lookup, Raw
+from stagesync.entities.base import EntityKind, Lookup, Raw, v2_listing
 from stagesync.entities.common import unique_by_key, without
 from stagesync.model import EntityKey, Record
 from stagesync.ports import StoreApi
@@ -111,4 +111,5 @@ KIND = EntityKind(
     create=create,
     update=update,
     delete=delete,
+    read_requests=v2_listing,
 )

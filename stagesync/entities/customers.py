@@ -6,28 +6,27 @@ have no name), ``attributes`` (``{name, type, value}``, by attribute name), ``fo
 name) and ``store_credit_amounts``. Passwords are never read or written: a pushed customer gets
 the platform's default (a password reset at first login), and the plan says so.
 
-Creates are gathered into ``POST /v3/customers`` batches of at most 10 (with up to 10 addresses
-inline), updates into ``PUT`` batches of 10, one request at a time (the platform allows 3).
+Push hands creates to ``create_many`` and updates to ``update_many`` in batches of at most 10, the
+platform's limit for ``POST`` / ``PUT /v3/customers`` (a create carries up to 10 addresses inline).
+The client keeps every customer endpoint within its documented concurrency limit.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
-from stagesync.entities.base import EntityKind, Lookup, Raw
-from stagesync.entities.batching import Batcher, batcher, chunked, limiter, lock
-from stagesync.entities.channel_keys import channel_keys, ids_of, keys_of
-from stagesync.entities.common import unique_by_key, without
+from stagesync.entities import channels
+from stagesync.entities.base import EntityKind, Lookup, Raw, pages
+from stagesync.entities.common import chunked, unique_by_key, without
+from stagesync.errors import StageSyncError
 from stagesync.model import Action, EntityKey, Record
 from stagesync.ports import StoreApi
 
 PATH = "/v3/customers"
 INCLUDE = "addresses,storecredit,attributes,formfields"
 MAX_BATCH = 10
-ATTRIBUTE_VALUES_CONCURRENCY = 3
-ADDRESS_WRITES_CONCURRENCY = 10
 READ_ONLY = (
     "id",
     "registration_ip_address",
@@ -41,7 +40,6 @@ READ_ONLY = (
     "origin_channel_id",
     "addresses",
     "attributes",
-    "_channels",
     "_attributes",
 )
 ADDRESS_READ_ONLY = ("id", "customer_id", "country")
@@ -59,11 +57,10 @@ PII = (
 )
 
 
-async def fetch(api: StoreApi) -> list[Raw]:
-    customers, attributes, channels = await asyncio.gather(
-        api.get_all(PATH, {"include": INCLUDE}),
+async def fetch(api: StoreApi, query: dict[str, Any] | None = None) -> list[Raw]:
+    customers, attributes = await asyncio.gather(
+        api.get_all(PATH, {"include": INCLUDE, **(query or {})}),
         api.get_all(f"{PATH}/attributes"),
-        channel_keys(api),
     )
     definitions = {int(a["id"]): a for a in attributes}
     out = []
@@ -78,8 +75,13 @@ async def fetch(api: StoreApi) -> list[Raw]:
                     "value": value.get("attribute_value"),
                 }
             )
-        out.append({**raw, "_attributes": values, "_channels": channels})
+        out.append({**raw, "_attributes": values})
     return out
+
+
+async def find(api: StoreApi, key: str, lookup: Lookup) -> Raw | None:
+    """The live customer with email ``key``: one filtered request (and the attribute names)."""
+    return identify(await fetch(api, {"email:in": key})).get(key)
 
 
 def customer_key(raw: Raw) -> str:
@@ -102,11 +104,10 @@ def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record = without(raw, READ_ONLY)
     group_id = int(raw.get("customer_group_id") or 0)
     record["customer_group"] = lookup.key_of("customer_groups", group_id) if group_id else None
-    channels: dict[int, str] = raw.get("_channels") or {}
     ids = raw.get("channel_ids")
-    record["channels"] = None if ids is None else keys_of(ids, channels)
+    record["channels"] = None if ids is None else channels.keys_of(lookup, ids)
     origin = raw.get("origin_channel_id")
-    record["origin_channel"] = keys_of([origin], channels)[0] if origin else None
+    record["origin_channel"] = channels.key_of(lookup, origin) if origin else None
     record["addresses"] = sorted(
         (normalise_address(a) for a in raw.get("addresses") or []), key=address_order
     )
@@ -128,7 +129,7 @@ def references(key: str, record: Record) -> Iterable[EntityKey]:
 async def attribute_ids(api: StoreApi, lookup: Lookup, wanted: list[Record]) -> dict[str, int]:
     """Ids of the attribute definitions ``wanted`` names, creating the missing ones (once)."""
     slot = "customer_attributes"
-    async with lock(lookup, slot):
+    async with lookup.lock(slot):
         if not lookup.ids(slot):
             for attribute in await api.get_all(f"{PATH}/attributes"):
                 lookup.add(slot, str(attribute["name"]), int(attribute["id"]))
@@ -147,15 +148,16 @@ async def profile(api: StoreApi, record: Record, lookup: Lookup) -> dict[str, An
     )
     group = record.get("customer_group")
     body["customer_group_id"] = lookup.id_of("customer_groups", group) if group else 0
-    channels = record.get("channels")
-    body["channel_ids"] = None if channels is None else await ids_of(api, lookup, channels)
+    wanted = record.get("channels")
+    body["channel_ids"] = None if wanted is None else await channels.ids_of(api, lookup, wanted)
     return body
 
 
-async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int:
+async def new_customer(api: StoreApi, record: Record, lookup: Lookup) -> dict[str, Any]:
+    """The ``POST /v3/customers`` item for ``record`` (addresses beyond 10 are posted after)."""
     body = await profile(api, record, lookup)
     if record.get("origin_channel"):
-        body["origin_channel_id"] = (await ids_of(api, lookup, [record["origin_channel"]]))[0]
+        body["origin_channel_id"] = await channels.id_of(api, lookup, record["origin_channel"])
     addresses = record.get("addresses") or []
     body["addresses"] = addresses[:MAX_BATCH]
     attributes = record.get("attributes") or []
@@ -166,34 +168,48 @@ async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int
     ]
     # No password is sent: the platform's default applies (reset at first login).
     body["trigger_account_created_notification"] = False
+    return body
 
-    async def send(rows: list[dict[str, Any]]) -> Sequence[int]:
-        created = await api.post(PATH, rows, entity=f"customers ({len(rows)})")
-        by_email = {str(c["email"]).casefold(): int(c["id"]) for c in created}
-        return [by_email[str(row["email"]).casefold()] for row in rows]
 
-    creator = batcher(lookup, "customers:create", lambda: Batcher(MAX_BATCH, send))
-    customer_id = await creator.submit(body)
-    extra = addresses[MAX_BATCH:]
-    for batch in chunked(extra, MAX_BATCH):
-        rows = [{**a, "customer_id": customer_id} for a in batch]
-        async with limiter(lookup, "POST addresses", ADDRESS_WRITES_CONCURRENCY):
-            await api.post(f"{PATH}/addresses", rows, entity=f"customer {key} addresses")
-    return customer_id
+async def create_many(api: StoreApi, items: list[tuple[str, Record]], lookup: Lookup) -> list[int]:
+    """Up to 10 customers in one ``POST``, then the addresses past the 10 sent inline."""
+    rows = [await new_customer(api, record, lookup) for _, record in items]
+    names = ", ".join(key for key, _ in items)
+    created = await api.post(PATH, rows, entity=f"customers {names}")
+    by_email = {str(c["email"]).casefold(): int(c["id"]) for c in created}
+    missing = [key for key, _ in items if key not in by_email]
+    if missing:
+        raise StageSyncError(f"the store created only some of the customers {names}.")
+    for key, record in items:
+        extra = (record.get("addresses") or [])[MAX_BATCH:]
+        await post_addresses(api, key, by_email[key], extra)
+    return [by_email[key] for key, _ in items]
+
+
+async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int:
+    return (await create_many(api, [(key, record)], lookup))[0]
+
+
+async def update_many(api: StoreApi, items: list[tuple[str, Record, Raw]], lookup: Lookup) -> None:
+    """Profiles of up to 10 customers in one ``PUT``; addresses and attributes customer by
+    customer."""
+    rows = [
+        {**(await profile(api, record, lookup)), "id": int(live["id"])} for _, record, live in items
+    ]
+    await api.put(PATH, rows, entity=f"customers {', '.join(key for key, _, _ in items)}")
+    for key, record, live in items:
+        await sync_addresses(api, key, int(live["id"]), record, live, lookup)
+        await sync_attributes(api, key, int(live["id"]), record, live, lookup)
 
 
 async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Lookup) -> None:
-    customer_id = int(live["id"])
-    body = {**(await profile(api, record, lookup)), "id": customer_id}
+    await update_many(api, [(key, record, live)], lookup)
 
-    async def send(rows: list[dict[str, Any]]) -> Sequence[None]:
-        await api.put(PATH, rows, entity=f"customers ({len(rows)})")
-        return [None] * len(rows)
 
-    updater = batcher(lookup, "customers:update", lambda: Batcher(MAX_BATCH, send))
-    await updater.submit(body)
-    await sync_addresses(api, key, customer_id, record, live, lookup)
-    await sync_attributes(api, key, customer_id, record, live, lookup)
+async def post_addresses(api: StoreApi, key: str, customer_id: int, rows: list[Record]) -> None:
+    for batch in chunked(rows, MAX_BATCH):
+        body = [{**a, "customer_id": customer_id} for a in batch]
+        await api.post(f"{PATH}/addresses", body, entity=f"customer {key} addresses")
 
 
 async def sync_addresses(
@@ -210,10 +226,7 @@ async def sync_addresses(
     if stale:
         ids = ",".join(str(i) for i in stale)
         await api.delete(f"{PATH}/addresses", {"id:in": ids}, entity=f"customer {key} addresses")
-    for batch in chunked(desired, MAX_BATCH):
-        rows = [{**a, "customer_id": customer_id} for a in batch]
-        async with limiter(lookup, "POST addresses", ADDRESS_WRITES_CONCURRENCY):
-            await api.post(f"{PATH}/addresses", rows, entity=f"customer {key} addresses")
+    await post_addresses(api, key, customer_id, desired)
 
 
 async def sync_attributes(
@@ -227,8 +240,7 @@ async def sync_attributes(
             {"attribute_id": ids[name], "value": str(a["value"]), "customer_id": customer_id}
             for name, a in sorted(desired.items())
         ]
-        async with limiter(lookup, "PUT attribute-values", ATTRIBUTE_VALUES_CONCURRENCY):
-            await api.put(f"{PATH}/attribute-values", rows, entity=f"customer {key} attributes")
+        await api.put(f"{PATH}/attribute-values", rows, entity=f"customer {key} attributes")
     gone = set(current) - set(desired)
     if gone:
         live_ids = [
@@ -278,6 +290,11 @@ KIND = EntityKind(
     update=update,
     delete=delete,
     estimate_requests=estimate,
+    read_requests=lambda count, _: pages(count) + 1,  # the customers, then the attribute names
+    find=find,
+    create_many=create_many,
+    update_many=update_many,
+    batch_size=MAX_BATCH,
     pii_fields=PII,
     pii_key="email",
     notifies_customers=True,

@@ -20,9 +20,9 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any
 
-from stagesync.entities.base import EntityKind, Lookup, Raw
+from stagesync.entities.base import EntityKind, Lookup, Raw, v2_pages
 from stagesync.entities.common import unique_by_key, without
-from stagesync.model import Action, EntityKey, Record
+from stagesync.model import Action, EntityKey, Record, Snapshot
 from stagesync.ports import StoreApi
 
 PATH = "/v2/orders"
@@ -236,6 +236,15 @@ async def delete(api: StoreApi, key: str, live: Raw, lookup: Lookup) -> None:
     await api.delete(f"{PATH}/{live['id']}", entity=f"order {key}")  # archives it
 
 
+def read_requests(count: int, destination: Snapshot) -> int:
+    """The orders, then each order's products, shipping addresses and coupons (v2 lists)."""
+    total = v2_pages(count)
+    for record in destination.records("orders").values():
+        for part in ("products", "shipping_addresses", "coupons"):
+            total += v2_pages(len(record.get(part) or []))
+    return total
+
+
 def estimate(action: Action, record: Record | None) -> int:
     if action is Action.CREATE and record is not None:
         return 2 + len(record.get("products") or [])
@@ -274,4 +283,5 @@ KIND = EntityKind(
     pii_fields=PII,
     notifies_customers=True,
     warnings=warnings,
+    read_requests=read_requests,
 )

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from stagesync.entities import channel_names
+from stagesync.entities import channels
 from stagesync.entities.base import EntityKind, Lookup, Raw
 from stagesync.entities.common import unique_by_key, without
 from stagesync.model import EntityKey, Record
 from stagesync.ports import StoreApi
 
 PATH = "/v3/content/pages"
-READ_ONLY = ("id", "channel_id", "parent_id", channel_names.FIELD)
+READ_ONLY = ("id", "channel_id", "parent_id")
 
 
 async def fetch(api: StoreApi) -> list[Raw]:
-    return await channel_names.annotate(api, await api.get_all(PATH, {"include": "body"}))
+    return await api.get_all(PATH, {"include": "body"})
 
 
 def key_of(raw: Raw) -> str:
@@ -31,7 +31,7 @@ def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record = without(raw, READ_ONLY)
     parent = int(raw.get("parent_id") or 0)
     record["parent"] = lookup.key_of("pages", parent) if parent else None
-    record["channel"] = raw[channel_names.FIELD]
+    record["channel"] = channels.key_of(lookup, raw.get("channel_id"))
     return record
 
 
@@ -47,7 +47,7 @@ async def payload(api: StoreApi, record: Record, lookup: Lookup) -> Record:
 
 async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int:
     body = await payload(api, record, lookup)
-    body["channel_id"] = await channel_names.channel_id(api, lookup, record.get("channel"))
+    body["channel_id"] = await channels.id_of(api, lookup, record.get("channel"))
     created = await api.post(PATH, body, entity=f"page {key}")
     return int(created["id"])
 

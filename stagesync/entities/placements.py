@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from stagesync.entities import channel_names
+from stagesync.entities import channels
 from stagesync.entities.base import EntityKind, Lookup, Raw
 from stagesync.entities.common import unique_by_key, without
 from stagesync.model import EntityKey, Record
@@ -27,7 +27,6 @@ READ_ONLY = (
     "widget_uuid",
     "entity_id",
     "channel_id",
-    channel_names.FIELD,
 )
 ENTITY_KINDS = {
     "pages/product": "products",
@@ -39,7 +38,7 @@ ENTITY_KINDS = {
 
 
 async def fetch(api: StoreApi) -> list[Raw]:
-    return await channel_names.annotate(api, await api.get_all(PATH))
+    return await api.get_all(PATH)
 
 
 def _escape(part: str) -> str:
@@ -75,7 +74,7 @@ def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     entity = entity_of(raw, lookup)
     record["entity"] = str(entity) if entity else None
     record["region"] = raw.get("region") or None
-    record["channel"] = raw[channel_names.FIELD]
+    record["channel"] = channels.key_of(lookup, raw.get("channel_id"))
     return record
 
 
@@ -110,7 +109,7 @@ def payload(record: Record, lookup: Lookup) -> Record:
 
 async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> str:
     body = payload(record, lookup)
-    body["channel_id"] = await channel_names.channel_id(api, lookup, record.get("channel"))
+    body["channel_id"] = await channels.id_of(api, lookup, record.get("channel"))
     created = await api.post(PATH, body, entity=f"placement {key}")
     return str(created["uuid"])
 

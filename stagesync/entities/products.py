@@ -473,7 +473,7 @@ KIND = EntityKind(
     update_many=update_many,
     batch_size=BATCH_SIZE,
     # Options are included, so the platform answers at most ten products a page.
-    read_requests=lambda count: pages(count, 10),
+    read_requests=lambda count, _: pages(count, 10),
     links=links,
     link_fields=("related_products",),
     link=link,

@@ -10,14 +10,15 @@ a carrier, and the connection must be made on the destination by hand.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from stagesync.entities.base import EntityKind, Lookup, Raw
-from stagesync.entities.channel_keys import channel_keys, ids_of, keys_of
+from stagesync.entities import channels
+from stagesync.entities.base import EntityKind, Lookup, Raw, v2_pages
 from stagesync.entities.common import unique_by_key, without
 from stagesync.keys import join_path
-from stagesync.model import EntityKey, Record
+from stagesync.model import EntityKey, Record, Snapshot
 from stagesync.ports import StoreApi
 
 ZONES = "/v2/shipping/zones"
@@ -30,11 +31,11 @@ CARRIERS = {
     "royalmail": "Royal Mail",
     "upsready": "UPS",
 }
-PRIVATE = ("_zone", "_zone_id", "_channels")
+PRIVATE = ("_zone", "_zone_id")
 
 
 async def fetch(api: StoreApi) -> list[Raw]:
-    zones, channels = await asyncio.gather(api.get_all(ZONES), channel_keys(api))
+    zones = await api.get_all(ZONES)
 
     async def methods(zone: Raw) -> list[Raw]:
         rows = await api.get_all(f"{ZONES}/{zone['id']}/methods")
@@ -43,7 +44,6 @@ async def fetch(api: StoreApi) -> list[Raw]:
                 **row,
                 "_zone": str(zone["name"]),
                 "_zone_id": int(zone["id"]),
-                "_channels": keys_of(row.get("channel_ids") or [], channels),
             }
             for row in rows
         ]
@@ -61,7 +61,7 @@ def identify(raws: list[Raw]) -> dict[str, Raw]:
 def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record = without(raw, ("id", "channel_ids", *PRIVATE))
     record["zone"] = raw["_zone"]
-    record["channels"] = raw["_channels"]
+    record["channels"] = channels.keys_of(lookup, raw.get("channel_ids") or [])
     return record
 
 
@@ -71,7 +71,7 @@ def references(key: str, record: Record) -> Iterable[EntityKey]:
 
 async def payload(api: StoreApi, record: Record, lookup: Lookup) -> dict[str, Any]:
     body = without(record, ("zone", "channels"))
-    body["channel_ids"] = await ids_of(api, lookup, record.get("channels") or [])
+    body["channel_ids"] = await channels.ids_of(api, lookup, record.get("channels") or [])
     return body
 
 
@@ -91,6 +91,13 @@ async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Loo
 async def delete(api: StoreApi, key: str, live: Raw, lookup: Lookup) -> None:
     path = f"{ZONES}/{live['_zone_id']}/methods/{live['id']}"
     await api.delete(path, entity=f"shipping method {key}")
+
+
+def read_requests(count: int, destination: Snapshot) -> int:
+    """The zones, then each zone's methods (v2 lists: a page more than they fill)."""
+    per_zone = Counter(str(r["zone"]) for r in destination.records("shipping_methods").values())
+    zones = set(destination.records("shipping_zones")) | set(per_zone)
+    return v2_pages(len(zones)) + sum(v2_pages(per_zone[zone]) for zone in zones)
 
 
 def warnings(key: str, record: Record, before: Record | None) -> list[str]:
@@ -118,4 +125,5 @@ KIND = EntityKind(
     update=update,
     delete=delete,
     warnings=warnings,
+    read_requests=read_requests,
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from stagesync.entities.base import EntityKind, Lookup, Raw
+from stagesync.entities.base import EntityKind, Lookup, Raw, v2_listing
 from stagesync.entities.common import unique_by_key, without
 from stagesync.model import EntityKey, Record
 from stagesync.ports import StoreApi
@@ -63,4 +63,5 @@ KIND = EntityKind(
     create=create,
     update=update,
     delete=delete,
+    read_requests=v2_listing,
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from stagesync.entities import channel_names
+from stagesync.entities import channels
 from stagesync.entities.base import EntityKind, Lookup, Raw
 from stagesync.entities.common import unique_by_key, without
 from stagesync.model import EntityKey, Record
@@ -22,13 +22,11 @@ READ_ONLY = (
     "icon_name",
     "template_engine",
     "channel_id",
-    channel_names.FIELD,
 )
 
 
 async def fetch(api: StoreApi) -> list[Raw]:
-    raws = await api.get_all(PATH, {"widget_template_kind": "custom"})
-    return await channel_names.annotate(api, raws)
+    return await api.get_all(PATH, {"widget_template_kind": "custom"})
 
 
 def identify(raws: list[Raw]) -> dict[str, Raw]:
@@ -37,7 +35,7 @@ def identify(raws: list[Raw]) -> dict[str, Raw]:
 
 def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record = without(raw, READ_ONLY)
-    record["channel"] = raw[channel_names.FIELD]
+    record["channel"] = channels.key_of(lookup, raw.get("channel_id"))
     return record
 
 
@@ -47,7 +45,7 @@ def references(key: str, record: Record) -> Iterable[EntityKey]:
 
 async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> str:
     body = without(record, ("channel",))
-    body["channel_id"] = await channel_names.channel_id(api, lookup, record.get("channel"))
+    body["channel_id"] = await channels.id_of(api, lookup, record.get("channel"))
     created = await api.post(PATH, body, entity=f"widget template {key}")
     return str(created["uuid"])
 

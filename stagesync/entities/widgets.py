@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from stagesync.entities import channel_names
+from stagesync.entities import channels
 from stagesync.entities.base import EntityKind, Lookup, Raw
 from stagesync.entities.common import unique_by_key, without
 from stagesync.model import EntityKey, Record
@@ -19,12 +19,11 @@ READ_ONLY = (
     "widget_template",
     "widget_template_uuid",
     "channel_id",
-    channel_names.FIELD,
 )
 
 
 async def fetch(api: StoreApi) -> list[Raw]:
-    return await channel_names.annotate(api, await api.get_all(PATH))
+    return await api.get_all(PATH)
 
 
 def identify(raws: list[Raw]) -> dict[str, Raw]:
@@ -34,7 +33,7 @@ def identify(raws: list[Raw]) -> dict[str, Raw]:
 def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record = without(raw, READ_ONLY)
     record["template"] = lookup.key_of("widget_templates", str(raw["widget_template_uuid"]))
-    record["channel"] = raw[channel_names.FIELD]
+    record["channel"] = channels.key_of(lookup, raw.get("channel_id"))
     return record
 
 
@@ -50,7 +49,7 @@ def payload(record: Record, lookup: Lookup) -> Record:
 
 async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> str:
     body = payload(record, lookup)
-    body["channel_id"] = await channel_names.channel_id(api, lookup, record.get("channel"))
+    body["channel_id"] = await channels.id_of(api, lookup, record.get("channel"))
     created = await api.post(PATH, body, entity=f"widget {key}")
     return str(created["uuid"])
 
