@@ -97,5 +97,5 @@ KIND = EntityKind(
     create=create,
     update=update,
     delete=delete,
-    read_requests=lambda count: max(1, -(-count // 200)),
+    read_requests=lambda count, _: max(1, -(-count // 200)),
 )
