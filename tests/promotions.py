@@ -28,7 +28,8 @@ async def build(api: StoreApi) -> dict[str, int]:
     )
     ids["domestic"] = int(domestic["id"])
     await api.post(
-        "/v2/shipping/zones", {"name": "EU", "type": "country", "locations": [{"country_iso2": "DE"}]}
+        "/v2/shipping/zones",
+        {"name": "EU", "type": "country", "locations": [{"country_iso2": "DE"}]},
     )
     blue = await variant_id(api, ids["shoe"], "SHOE-42-BLU")
     ids["blue"] = blue
