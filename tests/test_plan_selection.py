@@ -73,13 +73,14 @@ def test_docs_carry_the_rendered_dependency_map():
 
 
 def test_the_map_has_every_row_the_design_names():
-    assert dependencies.depends_on("promotions") == (
+    # The table is a minimum: a row may bring more (promotions also name channels).
+    assert set(dependencies.depends_on("promotions")) >= {
         "brands",
         "categories",
         "products",
         "customer_groups",
         "shipping_zones",
-    )
+    }
     assert dependencies.depends_on("b2b_quotes") == (
         "products",
         "orders",

@@ -82,6 +82,7 @@ KIND_MAP: tuple[KindRow, ...] = (
         "products",
         "customer_groups",
         "shipping_zones",
+        "channels",
     ),
     _row("orders", "Orders", "products", "customers"),
     _row("pages", "Pages", "channels"),
