@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 
 from stagesync.bigcommerce import BigCommerceClient
@@ -77,3 +82,41 @@ def on_store(emulator: Emulator, store: str, work: Callable[[StoreApi], Awaitabl
             return await work(client)
 
     return asyncio.run(run())
+
+
+STAGESYNC = [sys.executable, "-m", "stagesync"]
+"""The command line, as a user runs it (in a child process)."""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def serve_emulator(*flags: str) -> Iterator[str]:
+    """Run ``stagesync emulator serve *flags`` on a free port of 127.0.0.1 in a child process;
+    yields its URL once it answers, and stops it afterwards."""
+    port = free_port()
+    server = subprocess.Popen(
+        [*STAGESYNC, "emulator", "serve", "--port", str(port), *flags],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/__emulator/health", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.05)
+        else:
+            server.kill()
+            pytest.fail(f"emulator serve did not start: {server.communicate()[1]}")
+        yield url
+    finally:
+        server.terminate()
+        server.communicate(timeout=10)

@@ -8,7 +8,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,9 +26,7 @@ from stagesync.journal import PushLock, PushLocked, journal_path, lock_path, rea
 from stagesync.planfile import plan_digest
 from stagesync.ports import StoreApi
 from tests import catalogue
-from tests.conftest import Connector, on_store
-
-STAGESYNC = [sys.executable, "-m", "stagesync"]
+from tests.conftest import STAGESYNC, Connector, on_store, serve_emulator
 
 
 async def build_bulk(client: StoreApi, n: int) -> None:
@@ -176,36 +173,9 @@ def test_a_pushed_plan_is_not_pushed_twice_without_resume(
 # -- over real sockets: SIGKILL and resume, exit code 4 ------------------------------------------
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 def served() -> Iterator[str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [*STAGESYNC, "emulator", "serve", "--port", str(port)]
-        + ["--store", "alpha=alpha-token", "--store", "beta=beta-token"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/__emulator/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    yield from serve_emulator("--store", "alpha=alpha-token", "--store", "beta=beta-token")
 
 
 def http_config(tmp_path: Path, url: str, monkeypatch: pytest.MonkeyPatch) -> Path:

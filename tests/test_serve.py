@@ -4,62 +4,26 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.conftest import STAGESYNC, free_port, serve_emulator
+
 pytestmark = pytest.mark.serve
-
-STAGESYNC = [sys.executable, "-m", "stagesync"]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def serve(*flags: str) -> Iterator[str]:
-    port = free_port()
-    server = subprocess.Popen(
-        [*STAGESYNC, "emulator", "serve", "--port", str(port), "--seed", "demo", *flags],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{url}/__emulator/health", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.05)
-        else:
-            server.kill()
-            pytest.fail(f"emulator serve did not start: {server.communicate()[1]}")
-            return
-        yield url
-    finally:
-        server.terminate()
-        server.communicate(timeout=10)
 
 
 @pytest.fixture
 def server() -> Iterator[str]:
-    yield from serve()
+    yield from serve_emulator("--seed", "demo")
 
 
 @pytest.fixture
 def faulty_server() -> Iterator[str]:
-    yield from serve("--fault-rate", "0.25")
+    yield from serve_emulator("--seed", "demo", "--fault-rate", "0.25")
 
 
 def configure(tmp_path: Path, url: str) -> dict[str, str]:
