@@ -292,17 +292,24 @@ def list_companies(store: Store, call: Call) -> Reply:
     return _page(call, [_render_company(store, c) for c in items])
 
 
+def _bulk(call: Call, noun: str, create: Callable[[Any], Any]) -> list[Any]:
+    """A bulk create: a non-empty array of at most ``BULK_MAX`` items, each created in turn."""
+    items = call.body
+    if not isinstance(items, list) or not items:
+        raise B2BError(400, f"Send a non-empty array of {noun}.")
+    if len(items) > BULK_MAX:
+        raise B2BError(422, f"At most {BULK_MAX} {noun} per request, got {len(items)}.")
+    return [create(item) for item in items]
+
+
 def post_company(store: Store, call: Call) -> Reply:
     return _ok(_render_company(store, create_company(store, _body(call))))
 
 
 def post_companies_bulk(store: Store, call: Call) -> Reply:
-    items = call.body
-    if not isinstance(items, list) or not items:
-        raise B2BError(400, "Send a non-empty array of companies.")
-    if len(items) > BULK_MAX:
-        raise B2BError(422, f"At most {BULK_MAX} companies per request, got {len(items)}.")
-    return _ok([_render_company(store, create_company(store, item)) for item in items])
+    return _ok(
+        _bulk(call, "companies", lambda item: _render_company(store, create_company(store, item)))
+    )
 
 
 def get_company(store: Store, call: Call) -> Reply:
@@ -431,12 +438,7 @@ def post_user(store: Store, call: Call) -> Reply:
 
 
 def post_users_bulk(store: Store, call: Call) -> Reply:
-    items = call.body
-    if not isinstance(items, list) or not items:
-        raise B2BError(400, "Send a non-empty array of users.")
-    if len(items) > BULK_MAX:
-        raise B2BError(422, f"At most {BULK_MAX} users per request, got {len(items)}.")
-    return _ok([create_user(store, item) for item in items])
+    return _ok(_bulk(call, "users", lambda item: create_user(store, item)))
 
 
 def get_user(store: Store, call: Call) -> Reply:
@@ -530,12 +532,7 @@ def post_address(store: Store, call: Call) -> Reply:
 
 
 def post_addresses_bulk(store: Store, call: Call) -> Reply:
-    items = call.body
-    if not isinstance(items, list) or not items:
-        raise B2BError(400, "Send a non-empty array of addresses.")
-    if len(items) > BULK_MAX:
-        raise B2BError(422, f"At most {BULK_MAX} addresses per request, got {len(items)}.")
-    return _ok([create_address(store, item) for item in items])
+    return _ok(_bulk(call, "addresses", lambda item: create_address(store, item)))
 
 
 def get_address(store: Store, call: Call) -> Reply:
@@ -657,12 +654,13 @@ def post_super_admin(store: Store, call: Call) -> Reply:
 
 
 def post_super_admins_bulk(store: Store, call: Call) -> Reply:
-    items = call.body
-    if not isinstance(items, list) or not items:
-        raise B2BError(400, "Send a non-empty array of super admins.")
-    if len(items) > BULK_MAX:
-        raise B2BError(422, f"At most {BULK_MAX} super admins per request, got {len(items)}.")
-    return _ok([_render_admin(store, _create_super_admin(store, i)) for i in items])
+    return _ok(
+        _bulk(
+            call,
+            "super admins",
+            lambda item: _render_admin(store, _create_super_admin(store, item)),
+        )
+    )
 
 
 def get_super_admin(store: Store, call: Call) -> Reply:
