@@ -39,6 +39,8 @@ KEY_FIELDS: tuple[str, ...] = (
     "email",
     "url",
     "code",
+    "image_url",
+    "video_id",
 )
 """Fields that name an item inside a nested list of dicts, most specific first."""
 

@@ -45,8 +45,15 @@ class StoreApi(Protocol):
     async def put(self, path: str, json: Any, *, entity: str | None = None) -> Any: ...
 
     async def delete(
-        self, path: str, params: Params | None = None, *, entity: str | None = None
-    ) -> None: ...
+        self,
+        path: str,
+        params: Params | None = None,
+        *,
+        entity: str | None = None,
+        json: Any = None,
+    ) -> None:
+        """DELETE; ``json`` is a body for the endpoints that take one (metafield batches)."""
+        ...
 
     async def upload(
         self, path: str, field: str, filename: str, content: bytes, *, entity: str | None = None

@@ -167,6 +167,7 @@ def test_allow_drift_skips_only_the_drifted_operations(
         "brands:Acme": "drifted",
         "brands:Zed": "planned",
         "products:K": "planned",
+        "channel_assignments:K/default": "planned",
     }
     emulator.clear_requests()
     result = api.push(path, config_path=config_path, allow_drift=True, connector=connector)
@@ -176,8 +177,9 @@ def test_allow_drift_skips_only_the_drifted_operations(
         "brands:Acme": "drifted",
         "brands:Zed": "done",
         "products:K": "done",  # its brand exists either way
+        "channel_assignments:K/default": "done",
     }
-    assert [r["body"]["name"] for r in writes(emulator)] == ["Zed", "K"]
+    assert [r["body"]["name"] for r in writes(emulator) if "products" not in r["path"]] == ["Zed"]
     assert result.requests == len(emulator.requests)
 
 
@@ -259,6 +261,8 @@ def test_related_products_that_form_a_cycle_are_created_then_linked(
         "+ products B",
         "~ products A link (related_products)",
         "~ products B link (related_products)",
+        "+ channel_assignments A/default",
+        "+ channel_assignments B/default",
     ]
     result = api.push(path, config_path=config_path, connector=connector)
     assert result.ok, [r.error for r in result.results]

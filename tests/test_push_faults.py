@@ -284,6 +284,8 @@ def test_validation_failure_exits_4_with_siblings_applied_and_dependents_skipped
         "categories:Parent": "failed",
         "products:KITE": "skipped",
         "products:SLED": "done",
+        "channel_assignments:KITE/default": "skipped",
+        "channel_assignments:SLED/default": "done",
     }
     errors = {op["id"]: op["error"] for op in report["operations"]}
     assert "/parent/" in errors["categories:Parent"]

@@ -207,7 +207,7 @@ def test_committed_fixture_matches_the_snapshot_schemas() -> None:
     )
     records = validator("entity-record.schema.json")
     files = [p for p in sorted(FIXTURE.rglob("*.json")) if p.name != "snapshot.json"]
-    assert len(files) == 12
+    assert len(files) == 15
     for path in files:
         records.validate(json.loads(path.read_text(encoding="utf-8")))
 
@@ -236,7 +236,7 @@ def test_a_real_pull_diff_and_push_match_the_schemas(
     assert pushed.ok
     result = json.loads((tmp_path / "plan.result.json").read_bytes())
     validator("result.schema.json").validate(result)
-    assert result["summary"]["done"] == 12
+    assert result["summary"]["done"] == 15
     assert {op["status"] for op in result["operations"]} == {"done"}
     assert (tmp_path / "plan.result.html").is_file()
 

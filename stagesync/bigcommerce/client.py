@@ -315,9 +315,14 @@ class BigCommerceClient:
         return self._payload(path, response)
 
     async def delete(
-        self, path: str, params: Params | None = None, *, entity: str | None = None
+        self,
+        path: str,
+        params: Params | None = None,
+        *,
+        entity: str | None = None,
+        json: Any = None,
     ) -> None:
-        await self._request("DELETE", path, params=params, entity=entity)
+        await self._request("DELETE", path, params=params, json=json, entity=entity)
 
     async def upload(
         self, path: str, field: str, filename: str, content: bytes, *, entity: str | None = None

@@ -42,6 +42,15 @@ MAX_CUSTOM_FIELDS = 200
 MAX_VARIANTS = 600
 MAX_OPTION_VALUES = 250
 
+ProductRenderHook = Callable[["Store", dict[str, Any], dict[str, Any], set[str]], None]
+PRODUCT_RENDER_HOOKS: list[ProductRenderHook] = []
+"""Called at the end of ``render_product`` (store, product, rendered, include): product
+sub-resources kept by other modules (``product_parts``) add themselves."""
+PRODUCT_DELETE_HOOKS: list[Callable[[Store, int], None]] = []
+"""Called with the id of a product just deleted (its sub-resources kept elsewhere go too)."""
+VARIANT_DELETE_HOOKS: list[Callable[[Store, int], None]] = []
+"""Called with the id of a variant just removed."""
+
 
 def id_offset(store_hash: str) -> int:
     """Where a store's ID sequence starts: derived from its hash, so stores never share IDs."""
@@ -865,6 +874,8 @@ class Store:
             self.images.pop(image_id, None)
         for field_id in product["custom_field_ids"]:
             self.custom_fields.pop(field_id, None)
+        for hook in PRODUCT_DELETE_HOOKS:
+            hook(self, product_id)
         for other in self.products.values():
             if product_id in other["related_products"]:
                 other["related_products"] = [
@@ -916,18 +927,10 @@ class Store:
             ]
         if "options" in wanted:
             out["options"] = [self.render_option(self.options[o]) for o in product["option_ids"]]
-        if "modifiers" in wanted:
-            out["modifiers"] = []
-        if "bulk_pricing_rules" in wanted:
-            out["bulk_pricing_rules"] = []
-        if "videos" in wanted:
-            out["videos"] = []
-        if "reviews" in wanted:
-            out["reviews"] = []
         if "parent_relations" in wanted:
             out["parent_relations"] = []
-        if "channels" in wanted:
-            out["channels"] = [1]
+        for hook in PRODUCT_RENDER_HOOKS:
+            hook(self, product, out, wanted)
         return out
 
     def touch(self, product: Record) -> None:
@@ -1117,6 +1120,8 @@ class Store:
         variant = self.variants.pop(variant_id)
         self._release_variant_sku(variant)
         product["variant_ids"].remove(variant_id)
+        for hook in VARIANT_DELETE_HOOKS:
+            hook(self, variant_id)
         self._ensure_base_variant(product)
 
     def render_variant(self, variant: Record) -> Record:

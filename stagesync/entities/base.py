@@ -8,7 +8,7 @@ only through ``stagesync.ports.StoreApi``; it never imports httpx.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -115,7 +115,7 @@ def no_warnings(key: str, after: Record, before: Record | None) -> list[str]:
 
 
 FindFn = Callable[[StoreApi, str, Lookup], Awaitable[Raw | None]]
-CreateManyFn = Callable[[StoreApi, list[tuple[str, Record]], Lookup], Awaitable[list[int]]]
+CreateManyFn = Callable[[StoreApi, list[tuple[str, Record]], Lookup], Awaitable[Sequence[LiveId]]]
 UpdateManyFn = Callable[[StoreApi, list[tuple[str, Record, Raw]], Lookup], Awaitable[None]]
 
 

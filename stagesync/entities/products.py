@@ -12,16 +12,22 @@ inline; an update writes only the parts that differ.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from stagesync.entities import product_extras as extras
 from stagesync.entities.base import EntityKind, Lookup, Raw, pages
 from stagesync.entities.common import sync_children, unique_by_key, without
-from stagesync.model import Action, EntityKey, Record
+from stagesync.model import Action, EntityKey, Record, Snapshot
 from stagesync.ports import StoreApi
 
 PATH = "/v3/catalog/products"
-INCLUDE = "variants,images,custom_fields,options"
+INCLUDE = "variants,images,custom_fields,videos"
+"""What the product list carries at 250 a page."""
+LIMITED_INCLUDE = "options,modifiers"
+"""What forces ten products a page: read in a second, lean pass (``include_fields=id``)."""
+FIND_INCLUDE = f"{INCLUDE},{LIMITED_INCLUDE}"
 NO_SKU_PREFIX = "name:"
 
 READ_ONLY = (
@@ -40,9 +46,29 @@ READ_ONLY = (
     "date_last_imported",
     "primary_image",
     "inventory_level",  # stock moves only when asked to (a later option), never by default
+    # Selectable part kinds (product_reviews, bulk_pricing_rules, channel_assignments) and
+    # read-only relations: never part of the product's own record.
+    "reviews",
+    "bulk_pricing_rules",
+    "channels",
 )
-REFERENCES = ("brand_id", "categories", "related_products")
-CHILDREN = ("variants", "options", "images", "custom_fields")
+REFERENCES = (
+    "brand_id",
+    "categories",
+    "related_products",
+    "tax_class_id",
+    "gift_wrapping_options_list",
+)
+CHILDREN = (
+    "variants",
+    "options",
+    "images",
+    "custom_fields",
+    "modifiers",
+    "videos",
+    "complex_rules",
+    "metafields",
+)
 VARIANT_READ_ONLY = (
     "id",
     "product_id",
@@ -70,7 +96,51 @@ def product_key(raw: Raw) -> str:
 
 
 async def fetch(api: StoreApi) -> list[Raw]:
-    return await api.get_all(PATH, {"include": INCLUDE})
+    """Every product with its sub-resources, in as few requests as the API allows: the list at
+    250 a page (variants, images, custom fields, videos), options and modifiers in one lean pass
+    at ten a page (no product field says which products have modifiers), complex rules only for
+    products with options or modifiers, and metafields through the store-wide lists."""
+    products, limited, product_fields, variant_fields = await asyncio.gather(
+        api.get_all(PATH, {"include": INCLUDE}),
+        api.get_all(PATH, {"include": LIMITED_INCLUDE, "include_fields": "id"}),
+        api.get_all(extras.PRODUCT_METAFIELDS),
+        api.get_all(extras.VARIANT_METAFIELDS),
+    )
+    by_id = {int(p["id"]): p for p in limited}
+    for product in products:
+        found = by_id.get(int(product["id"]), {})
+        product["options"] = found.get("options") or []
+        product["modifiers"] = found.get("modifiers") or []
+    await complete(api, products, product_fields, variant_fields)
+    return products
+
+
+def may_have_rules(raw: Raw) -> bool:
+    """Complex rules name a modifier value or a variant: only products with modifiers or
+    options can have them."""
+    return bool(raw.get("modifiers")) or any(v.get("option_values") for v in raw["variants"])
+
+
+async def complete(
+    api: StoreApi, products: list[Raw], product_fields: list[Raw], variant_fields: list[Raw]
+) -> None:
+    """Attach complex rules (one list per product that may have them) and metafields."""
+    with_rules = [p for p in products if may_have_rules(p)]
+    rules = await asyncio.gather(
+        *(api.get_all(f"{PATH}/{p['id']}/complex-rules") for p in with_rules)
+    )
+    for product in products:
+        product["complex_rules"] = []
+    for product, found in zip(with_rules, rules, strict=True):
+        product["complex_rules"] = found
+    owned: dict[tuple[str, int], list[Raw]] = {}
+    for kind, items in (("product", product_fields), ("variant", variant_fields)):
+        for item in items:
+            owned.setdefault((kind, int(item["resource_id"])), []).append(item)
+    for product in products:
+        product["metafields"] = owned.get(("product", int(product["id"])), [])
+        for variant in product.get("variants") or []:
+            variant["metafields"] = owned.get(("variant", int(variant["id"])), [])
 
 
 def identify(raws: list[Raw]) -> dict[str, Raw]:
@@ -90,15 +160,27 @@ def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
         for p in raw.get("related_products") or []
     ]
     record["meta_keywords"] = sorted(record.get("meta_keywords") or [])
+    # Tax classes and gift-wrapping options are not kinds stagesync moves yet: the default tax
+    # class (0) is ``None``, any other id is kept as ``#id`` and the plan warns about it.
+    tax_class = int(raw.get("tax_class_id") or 0)
+    record["tax_class"] = f"#{tax_class}" if tax_class else None
+    record["gift_wrapping_options"] = sorted(
+        f"#{int(i)}" for i in raw.get("gift_wrapping_options_list") or []
+    )
     record["variants"] = normalise_variants(raw.get("variants") or [])
     record["options"] = normalise_options(raw.get("options") or [])
     record["images"] = normalise_images(raw.get("images") or [])
     record["custom_fields"] = normalise_custom_fields(raw.get("custom_fields") or [])
+    record["modifiers"] = extras.normalise_modifiers(raw.get("modifiers") or [])
+    record["videos"] = extras.normalise_videos(raw.get("videos") or [])
+    record["complex_rules"] = extras.normalise_rules(raw)
+    record["metafields"] = extras.normalise_metafields(raw.get("metafields") or [])
     return record
 
 
 def normalise_variant(raw: Raw) -> Record:
     record = without(raw, VARIANT_READ_ONLY)
+    record["metafields"] = extras.normalise_metafields(raw.get("metafields") or [])
     record["option_values"] = sorted(
         ({"option": v["option_display_name"], "label": v["label"]} for v in raw["option_values"]),
         key=lambda v: (v["option"], v["label"]),
@@ -129,7 +211,9 @@ def normalise_options(raws: Iterable[Raw]) -> list[Record]:
 
 def normalise_images(raws: Iterable[Raw]) -> list[Record]:
     images = [normalise_image(raw) for raw in raws]
-    return sorted(images, key=lambda i: (i.get("sort_order", 0), i.get("image_url", "")))
+    # Keyed by URL; their order is their ``sort_order`` field, so a reordered image shows up
+    # as exactly that field's change.
+    return sorted(images, key=lambda i: str(i.get("image_url", "")))
 
 
 def normalise_custom_fields(raws: Iterable[Raw]) -> list[Record]:
@@ -213,7 +297,17 @@ def live_children(raw: Raw, child: str) -> dict[str, tuple[int, Record]]:
 
 
 def base_payload(record: Record, lookup: Lookup) -> dict[str, Any]:
-    body = without(record, ("brand", "categories", "related_products") + CHILDREN)
+    body = without(
+        record,
+        ("brand", "categories", "related_products", "tax_class", "gift_wrapping_options")
+        + CHILDREN,
+    )
+    if "tax_class" in record:
+        body["tax_class_id"] = int(str(record["tax_class"] or "#0")[1:])
+    if "gift_wrapping_options" in record:
+        body["gift_wrapping_options_list"] = [
+            int(str(i)[1:]) for i in record["gift_wrapping_options"]
+        ]
     body["brand_id"] = lookup.id_of("brands", record["brand"]) if record.get("brand") else 0
     body["categories"] = [lookup.id_of("categories", path) for path in record["categories"]]
     body["related_products"] = [
@@ -226,7 +320,7 @@ def base_payload(record: Record, lookup: Lookup) -> dict[str, Any]:
 def variant_payload(variant: Record, options: list[Raw] | None = None) -> dict[str, Any]:
     """A variant for the API. Without ``options`` its option values are named (inline create);
     with the product's live options they are given by id."""
-    body = without(variant, ("option_values",))
+    body = without(variant, ("option_values", "metafields"))
     if options is None:
         body["option_values"] = [
             {"option_display_name": v["option"], "label": v["label"]}
@@ -270,22 +364,63 @@ async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int
     body["variants"] = [variant_payload(v) for v in inline_order(record)]
     body["images"] = record.get("images") or []
     body["custom_fields"] = record.get("custom_fields") or []
-    created = await api.post(PATH, body, entity=f"product {key}")
+    entity = f"product {key}"
+    created = await api.post(PATH, body, entity=entity)
     product_id = int(created["id"])
     if record.get("options"):
         live = await api.get(f"{PATH}/{product_id}/options")
         await sync_options(api, key, product_id, record, {"options": live})
+    await extras.sync_modifiers(api, entity, product_id, record.get("modifiers") or [], [])
+    await extras.sync_videos(api, entity, product_id, record.get("videos") or [], [])
+    if record.get("complex_rules"):
+        await extras.sync_rules(
+            api, entity, product_id, record["complex_rules"], {}, fresh=True, new=True
+        )
+    writes = extras.MetafieldWrites()
+    plan_metafields(writes, product_id, record, {"metafields": [], "variants": []})
+    variant_ids = {str(v["sku"]).casefold(): int(v["id"]) for v in created.get("variants") or []}
+    for variant in record.get("variants") or []:
+        if variant.get("metafields"):
+            variant_id = variant_ids[str(variant["sku"]).casefold()]
+            writes.plan("variant", variant_id, variant["metafields"], [])
+    await writes.write(api, entity)
     return product_id
+
+
+def plan_metafields(
+    writes: extras.MetafieldWrites, product_id: int, record: Record, live: Raw
+) -> None:
+    """The product's own metafields, and those of variants that exist on both sides."""
+    writes.plan("product", product_id, record.get("metafields") or [], live.get("metafields") or [])
+    live_variants = {str(v["sku"]).casefold(): v for v in live.get("variants") or []}
+    for variant in record.get("variants") or []:
+        current = live_variants.get(str(variant["sku"]).casefold())
+        if current is not None:
+            writes.plan(
+                "variant",
+                int(current["id"]),
+                variant.get("metafields") or [],
+                current.get("metafields") or [],
+            )
 
 
 async def find(api: StoreApi, key: str, lookup: Lookup) -> Raw | None:
     """The live product keyed ``key``: one filtered request (SKU, or name for ``name:`` keys)."""
     if key.startswith(NO_SKU_PREFIX):
-        query = {"name": key[len(NO_SKU_PREFIX) :], "include": INCLUDE}
+        query = {"name": key[len(NO_SKU_PREFIX) :], "include": FIND_INCLUDE}
     else:
-        query = {"sku": key, "include": INCLUDE}
+        query = {"sku": key, "include": FIND_INCLUDE}
     found = await api.get_all(PATH, query)
-    return next((raw for raw in found if product_key(raw) == key), None)
+    raw: Raw | None = next((raw for raw in found if product_key(raw) == key), None)
+    if raw is None:
+        return None
+    variant_ids = ",".join(str(v["id"]) for v in raw.get("variants") or [])
+    product_fields, variant_fields = await asyncio.gather(
+        api.get_all(extras.PRODUCT_METAFIELDS, {"resource_id:in": str(raw["id"])}),
+        api.get_all(extras.VARIANT_METAFIELDS, {"resource_id:in": variant_ids}),
+    )
+    await complete(api, [raw], product_fields, variant_fields)
+    return raw
 
 
 async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Lookup) -> None:
@@ -293,7 +428,9 @@ async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Loo
     entity = f"product {key}"
     if base_changed(key, record, live, lookup):
         await api.put(f"{PATH}/{product_id}", base_payload(record, lookup), entity=entity)
-    await update_children(api, key, record, live, lookup)
+    writes = extras.MetafieldWrites()
+    await update_children(api, key, record, live, lookup, metafields=writes)
+    await writes.write(api, entity)
 
 
 BATCH_SIZE = 10
@@ -318,11 +455,15 @@ async def update_many(api: StoreApi, items: list[tuple[str, Record, Raw]], looku
     for start in range(0, len(bodies), BATCH_SIZE):
         await api.put(PATH, bodies[start : start + BATCH_SIZE], entity=f"products {names}")
     variants: list[dict[str, Any]] = []
+    writes = extras.MetafieldWrites()
     for key, record, live in items:
-        await update_children(api, key, record, live, lookup, variant_updates=variants)
+        await update_children(
+            api, key, record, live, lookup, variant_updates=variants, metafields=writes
+        )
     for start in range(0, len(variants), VARIANT_BATCH_SIZE):
         batch = variants[start : start + VARIANT_BATCH_SIZE]
         await api.put("/v3/catalog/variants", batch, entity=f"variants of products {names}")
+    await writes.write(api, f"products {names}")
 
 
 async def update_children(
@@ -333,9 +474,12 @@ async def update_children(
     lookup: Lookup,
     *,
     variant_updates: list[dict[str, Any]] | None = None,
+    metafields: extras.MetafieldWrites,
 ) -> None:
-    """Variants, options, images and custom fields. With ``variant_updates``, changed variants
-    are appended there (with their ids) for a batch write instead of written one by one."""
+    """Variants, options, modifiers, images, videos, custom fields and complex rules; metafield
+    writes are gathered in ``metafields`` for the batch endpoints. With ``variant_updates``,
+    changed variants are appended there (with their ids) for a batch write instead of written
+    one by one."""
     product_id = int(live["id"])
     entity = f"product {key}"
     live_record = normalise(key, live, lookup)
@@ -350,7 +494,7 @@ async def update_children(
         await sync_options(api, key, product_id, record, live)
         options = await api.get(f"{base}/options")
     for sku in sorted(set(desired) & set(existing)):
-        if existing[sku][1] != desired[sku]:
+        if without(existing[sku][1], ("metafields",)) != without(desired[sku], ("metafields",)):
             path = f"{base}/variants/{existing[sku][0]}"
             payload = variant_payload(desired[sku], options)
             if variant_updates is not None:
@@ -359,9 +503,33 @@ async def update_children(
                 await api.put(path, payload, entity=f"{entity} variant {sku}")
     for sku in sorted(set(desired) - set(existing)):
         payload = variant_payload(desired[sku], options)
-        await api.post(f"{base}/variants", payload, entity=f"{entity} variant {sku}")
+        made = await api.post(f"{base}/variants", payload, entity=f"{entity} variant {sku}")
+        if desired[sku].get("metafields"):
+            metafields.plan("variant", int(made["id"]), desired[sku]["metafields"], [])
+    plan_metafields(metafields, product_id, record, live)
     await sync_simple_children(api, entity, base, "images", record, live)
     await sync_simple_children(api, entity, base, "custom_fields", record, live)
+    modifiers_changed = record.get("modifiers") != live_record.get("modifiers")
+    if modifiers_changed:
+        await extras.sync_modifiers(
+            api, entity, product_id, record.get("modifiers") or [], live.get("modifiers") or []
+        )
+    if record.get("videos") != live_record.get("videos"):
+        await extras.sync_videos(
+            api, entity, product_id, record.get("videos") or [], live.get("videos") or []
+        )
+    variants_changed = [without(v, ("metafields",)) for v in record.get("variants") or []] != [
+        without(v, ("metafields",)) for v in live_record.get("variants") or []
+    ]
+    if record.get("complex_rules") != live_record.get("complex_rules"):
+        await extras.sync_rules(
+            api,
+            entity,
+            product_id,
+            record.get("complex_rules") or [],
+            live,
+            fresh=modifiers_changed or variants_changed,
+        )
 
 
 async def sync_simple_children(
@@ -444,16 +612,43 @@ async def delete(api: StoreApi, key: str, live: Raw, lookup: Lookup) -> None:
     await api.delete(PATH, {"id:in": int(live["id"])}, entity=f"product {key}")
 
 
+def warnings(key: str, after: Record, before: Record | None) -> list[str]:
+    unmatched = ([after["tax_class"]] if after.get("tax_class") else []) + list(
+        after.get("gift_wrapping_options") or []
+    )
+    if not unmatched:
+        return []
+    return [
+        f"product {key} names tax class / gift-wrapping option ids {', '.join(unmatched)}: "
+        "stagesync does not match these by name yet, so the destination must have the same ids."
+    ]
+
+
 def estimate_requests(action: Action, record: Record | None) -> int:
     if action is Action.DELETE or record is None:
         return 1
     options = len(record.get("options") or [])
-    create = 1 + (1 + options if options else 0)
+    create = 1 + (1 + options if options else 0) + extras.create_requests(record)
     if action is Action.CREATE:
         return create
     if action is Action.REPLACE:
         return 1 + create
     return 1
+
+
+def read_requests(count: int, destination: Snapshot) -> int:
+    """What ``fetch`` takes for ``count`` products like the destination's: the list at 250 a
+    page, options and modifiers at ten a page, one complex-rule list per product with options or
+    modifiers, and the two store-wide metafield lists."""
+    records = list(destination.records("products").values())
+    with_rules = sum(1 for r in records if r.get("variants") or r.get("modifiers"))
+    product_fields = sum(len(r.get("metafields") or []) for r in records)
+    variant_fields = sum(
+        len(v.get("metafields") or []) for r in records for v in r.get("variants") or []
+    )
+    return (
+        pages(count) + pages(count, 10) + with_rules + pages(product_fields) + pages(variant_fields)
+    )
 
 
 KIND = EntityKind(
@@ -472,8 +667,8 @@ KIND = EntityKind(
     find=find,
     update_many=update_many,
     batch_size=BATCH_SIZE,
-    # Options are included, so the platform answers at most ten products a page.
-    read_requests=lambda count, _: pages(count, 10),
+    read_requests=read_requests,
+    warnings=warnings,
     links=links,
     link_fields=("related_products",),
     link=link,

@@ -1,0 +1,85 @@
+"""Which channels list which products, a part of products selectable on its own, keyed
+``<product key>/<channel key>`` (channels by name, the default storefront ``default``: see
+``entities.channels``).
+
+Pull reads them from the store-wide list (``GET /v3/catalog/products/channel-assignments``, 250
+a page). Push assigns with the batch ``PUT`` (every assignment a push creates goes in as few
+requests as ``BATCH_SIZE`` allows) and unassigns with one filtered ``DELETE`` a product."""
+
+from __future__ import annotations
+
+from stagesync.entities import channels
+from stagesync.entities import product_parts as parts
+from stagesync.entities.base import EntityKind, Lookup, Raw, pages
+from stagesync.model import Record, Snapshot
+from stagesync.ports import StoreApi
+
+PATH = "/v3/catalog/products/channel-assignments"
+BATCH_SIZE = 50
+"""Assignments per ``PUT`` push sends (the platform documents no maximum)."""
+
+
+async def fetch(api: StoreApi) -> list[Raw]:
+    return await api.get_all(PATH)
+
+
+def identify_with(raws: list[Raw], lookup: Lookup) -> dict[str, Raw]:
+    return parts.identify_by(
+        "channel_assignments", raws, lookup, lambda r: channels.key_of(lookup, r["channel_id"])
+    )
+
+
+def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
+    return {
+        "product": lookup.key_of("products", int(raw["product_id"])),
+        "channel": channels.key_of(lookup, raw["channel_id"]),
+    }
+
+
+async def create_many(api: StoreApi, items: list[tuple[str, Record]], lookup: Lookup) -> list[str]:
+    body = []
+    for _, record in items:
+        product_id = lookup.id_of("products", record["product"])
+        channel_id = await channels.id_of(api, lookup, record["channel"])
+        body.append({"product_id": product_id, "channel_id": channel_id})
+    names = ", ".join(key for key, _ in items)
+    await api.put(PATH, body, entity=f"channel assignments {names}")
+    return [f"{b['product_id']}:{b['channel_id']}" for b in body]
+
+
+async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> str:
+    (made,) = await create_many(api, [(key, record)], lookup)
+    return made
+
+
+async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Lookup) -> None:
+    """An assignment has no fields besides its key: nothing to update."""
+
+
+async def delete(api: StoreApi, key: str, live: Raw, lookup: Lookup) -> None:
+    query = {"product_id:in": str(live["product_id"]), "channel_id:in": str(live["channel_id"])}
+    await api.delete(PATH, query, entity=f"channel assignment {key}")
+
+
+def read_requests(count: int, destination: Snapshot) -> int:
+    return pages(count)
+
+
+KIND = EntityKind(
+    name="channel_assignments",
+    singular="channel assignment",
+    display_name="Channel Assignments",
+    fetch=fetch,
+    identify=lambda raws: {},
+    identify_with=identify_with,
+    find=parts.finder(fetch, identify_with),
+    live_id=lambda raw: f"{raw['product_id']}:{raw['channel_id']}",
+    normalise=normalise,
+    references=lambda key, record: parts.owner(record),
+    create=create,
+    update=update,
+    delete=delete,
+    create_many=create_many,
+    batch_size=BATCH_SIZE,
+    read_requests=read_requests,
+)
