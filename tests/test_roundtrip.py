@@ -108,4 +108,4 @@ def test_pull_is_deterministic(
         }
 
     assert files(first) == files(second)
-    assert len(files(first)) == 3 + 7 + 2  # products, categories, brands
+    assert len(files(first)) == 3 + 7 + 2 + 1  # products, categories, brands, channels

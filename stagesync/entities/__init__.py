@@ -19,6 +19,8 @@ from stagesync.entities import (
     b2b_users,
     brands,
     categories,
+    category_metafields,
+    channels,
     custom_template_associations,
     customer_groups,
     customers,
@@ -29,6 +31,7 @@ from stagesync.entities import (
     price_list_assignments,
     price_list_records,
     price_lists,
+    product_locales,
     products,
     promotions,
     shipping_methods,
@@ -43,9 +46,12 @@ from stagesync.errors import StageSyncError
 REGISTRY: Mapping[str, EntityKind] = {
     kind.name: kind
     for kind in (
+        channels.KIND,
         brands.KIND,
         categories.KIND,
+        category_metafields.KIND,
         products.KIND,
+        product_locales.KIND,
         price_lists.KIND,
         customer_groups.KIND,
         customers.KIND,
