@@ -195,7 +195,13 @@ def pull(
         needed = with_dependencies(selected)
         async with connector(env) as api, b2b.session(env, needed, b2b_factory) as b2b_api:
             await _check_store(api, env)
-            live = await read_live(api, selected, store=_store_name(env), progress=progress)
+            live = await read_live(
+                api,
+                selected,
+                store=_store_name(env),
+                progress=progress,
+                channel_names=env.channels,
+            )
             snapshot = Snapshot(live.kinds(), environment, env.store_hash, _now())
             extras = theme_cache.entries(live, env.store_hash) if "themes" in selected else {}
             b2b_requests = b2b_api.requests_made if b2b_api is not None else 0
@@ -407,6 +413,7 @@ def push(
                     previous=previous,
                     verify=verify,
                     settings={"order_status": order_status},
+                    channel_names=env.channels,
                 )
             activated = None
             ok = all(r.status == "done" for r in applied.results)

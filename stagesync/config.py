@@ -32,7 +32,15 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _STORE_HASH_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _ENV_VAR_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-_ENVIRONMENT_KEYS = ("store_hash", "access_token_env", "api_url", "quota", "window_ms", "b2b")
+_ENVIRONMENT_KEYS = (
+    "store_hash",
+    "access_token_env",
+    "api_url",
+    "quota",
+    "window_ms",
+    "b2b",
+    "channels",
+)
 _B2B_KEYS = ("auth", "email", "password_env", "api_url")
 _B2B_AUTH = ("password", "token")
 # Keys that would put a secret into the file, and the key to use instead.
@@ -80,6 +88,10 @@ class Environment:
     """Requests per ``window_ms`` the store's plan allows (150 per 30 s on Standard and Plus)."""
     window_ms: int = 30000
     b2b: B2BConfig | None = None
+    channels: Mapping[str, str] = field(default_factory=dict)
+    """``[environments.NAME.channels]``: channel key (as snapshots and plans name it) -> the name
+    of that channel on this store. Channels not listed are keyed by their own name (channel 1:
+    ``default``)."""
 
     def token(self) -> str:
         """The access token from ``access_token_env``; ``ConfigError`` when it is unset or empty."""
@@ -326,7 +338,42 @@ def _parse_environment(name: str, table: Any, where: str, path: Path | None) -> 
         quota=quota,
         window_ms=window_ms,
         b2b=None if b2b_table is None else _parse_b2b(name, b2b_table, where, path),
+        channels=_parse_channels(name, table.get("channels", {}), where, path),
     )
+
+
+def _parse_channels(name: str, table: Any, where: str, path: Path | None) -> dict[str, str]:
+    """``[environments.NAME.channels]``: ``key = "channel name on this store"``; each name once."""
+    what = f"[environments.{name}.channels]"
+    if not isinstance(table, dict):
+        raise _error(
+            where, f'environments.{name}.channels must be a table: {what} uk = "uk-store"', path
+        )
+    out: dict[str, str] = {}
+    for key, value in table.items():
+        if not isinstance(value, str) or not value.strip():
+            raise _error(
+                where,
+                f"{what} {key} must be the name of a channel on this store, as a string "
+                f'(e.g. {key} = "{key}-store")',
+                path,
+            )
+        if key == "default":
+            raise _error(
+                where,
+                f"{what} cannot map 'default': it is always channel 1, the default storefront",
+                path,
+            )
+        out[str(key)] = value
+    names = sorted(out.values())
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise _error(
+            where,
+            f"{what} maps several keys to the channel {', '.join(twice)}; map each once",
+            path,
+        )
+    return out
 
 
 def _parse_b2b(name: str, table: Any, where: str, path: Path | None) -> B2BConfig:

@@ -193,6 +193,7 @@ def plan_selection(
                 for k in (*source.records(kind), *destination.records(kind))
             ):
                 warnings.append(f"--only {kind}:{pattern} matches no {kind} on either side.")
+    _check_channels(changes, destination, registry)
     if selection.deps:
         added = _closure(changes, source, destination, registry)
         for change, reason in added:
@@ -259,8 +260,8 @@ def _closure(
         change = pending[index]
         index += 1
         for ref in _sorted_keys(_refs(registry, change.key, change.after), rank):
-            if ref in planned or ref.kind not in registry:
-                continue
+            if ref in planned or ref.kind not in registry or ref.kind == channels.NAME:
+                continue  # channels are written only when selected (``_check_channels``)
             if ref.kind not in source.kinds or ref.kind not in destination.kinds:
                 continue  # not pulled on one side: nothing is known to bring along
             found = _change(ref, source.get(ref), destination.get(ref))
@@ -271,6 +272,41 @@ def _closure(
             added.append((found, f"dependency of {name} {change.key.key}"))
             pending.append(found)
     return added
+
+
+def _check_channels(
+    changes: Sequence[Change], destination: Snapshot, registry: Mapping[str, EntityKind]
+) -> None:
+    """Every channel a planned record names must exist on the destination (as its channel map
+    keys it) or be created by the plan; channels are never brought along, so anything else is a
+    PlanError naming each channel and how to map it. Skipped when the destination snapshot has
+    no channels (pulled before channels were a kind)."""
+    if channels.NAME not in destination.kinds:
+        return
+    created = {c.key for c in changes if c.action is not Action.DELETE}
+    missing: dict[str, list[str]] = {}
+    for change in sorted(changes, key=lambda c: c.key):
+        if change.action is Action.DELETE:
+            continue
+        for ref in sorted(_refs(registry, change.key, change.after)):
+            if ref.kind != channels.NAME or ref in created or destination.get(ref) is not None:
+                continue
+            missing.setdefault(ref.key, []).append(_name(registry, change.key))
+    if not missing:
+        return
+    env = destination.environment or "NAME"
+    known = ", ".join(sorted(destination.records(channels.NAME))) or "none"
+    lines = []
+    for key, users in sorted(missing.items()):
+        more = f" and {len(users) - 3} more" if len(users) > 3 else ""
+        lines.append(f'  - channel "{key}", named by {", ".join(users[:3])}{more}')
+    raise PlanError(
+        f"{len(missing)} channel{'s' if len(missing) != 1 else ''} would not resolve on "
+        f"{env} (its channels: {known}):\n"
+        + "\n".join(lines)
+        + "\n"
+        + channels.how_to_map(sorted(missing)[0], env)
+    )
 
 
 def _check_resolvable(

@@ -66,6 +66,13 @@ class StoreApi(Protocol):
         token is sent only if the URL is on the API's own host."""
         ...
 
+    async def graphql(
+        self, query: str, variables: Mapping[str, Any] | None = None, *, entity: str | None = None
+    ) -> Any:
+        """One request to the store's Admin GraphQL API; returns the answer's ``data`` (errors
+        raise ``ApiError``). Used where the platform offers no REST endpoint (translations)."""
+        ...
+
 
 class B2BApi(Protocol):
     """One store's B2B Edition REST Management API. Paths are relative to ``/api/v3/io``:

@@ -4,10 +4,10 @@ preconditions against them and resolves natural keys to live IDs with the same l
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from stagesync.entities import REGISTRY, channels, dependencies, with_dependencies
+from stagesync.entities import REGISTRY, with_dependencies
 from stagesync.entities.base import Lookup, Raw
 from stagesync.model import KindSnapshot, Record
 from stagesync.ports import NoProgress, Progress, ProgressStats, StoreApi, tallying
@@ -33,13 +33,13 @@ async def read_live(
     store: str,
     progress: Progress | None = None,
     verb: str = "pull",
+    channel_names: Mapping[str, str] | None = None,
 ) -> LiveState:
     """Fetch ``kinds`` (and the kinds their records reference, for their IDs) and normalise them.
-    Progress tasks are named ``<verb> <kind>``. Channels, which records name but stagesync does
-    not move yet, are read once (when a kind needs them) and put in the lookup first."""
+    Progress tasks are named ``<verb> <kind>``. ``channel_names`` (channel key -> name on this
+    store, from ``[environments.NAME.channels]``) decides how channels are keyed."""
     progress = progress or NoProgress()
     needed = with_dependencies(kinds)
-    wants_channels = channels.NAME not in REGISTRY and channels.NAME in dependencies.closure(kinds)
 
     async def fetch(kind: str) -> list[Raw]:
         task = f"{verb} {kind}"
@@ -52,15 +52,9 @@ async def read_live(
         progress.finish(task)
         return raws
 
-    async def no_channels() -> list[Raw]:
-        return []
-
-    fetched, channel_raws = await asyncio.gather(
-        asyncio.gather(*(fetch(kind) for kind in needed)),
-        channels.fetch(api) if wants_channels else no_channels(),
-    )
+    fetched = await asyncio.gather(*(fetch(kind) for kind in needed))
     lookup = Lookup(store)
-    channels.remember(lookup, channel_raws)
+    lookup.channel_names.update(channel_names or {})
     raws: dict[str, dict[str, Raw]] = {}
     for kind, items in zip(needed, fetched, strict=True):
         entity = REGISTRY[kind]

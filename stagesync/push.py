@@ -133,6 +133,7 @@ async def apply_plan(
     previous: JournalState | None = None,
     verify: bool = False,
     settings: Mapping[str, str] | None = None,
+    channel_names: Mapping[str, str] | None = None,
 ) -> Applied:
     """Check ``plan`` against the live store, then apply it (unless ``dry_run``).
 
@@ -140,12 +141,20 @@ async def apply_plan(
     skipped (status ``drifted``); operations that depend on them still run. With ``previous`` (a
     resumed push), operations it records as done are not run again and the drift check is replaced
     by reconciling each remaining operation with the store. ``settings`` reach the entity writes
-    through the lookup (``order_status``).
+    through the lookup (``order_status``); ``channel_names`` is the destination's channel map
+    (``[environments.NAME.channels]``).
     """
     if concurrency < 1:
         raise StageSyncError(f"--concurrency must be at least 1, got {concurrency}.")
     progress = progress or NoProgress()
-    live = await read_live(api, plan_kinds(plan), store=store, progress=progress, verb="read")
+    live = await read_live(
+        api,
+        plan_kinds(plan),
+        store=store,
+        progress=progress,
+        verb="read",
+        channel_names=channel_names,
+    )
     live.lookup.settings.update(settings or {})
     drifted: dict[str, Drift] = {}
     if previous is None:
@@ -167,7 +176,9 @@ async def apply_plan(
     )
     results = await runner.run()
     if verify:
-        results = await verify_results(api, plan, results, store=store, progress=progress)
+        results = await verify_results(
+            api, plan, results, store=store, progress=progress, channel_names=channel_names
+        )
     return Applied(results, runner.before)
 
 
@@ -178,10 +189,18 @@ async def verify_results(
     *,
     store: str,
     progress: Progress | None = None,
+    channel_names: Mapping[str, str] | None = None,
 ) -> list[OperationResult]:
     """Re-read the store; every done operation whose entity differs from the plan's desired state
     becomes ``failed`` (the desired state was not reached), naming the fields that differ."""
-    now = await read_live(api, plan_kinds(plan), store=store, progress=progress, verb="verify")
+    now = await read_live(
+        api,
+        plan_kinds(plan),
+        store=store,
+        progress=progress,
+        verb="verify",
+        channel_names=channel_names,
+    )
     checked = []
     for result in results:
         op = result.operation

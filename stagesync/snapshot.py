@@ -39,6 +39,8 @@ FORMAT_VERSION = 1
 MANIFEST = "snapshot.json"
 
 NESTED_KINDS = frozenset({"categories"})
+CHANNEL_FOLDER = "@"
+"""Prefix of the folder holding a non-default channel's category tree: ``categories/@uk/``."""
 """Kinds whose keys are ``/``-separated paths, stored as one folder per path segment."""
 
 FILE_TREE_KINDS = {"themes": "files"}
@@ -98,7 +100,14 @@ def record_path(kind: str, key: str) -> PurePosixPath:
     """
     _check_kind(kind)
     if kind in NESTED_KINDS:
-        names = [encode_name(segment) for segment in split_raw(key)]
+        segments = split_raw(key)
+        if len(segments) > 2 and segments[0] == "":
+            # Another channel's tree (``/uk/Shoes``): its folder is ``@`` + the channel's encoded
+            # key, a name ``encode_name`` never gives (it never starts with ``@``).
+            segments = [CHANNEL_FOLDER + encode_name(segments[1]), *segments[2:]]
+            names = [segments[0], *(encode_name(segment) for segment in segments[1:])]
+        else:
+            names = [encode_name(segment) for segment in segments]
     else:
         names = [encode_name(key)]
     names[-1] += ".json"

@@ -120,3 +120,17 @@ def serve_emulator(*flags: str) -> Iterator[str]:
     finally:
         server.terminate()
         server.communicate(timeout=10)
+
+
+WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
+
+
+def is_write(request: dict[str, Any]) -> bool:
+    """A logged request that changes the store: GraphQL queries (POST /graphql, not a mutation)
+    only read."""
+    if request["method"] not in WRITE_METHODS:
+        return False
+    if str(request["path"]).endswith("/graphql"):
+        query = str((request.get("body") or {}).get("query", ""))
+        return query.lstrip().startswith("mutation")
+    return True

@@ -17,7 +17,7 @@ from stagesync.model import digest
 from stagesync.planfile import plan_to_json
 from stagesync.ports import StoreApi
 from tests import catalogue
-from tests.conftest import Connector, on_store
+from tests.conftest import Connector, is_write, on_store
 
 WRITES = {"POST", "PUT", "DELETE"}
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "catalogue"
@@ -25,7 +25,7 @@ PRODUCT = {"type": "physical", "price": 1, "weight": 1, "categories": []}
 
 
 def writes(emulator: Emulator) -> list[dict[str, Any]]:
-    return [r for r in emulator.requests if r["method"] in WRITES]
+    return [r for r in emulator.requests if is_write(r)]
 
 
 def pull_both(tmp: Path, config: Path, connector: Connector) -> None:

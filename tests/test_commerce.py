@@ -22,7 +22,7 @@ from stagesync.errors import PlanRefused, StageSyncError, ValidationError
 from stagesync.ports import StoreApi
 from stagesync.push import OperationResult, apply_plan
 from tests import commerce
-from tests.conftest import Connector, on_store
+from tests.conftest import Connector, is_write, on_store
 
 KINDS = [
     "customer_groups",
@@ -60,7 +60,7 @@ def beta_writes(emulator: Emulator) -> Counter[tuple[str, str]]:
     return Counter(
         (r["method"], r["path"].removeprefix("/stores/beta"))
         for r in emulator.requests
-        if r["store_hash"] == "beta" and r["method"] in WRITES
+        if r["store_hash"] == "beta" and is_write(r)
     )
 
 
@@ -197,13 +197,13 @@ def test_a_repushed_plan_creates_no_second_order_or_customer(
     emulator.clear_requests()
     with pytest.raises(PlanRefused, match=r"was pushed before .*--resume"):
         api.push(plan_path, config_path=config_path, connector=connector)
-    assert not [r for r in emulator.requests if r["method"] in WRITES]
+    assert not [r for r in emulator.requests if is_write(r)]
 
     # (b) Resumed anyway: every operation is done already, so nothing is written.
     emulator.clear_requests()
     resumed = api.push(plan_path, config_path=config_path, connector=connector, resume=True)
     assert resumed.ok and {r.status for r in resumed.results} == {"done"}
-    assert not [r for r in emulator.requests if r["method"] in WRITES]
+    assert not [r for r in emulator.requests if is_write(r)]
     assert counts() == (2, 2)
 
     # (c) The same plan under another name (no journal): the orders and customers it would
@@ -215,14 +215,14 @@ def test_a_repushed_plan_creates_no_second_order_or_customer(
         api.push(copy, config_path=config_path, connector=connector)
     assert "orders AMZ-1: now exists on the destination" in str(refused.value)
     assert f"customers {commerce.JANE.casefold()}: now exists" in str(refused.value)
-    assert not [r for r in emulator.requests if r["method"] in WRITES]
+    assert not [r for r in emulator.requests if is_write(r)]
     # With --allow-drift, those operations are skipped: still no second order or customer.
     another = tmp_path / "plan-another.json"
     another.write_bytes(plan_path.read_bytes())
     emulator.clear_requests()
     skipped = api.push(another, config_path=config_path, connector=connector, allow_drift=True)
     assert {r.status for r in skipped.results} == {"drifted"}
-    assert not [r for r in emulator.requests if r["method"] in WRITES]
+    assert not [r for r in emulator.requests if is_write(r)]
     assert counts() == (2, 2)
 
     # Even past the precondition check, creating an order the destination already has finds it
@@ -236,7 +236,7 @@ def test_a_repushed_plan_creates_no_second_order_or_customer(
     emulator.clear_requests()
     order_id = on_store(emulator, "beta", create_again)
     assert order_id in emulated_orders.state(beta).orders
-    assert not [r for r in emulator.requests if r["method"] in WRITES]
+    assert not [r for r in emulator.requests if is_write(r)]
     assert counts() == (2, 2)
 
 

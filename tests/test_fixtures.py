@@ -10,6 +10,7 @@ from pathlib import Path
 
 from stagesync import api
 from stagesync.emulator import Emulator
+from stagesync.snapshot import read_snapshot
 from tests import catalogue
 from tests.conftest import Connector, on_store
 
@@ -28,7 +29,10 @@ def test_pull_reproduces_the_committed_fixture(
     emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
 ) -> None:
     on_store(emulator, "beta", catalogue.build)
-    api.pull("beta", config_path=config_path, out=tmp_path / "pulled", connector=connector)
+    kinds = list(read_snapshot(FIXTURE).kinds)  # the kinds the fixture holds
+    api.pull(
+        "beta", config_path=config_path, out=tmp_path / "pulled", connector=connector, kinds=kinds
+    )
 
     if os.environ.get("STAGESYNC_UPDATE_FIXTURES"):
         shutil.rmtree(FIXTURE, ignore_errors=True)

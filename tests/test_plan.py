@@ -212,7 +212,8 @@ def test_updates_carry_field_paths_and_preconditions():
 
     assert op.precondition == digest(before)
     assert op.after == after
-    assert p.estimated_requests == 2 + 4  # writes, then: who the store is + 3 kinds read
+    # writes, then: who the store is + 3 kinds read + the brands' metafields (one batch list)
+    assert p.estimated_requests == 2 + 4 + 1
 
 
 def test_a_reference_cycle_names_the_cycle():
@@ -252,7 +253,7 @@ def test_plan_records_endpoints_kinds_and_estimates():
     assert p.destination.digest == destination.digest
     assert p.kinds == ("brands", "products")
     assert p.created_at == CREATED_AT
-    assert p.estimated_requests == 1 + 2 + 4
+    assert p.estimated_requests == 1 + 2 + 4 + 1  # + the brands' metafields batch list
     assert p.counts() == {"brands": {"create": 1}, "products": {"create": 1}}
 
 

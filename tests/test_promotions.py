@@ -20,7 +20,7 @@ from stagesync.plan import make_plan
 from stagesync.ports import StoreApi
 from stagesync.snapshot import read_snapshot
 from tests import promotions
-from tests.conftest import Connector, on_store
+from tests.conftest import Connector, is_write, on_store
 from tests.test_emulator_spec import SPEC_ROOT, load_yaml, schema_properties
 
 WRITES = {"POST", "PUT", "DELETE"}
@@ -130,7 +130,7 @@ def test_only_summer10_brings_exactly_what_it_references(
     writes = [
         (r["method"], r["path"].removeprefix("/stores/beta"))
         for r in emulator.requests
-        if r["store_hash"] == "beta" and r["method"] in WRITES
+        if r["store_hash"] == "beta" and is_write(r)
     ]
     promotion_post = writes.index(("POST", "/v3/promotions"))
     assert promotion_post == max(i for i, w in enumerate(writes) if not w[1].endswith("/codes")), (
@@ -181,7 +181,7 @@ def test_a_changed_promotion_is_replaced_with_its_codes(
     writes = [
         (r["method"], r["path"].removeprefix("/stores/beta"))
         for r in emulator.requests
-        if r["store_hash"] == "beta" and r["method"] in WRITES
+        if r["store_hash"] == "beta" and is_write(r)
     ]
     assert not [w for w in writes if w[0] == "PUT"], "never edited in place"
     assert writes[:3] == [

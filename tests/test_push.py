@@ -11,7 +11,7 @@ from stagesync.emulator import Emulator
 from stagesync.errors import PlanError, PlanRefused, TransportError
 from stagesync.ports import StoreApi
 from tests import catalogue
-from tests.conftest import Connector, on_store
+from tests.conftest import Connector, is_write, on_store
 
 WRITES = {"POST", "PUT", "DELETE"}
 
@@ -114,7 +114,7 @@ def test_drifted_destination_is_refused_with_no_writes(
 
     assert "brands Acme: now exists on the destination" in str(refused.value)
     assert "re-run stagesync diff" in str(refused.value)
-    assert [r for r in emulator.requests if r["method"] in WRITES] == []
+    assert [r for r in emulator.requests if is_write(r)] == []
 
 
 def test_plan_for_another_store_is_refused(
@@ -131,7 +131,7 @@ def test_dry_run_writes_nothing(
     result = api.push(plan_path, config_path=config_path, dry_run=True, connector=connector)
 
     assert {r.status for r in result.results} == {"planned"}
-    assert [r for r in emulator.requests if r["method"] in WRITES] == []
+    assert [r for r in emulator.requests if is_write(r)] == []
 
 
 def test_unreachable_store_names_the_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

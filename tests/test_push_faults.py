@@ -26,7 +26,7 @@ from stagesync.journal import PushLock, PushLocked, journal_path, lock_path, rea
 from stagesync.planfile import plan_digest
 from stagesync.ports import StoreApi
 from tests import catalogue
-from tests.conftest import STAGESYNC, Connector, on_store, serve_emulator
+from tests.conftest import STAGESYNC, Connector, is_write, on_store, serve_emulator
 
 
 async def build_bulk(client: StoreApi, n: int) -> None:
@@ -108,7 +108,7 @@ def test_a_lost_create_is_looked_up_not_sent_twice(
     assert {r.status for r in result.results} == {"done"}
     assert converged(tmp_path, config_path, connector)
     assert_no_duplicates(emulator)
-    posts = [r for r in emulator.requests if r["method"] == "POST"]
+    posts = [r for r in emulator.requests if r["method"] == "POST" and is_write(r)]
     bodies = [orjson.dumps(r["body"]) for r in posts]
     assert len(bodies) == len(set(bodies)), "a create was sent twice"
 
@@ -127,7 +127,7 @@ def test_a_second_push_to_the_same_store_refuses(
         api.push(plan_path, config_path=config_path, connector=connector)
     assert f"pid {os.getppid()}" in str(refused.value)
     assert "--force-unlock" in str(refused.value)
-    assert [r for r in emulator.requests if r["method"] != "GET"] == []
+    assert [r for r in emulator.requests if is_write(r)] == []
 
     result = api.push(plan_path, config_path=config_path, connector=connector, force_unlock=True)
     assert result.ok

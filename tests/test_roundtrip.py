@@ -108,4 +108,5 @@ def test_pull_is_deterministic(
         }
 
     assert files(first) == files(second)
-    assert len(files(first)) == 3 + 3 + 7 + 2  # products, their channels, categories, brands
+    # products, their channel assignments, categories, brands, channels
+    assert len(files(first)) == 3 + 3 + 7 + 2 + 1

@@ -70,6 +70,9 @@ from stagesync.errors import (
 )
 from stagesync.ports import Params, current_tally
 
+GRAPHQL_PATH: Final = "/graphql"
+"""The Admin GraphQL API, relative to /stores/{store_hash} like the REST paths."""
+
 DEFAULT_API_URL: Final = "https://api.bigcommerce.com"
 
 log = logging.getLogger(__name__)
@@ -344,6 +347,30 @@ class BigCommerceClient:
         response = await self._request("GET", url, headers=headers, absolute=True)
         return response.content
 
+    async def graphql(
+        self, query: str, variables: Mapping[str, Any] | None = None, *, entity: str | None = None
+    ) -> Any:
+        """One Admin GraphQL request (``POST /graphql``); returns its ``data``. GraphQL answers
+        errors with 200 and an ``errors`` list: those raise ``ApiError`` naming ``entity``."""
+        body = {"query": query, "variables": dict(variables or {})}
+        reading = not query.lstrip().startswith("mutation")  # a query can be repeated
+        response = await self._request(
+            "POST", GRAPHQL_PATH, json=body, entity=entity, repeatable=reading
+        )
+        answer = _parse(response, self._prefix + GRAPHQL_PATH, "POST", self._token)
+        errors = answer.get("errors") if isinstance(answer, dict) else None
+        if errors or not isinstance(answer, dict):
+            messages = [_message_of(e) for e in errors or []] or ["the answer had no data"]
+            raise ApiError(
+                status=response.status_code,
+                method="POST",
+                path=self._prefix + GRAPHQL_PATH,
+                detail="; ".join(messages),
+                entity=entity,
+                body=answer,
+            )
+        return answer.get("data")
+
     # -- extras --------------------------------------------------------------------------------
 
     async def store_info(self) -> dict[str, Any]:
@@ -428,6 +455,7 @@ class BigCommerceClient:
         raw: bytes | None = None,
         headers: dict[str, str] | None = None,
         absolute: bool = False,
+        repeatable: bool | None = None,
     ) -> httpx.Response:
         content = raw if json is None else orjson.dumps(json)
         query = dict(params) if params else None
@@ -453,7 +481,9 @@ class BigCommerceClient:
                         self._in_flight -= 1
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 limit = self.max_retries if self._reached else FIRST_CONTACT_RETRIES
-                if retries < min(limit, self.max_retries) and _may_retry_transport(method, exc):
+                if retries < min(limit, self.max_retries) and _may_retry_transport(
+                    method if repeatable is None else ("GET" if repeatable else "POST"), exc
+                ):
                     wait = self._backoff(retries)
                     reason = _redact(_reason(exc), self._token)
                     log.debug("%s %s: %s; retry in %.2fs", method, full_path, reason, wait)
@@ -480,7 +510,9 @@ class BigCommerceClient:
                     await self._sleep(wait)
                     self._budget = None
                     continue
-            elif status in RETRY_STATUSES and method in REPEATABLE_METHODS:
+            elif status in RETRY_STATUSES and (
+                method in REPEATABLE_METHODS if repeatable is None else repeatable
+            ):
                 if retries < self.max_retries:
                     wait = self._backoff(retries)
                     log.debug("%s %s: %d; retry in %.2fs", method, full_path, status, wait)

@@ -28,7 +28,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from . import b2b, content, product_parts, promotions, themes  # noqa: F401  (they register their routes on import)
+from . import (  # noqa: F401  (they register their routes on import)
+    b2b,
+    catalog_meta,
+    content,
+    product_parts,
+    promotions,
+    themes,
+)
 from .errors import ApiError
 from .routes import Call, Reply, resolve
 from .store import Store

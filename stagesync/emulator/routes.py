@@ -917,14 +917,16 @@ def register(table: Iterable[tuple[str, dict[str, Handler]]]) -> None:
 
 def resolve(method: str, path: str) -> tuple[Handler, dict[str, Any]]:
     """The handler for ``method`` on ``path`` (relative to ``/stores/{hash}``), or 404/405."""
+    matched = False
     for route in ROUTES:
         match = route.pattern.match(path)
         if match is None:
             continue
         handler = route.methods.get(method)
         if handler is None:
-            raise ApiError(
-                405, "Method Not Allowed", {"method": f"{method} is not supported here."}
-            )
+            matched = True  # another domain may add this method to the same path
+            continue
         return handler, {k: v if _text_param(k) else int(v) for k, v in match.groupdict().items()}
+    if matched:
+        raise ApiError(405, "Method Not Allowed", {"method": f"{method} is not supported here."})
     raise not_found("The requested resource was not found.")

@@ -20,7 +20,9 @@ from stagesync.entities import (
     brands,
     bulk_pricing_rules,
     categories,
+    category_metafields,
     channel_assignments,
+    channels,
     custom_template_associations,
     customer_groups,
     customers,
@@ -31,6 +33,7 @@ from stagesync.entities import (
     price_list_assignments,
     price_list_records,
     price_lists,
+    product_locales,
     product_reviews,
     products,
     promotions,
@@ -46,12 +49,15 @@ from stagesync.errors import StageSyncError
 REGISTRY: Mapping[str, EntityKind] = {
     kind.name: kind
     for kind in (
+        channels.KIND,
         brands.KIND,
         categories.KIND,
+        category_metafields.KIND,
         products.KIND,
         product_reviews.KIND,
         bulk_pricing_rules.KIND,
         channel_assignments.KIND,
+        product_locales.KIND,
         price_lists.KIND,
         customer_groups.KIND,
         customers.KIND,

@@ -44,6 +44,9 @@ class Lookup:
         self.store = store
         self.settings: dict[str, str] = {}
         """Push options entity writes follow (``order_status``: ``pending`` or ``keep``)."""
+        self.channel_names: dict[str, str] = {}
+        """Channel key -> the channel's name on this store (``[environments.NAME.channels]``);
+        channels not listed are keyed by their own name (``entities.channels``)."""
         self._ids: dict[str, dict[str, LiveId]] = {}
         self._keys: dict[str, dict[LiveId, str]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -122,6 +125,22 @@ UpdateManyFn = Callable[[StoreApi, list[tuple[str, Record, Raw]], Lookup], Await
 LinkFn = Callable[[StoreApi, str, Record, Lookup], Awaitable[None]]
 ReplaceFn = Callable[[str, Record, Record], str | None]
 ReadCostFn = Callable[[int, Snapshot], int]
+
+CHANNELS = "channels"
+CHANNEL_FIELDS = ("channel", "channels", "origin_channel")
+"""Record fields that hold channel keys (a key or a list of keys) in every kind that names
+channels; ``EntityKind.all_references`` reads them so the plan can order channel creates first
+and refuse channels the destination cannot resolve."""
+
+
+def channel_references(record: Record) -> set[EntityKey]:
+    found: set[EntityKey] = set()
+    for name in CHANNEL_FIELDS:
+        value = record.get(name)
+        values = value if isinstance(value, list) else [value]
+        found |= {EntityKey(CHANNELS, v) for v in values if isinstance(v, str) and v}
+    return found
+
 
 PAGE_SIZE = 250
 """The ``limit`` the client asks for on every list (``BigCommerceClient.get_all``)."""
@@ -249,9 +268,12 @@ class EntityKind:
         return out
 
     def all_references(self, key: str, record: Record) -> set[EntityKey]:
-        """Every entity ``record`` points at (references and links), itself excluded."""
+        """Every entity ``record`` points at (references and links), itself excluded. For kinds
+        that bring channels along, the channel keys in ``CHANNEL_FIELDS`` count too."""
         me = EntityKey(self.name, key)
         found = set(self.references(key, record)) | set(self.links(key, record))
+        if CHANNELS in self.depends_on and self.name != CHANNELS:
+            found |= channel_references(record)
         found.discard(me)
         return found
 

@@ -40,7 +40,7 @@ def _row(
 KIND_MAP: tuple[KindRow, ...] = (
     _row("channels", "Channels"),
     _row("brands", "Brands"),
-    _row("categories", "Categories"),
+    _row("categories", "Categories", "channels"),
     _row("category_metafields", "Category Metafields", "categories"),
     _row("products", "Products", "brands", "categories"),
     _row(
