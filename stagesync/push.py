@@ -80,6 +80,15 @@ def plan_kinds(plan: Plan) -> list[str]:
     return [kind for kind in REGISTRY if kind in kinds]
 
 
+def plan_keys(plan: Plan) -> dict[str, set[str]]:
+    """Kind -> the keys the plan's operations touch: the only entities whose raw objects and
+    records push needs (every other entity only through the lookup)."""
+    keys: dict[str, set[str]] = {kind: set() for kind in plan_kinds(plan)}
+    for op in plan.operations:
+        keys.setdefault(op.kind, set()).add(op.key.key)
+    return keys
+
+
 @dataclass(frozen=True)
 class Drift:
     """An operation whose precondition no longer holds on the live destination."""
@@ -145,7 +154,9 @@ async def apply_plan(
     if concurrency < 1:
         raise StageSyncError(f"--concurrency must be at least 1, got {concurrency}.")
     progress = progress or NoProgress()
-    live = await read_live(api, plan_kinds(plan), store=store, progress=progress, verb="read")
+    live = await read_live(
+        api, plan_kinds(plan), store=store, progress=progress, verb="read", keep=plan_keys(plan)
+    )
     live.lookup.settings.update(settings or {})
     drifted: dict[str, Drift] = {}
     if previous is None:
@@ -181,7 +192,9 @@ async def verify_results(
 ) -> list[OperationResult]:
     """Re-read the store; every done operation whose entity differs from the plan's desired state
     becomes ``failed`` (the desired state was not reached), naming the fields that differ."""
-    now = await read_live(api, plan_kinds(plan), store=store, progress=progress, verb="verify")
+    now = await read_live(
+        api, plan_kinds(plan), store=store, progress=progress, verb="verify", keep=plan_keys(plan)
+    )
     checked = []
     for result in results:
         op = result.operation

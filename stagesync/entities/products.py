@@ -12,7 +12,7 @@ inline; an update writes only the parts that differ.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Any
 
 from stagesync.entities.base import EntityKind, Lookup, Raw, pages
@@ -71,6 +71,11 @@ def product_key(raw: Raw) -> str:
 
 async def fetch(api: StoreApi) -> list[Raw]:
     return await api.get_all(PATH, {"include": INCLUDE})
+
+
+def fetch_pages(api: StoreApi) -> AsyncIterator[list[Raw]]:
+    """``fetch`` one page at a time (pull and push stream large catalogues)."""
+    return api.pages(PATH, {"include": INCLUDE})
 
 
 def identify(raws: list[Raw]) -> dict[str, Raw]:
@@ -461,6 +466,7 @@ KIND = EntityKind(
     singular="product",
     display_name="Products",
     fetch=fetch,
+    fetch_pages=fetch_pages,
     identify=identify,
     live_id=lambda raw: int(raw["id"]),
     normalise=normalise,
