@@ -10,11 +10,12 @@ import asyncio
 import os
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 from stagesync import b2b, planfile, theme_cache
 from stagesync.bigcommerce import BigCommerceClient
@@ -120,6 +121,33 @@ def connect(environment: Environment) -> AbstractAsyncContextManager[StoreApi]:
     )
 
 
+T = TypeVar("T")
+
+
+class _Boxed(Generic[T]):
+    __slots__ = ("value",)
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<result>"
+
+
+def run_quietly(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run``, for coroutines that return a whole store or plan's worth of objects.
+
+    When ``asyncio.run`` restores the SIGINT handler, Python 3.11 formats the finished task,
+    result included, with ``repr`` (``signal.getsignal`` tries it as an enum value); for a pull
+    of 10,000 products that string alone took 120 MB. The result travels boxed instead.
+    """
+
+    async def boxed() -> _Boxed[T]:
+        return _Boxed(await coroutine)
+
+    return asyncio.run(boxed()).value
+
+
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
@@ -210,7 +238,7 @@ def pull(
             b2b_requests = b2b_api.requests_made if b2b_api is not None else 0
             return live, api.requests_made + b2b_requests, extras
 
-    live, requests, extras = asyncio.run(fetch())
+    live, requests, extras = run_quietly(fetch())
     pulled_at = _now()
     snapshot: Snapshot | StreamedSnapshot
     if redact:
@@ -437,7 +465,7 @@ def push(
             return applied, api.requests_made + b2b_requests, tally.throttled, activated
 
     if dry_run:
-        applied, requests, _, _ = asyncio.run(apply(None, None))
+        applied, requests, _, _ = run_quietly(apply(None, None))
         return PushResult(
             plan,
             env.name,
@@ -483,7 +511,7 @@ def push(
             }
         )
         try:
-            applied, requests, throttled, activated = asyncio.run(
+            applied, requests, throttled, activated = run_quietly(
                 apply(journal, previous if previous.runs else None)
             )
             journal.write_now({"event": "end", "finished_at": _now()})

@@ -28,7 +28,7 @@ Keep = Mapping[str, Collection[str] | None]
 """Kind -> the keys whose raw objects and records ``read_live`` keeps (None: every key)."""
 
 
-@dataclass
+@dataclass(repr=False)
 class LiveState:
     """One store as it is now: the ID lookup, and raw objects and records by kind and key."""
 
@@ -40,6 +40,12 @@ class LiveState:
     only for their IDs)."""
     stored: dict[str, dict[str, bytes]] = field(default_factory=dict)
     """Kinds asked for but not kept: each raw object as compact JSON, normalised on demand."""
+
+    def __repr__(self) -> str:
+        # Short on purpose: asyncio formats a finished task's result with repr, and the default
+        # one would spell out every object of the store.
+        counts = {kind: len(self.keys(kind)) for kind in sorted({*self.records, *self.stored})}
+        return f"LiveState({counts})"
 
     def keys(self, kind: str) -> list[str]:
         """Every key of ``kind`` read (kept or stored), sorted."""
@@ -60,6 +66,12 @@ class LiveState:
         """Every kind asked for, as whole snapshots (holds every record in memory)."""
         names = sorted(set(self.records) | set(self.stored))
         return {kind: KindSnapshot(dict(self.iter_records(kind))) for kind in names}
+
+
+def _compact(raw: Raw) -> bytes:
+    """``raw`` as JSON, in a bytes object of its exact size (orjson hands out bytes with a 32 KiB
+    allocation behind each, which held a whole kind would multiply memory several times)."""
+    return bytes(memoryview(orjson.dumps(raw)))
 
 
 async def read_live(
@@ -108,7 +120,7 @@ async def read_live(
             if retained is not None and (keeps_all or (kept is not None and key in kept)):
                 retained[key] = raw
             elif compact is not None:
-                compact[key] = orjson.dumps(raw)
+                compact[key] = _compact(raw)
 
     async def fetch(kind: str) -> None:
         entity = REGISTRY[kind]

@@ -67,7 +67,7 @@ _DUMP_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2
 _READ_WORKERS = 8
 _WRITE_WORKERS = 8
 _CHUNK = 256
-_WRITES_QUEUED = 4 * _WRITE_WORKERS
+_WRITES_QUEUED = 2 * _WRITE_WORKERS
 _READ_SIZE = 1 << 16
 _CACHED_READ_SECONDS = 15e-6
 
@@ -324,7 +324,9 @@ def _write_kind(
                 path=str(directory / rel),
             )
         try:
-            data = dump_record(kind, key, record)
+            # An exact-size copy: orjson's own bytes carry a 32 KiB allocation each, and
+            # thousands wait in the write queue.
+            data = bytes(memoryview(dump_record(kind, key, record)))
             hasher.update(b"," if count else b"")
             hasher.update(orjson.dumps(key) + b":" + canonical_json(record))
         except orjson.JSONEncodeError as error:
