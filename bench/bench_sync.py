@@ -51,6 +51,9 @@ class Run:
     throttled: int
     peak_mb: float
     exit_code: int
+    emulator_mb: float = 0.0
+    products: int = 1
+    """The emulator process's peak RSS so far (it serves in its own process)."""
 
 
 def free_port() -> int:
@@ -88,6 +91,17 @@ class Server:
         log = orjson.loads(httpx.get(f"{self.url}/__emulator/requests", timeout=120).content)
         entries = log["requests"]
         return len(entries), sum(1 for r in entries if r["status"] == 429)
+
+    def peak_mb(self) -> float:
+        """The emulator process's peak RSS (Linux ``VmHWM``), 0 where unknown."""
+        try:
+            status = Path(f"/proc/{self.process.pid}/status").read_text()
+        except OSError:
+            return 0.0
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
 
     def stop(self) -> None:
         self.process.terminate()
@@ -164,6 +178,8 @@ def scenario(
                     throttled,
                     peak,
                     code,
+                    server.peak_mb(),
+                    products,
                 )
             )
         assert code == 0, err
@@ -197,6 +213,8 @@ def scenario(
                     throttled,
                     peak,
                     code,
+                    server.peak_mb(),
+                    products,
                 )
             )
             assert code == 0, err[-2000:]
@@ -213,8 +231,8 @@ def scenario(
 
 
 def table(runs: list[Run], quota: tuple[int, float] | None = None) -> str:
-    head = "| run | requests | minimum | ratio | wall s | 429s | peak MB |"
-    rule = "|---|---:|---:|---:|---:|---:|---:|"
+    head = "| run | requests | minimum | ratio | wall s | s per 1k | 429s | peak MB | emulator MB |"
+    rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     if quota:
         head += " quota bound s | wall / bound |"
         rule += "---:|---:|"
@@ -222,7 +240,8 @@ def table(runs: list[Run], quota: tuple[int, float] | None = None) -> str:
     for run in runs:
         line = (
             f"| {run.label} | {run.requests} | {run.minimum} | {run.requests / run.minimum:.2f} "
-            f"| {run.seconds:.1f} | {run.throttled} | {run.peak_mb:.0f} |"
+            f"| {run.seconds:.1f} | {run.seconds / run.products * 1000:.2f} | {run.throttled} "
+            f"| {run.peak_mb:.0f} | {run.emulator_mb:.0f} |"
         )
         if quota:
             per_window, window = quota

@@ -10,11 +10,12 @@ import asyncio
 import os
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 from stagesync import b2b, planfile, theme_cache
 from stagesync.bigcommerce import BigCommerceClient
@@ -35,14 +36,19 @@ from stagesync.journal import Journal, JournalState, PushLock, journal_path, loc
 from stagesync.model import Plan, Snapshot
 from stagesync.plan import Quota, make_plan
 from stagesync.ports import Progress, StoreApi, tallying
-from stagesync.pull import read_live
+from stagesync.pull import LiveState, read_live
 from stagesync.push import DEFAULT_CONCURRENCY, Applied, OperationResult, apply_plan
 from stagesync.redact import redact_snapshot
 from stagesync.report.common import Outcome
 from stagesync.report.html import render_html
 from stagesync.result import result_body, result_to_json
 from stagesync.rollback import rollback_plan
-from stagesync.snapshot import read_snapshot, write_snapshot
+from stagesync.snapshot import (
+    StreamedKind,
+    StreamedSnapshot,
+    read_snapshot,
+    write_snapshot,
+)
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,33 @@ def connect(environment: Environment) -> AbstractAsyncContextManager[StoreApi]:
     return BigCommerceClient(
         environment.store_hash, environment.token(), api_url=environment.api_url
     )
+
+
+T = TypeVar("T")
+
+
+class _Boxed(Generic[T]):
+    __slots__ = ("value",)
+
+    def __init__(self, value: T) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<result>"
+
+
+def run_quietly(coroutine: Coroutine[Any, Any, T]) -> T:
+    """``asyncio.run``, for coroutines that return a whole store or plan's worth of objects.
+
+    When ``asyncio.run`` restores the SIGINT handler, Python 3.11 formats the finished task,
+    result included, with ``repr`` (``signal.getsignal`` tries it as an enum value); for a pull
+    of 10,000 products that string alone took 120 MB. The result travels boxed instead.
+    """
+
+    async def boxed() -> _Boxed[T]:
+        return _Boxed(await coroutine)
+
+    return asyncio.run(boxed()).value
 
 
 def _now() -> str:
@@ -190,29 +223,43 @@ def pull(
 
     reusable = theme_cache.previous(directory, env.store_hash) if "themes" in selected else {}
 
-    async def fetch() -> tuple[Snapshot, int, dict[str, bytes]]:
+    async def fetch() -> tuple[LiveState, int, dict[str, bytes]]:
         themes.REUSE.set(reusable)
         needed = with_dependencies(selected)
         async with connector(env) as api, b2b.session(env, needed, b2b_factory) as b2b_api:
             await _check_store(api, env)
+            # Records are normalised one at a time as they are written (themes whole: their
+            # download cache needs the raw objects).
+            keep = {"themes": None} if "themes" in selected else {}
             live = await read_live(
                 api,
                 selected,
                 store=_store_name(env),
                 progress=progress,
                 channel_names=env.channels,
+                keep=keep,
             )
-            snapshot = Snapshot(live.kinds(), environment, env.store_hash, _now())
             extras = theme_cache.entries(live, env.store_hash) if "themes" in selected else {}
             b2b_requests = b2b_api.requests_made if b2b_api is not None else 0
-            return snapshot, api.requests_made + b2b_requests, extras
+            return live, api.requests_made + b2b_requests, extras
 
-    snapshot, requests, extras = asyncio.run(fetch())
+    live, requests, extras = run_quietly(fetch())
+    pulled_at = _now()
+    snapshot: Snapshot | StreamedSnapshot
     if redact:
+        snapshot = Snapshot(live.kinds(), environment, env.store_hash, pulled_at)
         snapshot = redact_snapshot(snapshot, REGISTRY)
+        counts = {kind: len(snapshot.records(kind)) for kind in selected}
+    else:
+        streams = {kind: _stream(live, kind) for kind in selected}
+        snapshot = StreamedSnapshot(streams, environment, env.store_hash, pulled_at)
+        counts = {kind: len(stream.keys) for kind, stream in streams.items()}
     write_snapshot(directory, snapshot, kinds=selected, extras=extras)
-    counts = {kind: len(snapshot.records(kind)) for kind in selected}
     return PullResult(directory, environment, env.store_hash, counts, requests)
+
+
+def _stream(live: LiveState, kind: str) -> StreamedKind:
+    return StreamedKind(live.keys(kind), lambda: live.iter_records(kind))
 
 
 def _default_kinds(env: Environment) -> list[str]:
@@ -424,7 +471,7 @@ def push(
             return applied, api.requests_made + b2b_requests, tally.throttled, activated
 
     if dry_run:
-        applied, requests, _, _ = asyncio.run(apply(None, None))
+        applied, requests, _, _ = run_quietly(apply(None, None))
         return PushResult(
             plan,
             env.name,
@@ -470,7 +517,7 @@ def push(
             }
         )
         try:
-            applied, requests, throttled, activated = asyncio.run(
+            applied, requests, throttled, activated = run_quietly(
                 apply(journal, previous if previous.runs else None)
             )
             journal.write_now({"event": "end", "finished_at": _now()})

@@ -6,6 +6,7 @@ docs/plan-format.md describes every field.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,15 @@ import orjson
 
 from stagesync.errors import PlanError
 from stagesync.files import write_atomic
-from stagesync.model import Action, Endpoint, EntityKey, FieldChange, Operation, Plan, digest
+from stagesync.model import (
+    Action,
+    Endpoint,
+    EntityKey,
+    FieldChange,
+    Operation,
+    Plan,
+    canonical_json,
+)
 
 FORMAT = "stagesync.plan"
 FORMAT_VERSION = 1
@@ -42,13 +51,31 @@ def plan_body(plan: Plan) -> dict[str, Any]:
 
 def plan_digest(plan: Plan) -> str:
     """The digest a plan file of ``plan`` carries: sha256 of the canonical JSON of its body."""
-    return digest(plan_body(plan))
+    return _body_digest(plan_body(plan))
+
+
+def _body_digest(body: dict[str, Any]) -> str:
+    """``digest(body)`` computed piece by piece (the same canonical bytes: sorted keys, no
+    whitespace), so a plan of 100,000 operations never needs its whole canonical JSON at once."""
+    hasher = hashlib.sha256(b"{")
+    for index, name in enumerate(sorted(body)):
+        value = body[name]
+        hasher.update((b"," if index else b"") + orjson.dumps(name) + b":")
+        if isinstance(value, list):
+            hasher.update(b"[")
+            for position, item in enumerate(value):
+                hasher.update((b"," if position else b"") + canonical_json(item))
+            hasher.update(b"]")
+        else:
+            hasher.update(canonical_json(value))
+    hasher.update(b"}")
+    return "sha256:" + hasher.hexdigest()
 
 
 def plan_to_json(plan: Plan) -> bytes:
     """The plan file's bytes: sorted keys, 2-space indent, trailing newline."""
     body = plan_body(plan)
-    body["digest"] = digest(body)
+    body["digest"] = _body_digest(body)
     return _dumps(body)
 
 
@@ -65,6 +92,11 @@ def plan_from_json(data: bytes, *, path: str) -> Plan:
             f"{path} is not valid JSON ({error}); re-run stagesync diff to make a new plan.",
             path=path,
         ) from None
+    return _verified(document, path=path)
+
+
+def _verified(document: Any, *, path: str) -> Plan:
+    """The plan in a parsed plan file, once its format, version and digest are checked."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise PlanError(
             f'{path} is not a stagesync plan (its "format" is not "{FORMAT}").', path=path
@@ -79,7 +111,7 @@ def plan_from_json(data: bytes, *, path: str) -> Plan:
             path=path,
         )
     claimed = document.pop("digest", None)
-    if claimed != digest(document):
+    if claimed != _body_digest(document):
         raise PlanError(
             f"{path} was edited after it was made (digest mismatch); re-run stagesync diff to "
             f"make a new plan.",
@@ -103,12 +135,23 @@ def write_plan(plan: Plan, path: Path) -> None:
 def read_plan(path: Path) -> Plan:
     """Read and verify a plan file (format, version, digest)."""
     try:
-        data = path.read_bytes()
+        document = _load(path)
     except OSError as error:
         raise PlanError(
             f"cannot read plan {path}: {error.strerror or error}.", path=str(path)
         ) from None
-    return plan_from_json(data, path=str(path))
+    except orjson.JSONDecodeError as error:
+        raise PlanError(
+            f"{path} is not valid JSON ({error}); re-run stagesync diff to make a new plan.",
+            path=str(path),
+        ) from None
+    return _verified(document, path=str(path))
+
+
+def _load(path: Path) -> Any:
+    """The parsed plan file; its bytes are dropped as soon as they are parsed (a plan of 100,000
+    products is hundreds of MB of JSON)."""
+    return orjson.loads(path.read_bytes())
 
 
 # --- fields ---------------------------------------------------------------------------------------

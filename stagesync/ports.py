@@ -6,7 +6,7 @@ the pull/push orchestration depend on this protocol only, so they never import h
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -38,6 +38,13 @@ class StoreApi(Protocol):
         self, path: str, params: Params | None = None, *, limit: int = 250
     ) -> list[Any]:
         """Every item of a paginated list, in the platform's order (v3 ``page``/``limit``)."""
+        ...
+
+    def pages(
+        self, path: str, params: Params | None = None, *, limit: int = 250
+    ) -> AsyncIterator[list[Any]]:
+        """The same items as ``get_all``, one page at a time, fetched as they are consumed (a
+        few pages ahead), so a long list is never held whole."""
         ...
 
     async def post(self, path: str, json: Any, *, entity: str | None = None) -> Any: ...

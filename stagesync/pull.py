@@ -1,29 +1,77 @@
 """Read a live store into ID-free records. Pull writes them as a snapshot; push checks its plan's
-preconditions against them and resolves natural keys to live IDs with the same lookup."""
+preconditions against them and resolves natural keys to live IDs with the same lookup.
+
+Memory: a store can hold 100,000 products, so nothing here needs a whole kind in memory as raw API
+objects and records at once. Kinds with ``fetch_pages`` are read page by page: each page is
+identified as it arrives, its keys and IDs go into the lookup, and each raw object is then either
+kept (``keep``: the entities a push touches), stored as compact JSON bytes to be normalised later
+one at a time (``LiveState.iter_records``: what pull writes), or dropped (kinds read only for
+their IDs). Normalising waits until every kind is read, because records name other entities (and
+other products) by key through the lookup.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import orjson
 
 from stagesync.entities import REGISTRY, with_dependencies
 from stagesync.entities.base import Lookup, Raw
+from stagesync.entities.common import DuplicateKey
 from stagesync.model import KindSnapshot, Record
 from stagesync.ports import NoProgress, Progress, ProgressStats, StoreApi, tallying
 
+Keep = Mapping[str, Collection[str] | None]
+"""Kind -> the keys whose raw objects and records ``read_live`` keeps (None: every key)."""
 
-@dataclass
+
+@dataclass(repr=False)
 class LiveState:
-    """One store as it is now: raw objects and records by kind and key, and the ID lookup."""
+    """One store as it is now: the ID lookup, and raw objects and records by kind and key."""
 
     lookup: Lookup
     raws: dict[str, dict[str, Raw]]
+    """Raw objects kept (every fetched kind without ``keep``; with it, only the keys it names)."""
     records: dict[str, dict[str, Record]]
-    """Normalised records, for the kinds asked for (not the ones fetched only for their IDs)."""
+    """Normalised records of the kept raw objects, for the kinds asked for (not the ones fetched
+    only for their IDs)."""
+    stored: dict[str, dict[str, bytes]] = field(default_factory=dict)
+    """Kinds asked for but not kept: each raw object as compact JSON, normalised on demand."""
+
+    def __repr__(self) -> str:
+        # Short on purpose: asyncio formats a finished task's result with repr, and the default
+        # one would spell out every object of the store.
+        counts = {kind: len(self.keys(kind)) for kind in sorted({*self.records, *self.stored})}
+        return f"LiveState({counts})"
+
+    def keys(self, kind: str) -> list[str]:
+        """Every key of ``kind`` read (kept or stored), sorted."""
+        return sorted(self.stored[kind] if kind in self.stored else self.records.get(kind, {}))
+
+    def iter_records(self, kind: str) -> Iterator[tuple[str, Record]]:
+        """(key, record) of every entity of ``kind``, in key order, normalised one at a time."""
+        if kind not in self.stored:
+            records = self.records.get(kind, {})
+            for key in sorted(records):
+                yield key, records[key]
+            return
+        entity, stored = REGISTRY[kind], self.stored[kind]
+        for key in sorted(stored):
+            yield key, entity.normalise(key, orjson.loads(stored[key]), self.lookup)
 
     def kinds(self) -> dict[str, KindSnapshot]:
-        return {kind: KindSnapshot(records) for kind, records in self.records.items()}
+        """Every kind asked for, as whole snapshots (holds every record in memory)."""
+        names = sorted(set(self.records) | set(self.stored))
+        return {kind: KindSnapshot(dict(self.iter_records(kind))) for kind in names}
+
+
+def _compact(raw: Raw) -> bytes:
+    """``raw`` as JSON, in a bytes object of its exact size (orjson hands out bytes with a 32 KiB
+    allocation behind each, which held a whole kind would multiply memory several times)."""
+    return bytes(memoryview(orjson.dumps(raw)))
 
 
 async def read_live(
@@ -34,38 +82,83 @@ async def read_live(
     progress: Progress | None = None,
     verb: str = "pull",
     channel_names: Mapping[str, str] | None = None,
+    keep: Keep | None = None,
 ) -> LiveState:
     """Fetch ``kinds`` (and the kinds their records reference, for their IDs) and normalise them.
     Progress tasks are named ``<verb> <kind>``. ``channel_names`` (channel key -> name on this
-    store, from ``[environments.NAME.channels]``) decides how channels are keyed."""
+    store, from ``[environments.NAME.channels]``) decides how channels are keyed.
+
+    Without ``keep`` every raw object and every record of ``kinds`` is kept in memory. With it,
+    only the raws and records of the keys it names are; the other kinds of ``kinds`` are stored
+    compactly for ``LiveState.iter_records``, and kinds read for their IDs keep only the lookup.
+    """
     progress = progress or NoProgress()
     needed = with_dependencies(kinds)
-
-    async def fetch(kind: str) -> list[Raw]:
-        task = f"{verb} {kind}"
-        progress.start(task, None)
-        with tallying() as tally:
-            raws = await REGISTRY[kind].fetch(api)
-        if isinstance(progress, ProgressStats):
-            progress.stats(task, requests=tally.requests, throttled=tally.throttled)
-        progress.advance(task, len(raws), len(raws))
-        progress.finish(task)
-        return raws
-
-    fetched = await asyncio.gather(*(fetch(kind) for kind in needed))
+    wanted = set(kinds)
     lookup = Lookup(store)
     lookup.channel_names.update(channel_names or {})
     raws: dict[str, dict[str, Raw]] = {}
-    for kind, items in zip(needed, fetched, strict=True):
+    stored: dict[str, dict[str, bytes]] = {}
+    later: dict[str, list[Raw]] = {}
+    """Kinds identified with the lookup (``identify_with``): identified once every kind is read."""
+
+    def take(kind: str, identified: Mapping[str, Raw], *, across_pages: bool) -> None:
         entity = REGISTRY[kind]
-        if entity.identify_with is not None:
-            raws[kind] = entity.identify_with(items, lookup)
-        else:
-            raws[kind] = entity.identify(items)
-        for key, raw in raws[kind].items():
-            lookup.add(kind, key, entity.live_id(raw))
+        kept = keep.get(kind, ()) if keep is not None else None
+        keeps_all = keep is None or (kind in keep and kept is None)
+        retained = raws.setdefault(kind, {}) if keep is None or kind in keep else None
+        store_raw = keep is not None and kind in wanted and kind not in keep
+        compact = stored.setdefault(kind, {}) if store_raw else None
+        for key, raw in identified.items():
+            live_id = entity.live_id(raw)
+            if across_pages and lookup.has(kind, key):
+                raise DuplicateKey(
+                    f'{kind} "{key}" appears twice on {store} (ids {lookup.live_id_of(kind, key)} '
+                    f"and {live_id}): stagesync addresses {kind} by this key, so it must be "
+                    f"unique. Rename one of them in the store, then pull again."
+                )
+            lookup.add(kind, key, live_id)
+            if retained is not None and (keeps_all or (kept is not None and key in kept)):
+                retained[key] = raw
+            elif compact is not None:
+                compact[key] = _compact(raw)
+
+    async def fetch(kind: str) -> None:
+        entity = REGISTRY[kind]
+        task = f"{verb} {kind}"
+        progress.start(task, None)
+        count = 0
+        with tallying() as tally:
+            if entity.fetch_pages is not None and entity.identify_with is None:
+                async for page in entity.fetch_pages(api):
+                    take(kind, entity.identify(page), across_pages=True)
+                    count += len(page)
+                    progress.advance(task, len(page))
+            else:
+                items = await entity.fetch(api)
+                count = len(items)
+                if entity.identify_with is not None:
+                    later[kind] = items
+                else:
+                    take(kind, entity.identify(items), across_pages=False)
+                progress.advance(task, count)
+        if isinstance(progress, ProgressStats):
+            progress.stats(task, requests=tally.requests, throttled=tally.throttled)
+        progress.advance(task, 0, count)
+        progress.finish(task)
+
+    await asyncio.gather(*(fetch(kind) for kind in needed))
+    for kind in needed:  # in dependency order: a kind's identify_with sees its dependencies
+        if kind in later:
+            identify_with = REGISTRY[kind].identify_with
+            assert identify_with is not None
+            take(kind, identify_with(later.pop(kind), lookup), across_pages=False)
     records = {
-        kind: {key: REGISTRY[kind].normalise(key, raw, lookup) for key, raw in raws[kind].items()}
+        kind: {
+            key: REGISTRY[kind].normalise(key, raw, lookup)
+            for key, raw in raws.get(kind, {}).items()
+        }
         for kind in kinds
+        if kind not in stored
     }
-    return LiveState(lookup=lookup, raws=raws, records=records)
+    return LiveState(lookup=lookup, raws=raws, records=records, stored=stored)

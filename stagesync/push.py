@@ -80,6 +80,15 @@ def plan_kinds(plan: Plan) -> list[str]:
     return [kind for kind in REGISTRY if kind in kinds]
 
 
+def plan_keys(plan: Plan) -> dict[str, set[str]]:
+    """Kind -> the keys the plan's operations touch: the only entities whose raw objects and
+    records push needs (every other entity only through the lookup)."""
+    keys: dict[str, set[str]] = {kind: set() for kind in plan_kinds(plan)}
+    for op in plan.operations:
+        keys.setdefault(op.kind, set()).add(op.key.key)
+    return keys
+
+
 @dataclass(frozen=True)
 class Drift:
     """An operation whose precondition no longer holds on the live destination."""
@@ -154,6 +163,7 @@ async def apply_plan(
         progress=progress,
         verb="read",
         channel_names=channel_names,
+        keep=plan_keys(plan),
     )
     live.lookup.settings.update(settings or {})
     drifted: dict[str, Drift] = {}
@@ -200,6 +210,7 @@ async def verify_results(
         progress=progress,
         verb="verify",
         channel_names=channel_names,
+        keep=plan_keys(plan),
     )
     checked = []
     for result in results:

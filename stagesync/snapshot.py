@@ -20,8 +20,9 @@ import re
 import secrets
 import shutil
 import time
-from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -32,7 +33,7 @@ import orjson
 from stagesync.errors import SnapshotError
 from stagesync.filetree import content_bytes, content_value, file_hash
 from stagesync.keys import split_raw
-from stagesync.model import KindSnapshot, Record, Snapshot
+from stagesync.model import KindSnapshot, Record, Snapshot, canonical_json
 
 FORMAT = "stagesync.snapshot"
 FORMAT_VERSION = 1
@@ -68,6 +69,7 @@ _DUMP_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2
 _READ_WORKERS = 8
 _WRITE_WORKERS = 8
 _CHUNK = 256
+_WRITES_QUEUED = 2 * _WRITE_WORKERS
 _READ_SIZE = 1 << 16
 _CACHED_READ_SECONDS = 15e-6
 
@@ -199,9 +201,36 @@ def _check_kind(kind: str) -> None:
 # --- writing ---------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class StreamedKind:
+    """One kind's records produced one at a time while they are written (a large pull)."""
+
+    keys: Sequence[str]
+    """Every key, sorted."""
+    records: Callable[[], Iterable[tuple[str, Record]]]
+    """(key, record) for every key, in ``keys`` order."""
+
+
+@dataclass(frozen=True)
+class StreamedSnapshot:
+    """A snapshot whose records are never all in memory: ``write_snapshot`` writes each record
+    as it is produced and computes each kind's digest on the way (the same bytes and digests as
+    writing the equivalent ``Snapshot``)."""
+
+    kinds: Mapping[str, StreamedKind]
+    environment: str | None
+    store_hash: str | None
+    pulled_at: str | None
+
+
+def streamed(records: KindSnapshot) -> StreamedKind:
+    keys = sorted(records.records)
+    return StreamedKind(keys, lambda: ((key, records.records[key]) for key in keys))
+
+
 def write_snapshot(
     directory: Path,
-    snapshot: Snapshot,
+    snapshot: Snapshot | StreamedSnapshot,
     *,
     kinds: Iterable[str] | None = None,
     extras: Mapping[str, bytes] | None = None,
@@ -215,6 +244,7 @@ def write_snapshot(
     serialised or written, or if ``directory`` holds something other than a snapshot.
     ``extras`` are hidden files written with it (relative path -> bytes, each name starting with
     ``.``): caches that are not part of any record, like the themes' download cache.
+    A ``StreamedSnapshot`` is written record by record, never held whole.
     """
     directory = Path(directory)
     if kinds is None:
@@ -240,7 +270,10 @@ def write_snapshot(
         entries: dict[str, dict[str, Any]] = {}
         with ThreadPoolExecutor(_WRITE_WORKERS) as pool:
             for kind in selected:
-                entries[kind] = _write_kind(pool, directory, staging, kind, snapshot.kinds[kind])
+                source = snapshot.kinds[kind]
+                if isinstance(source, KindSnapshot):
+                    source = streamed(source)
+                entries[kind] = _write_kind(pool, directory, staging, kind, source)
         for kind, entry in carried.items():
             if (directory / kind).is_dir():
                 shutil.copytree(directory / kind, staging / kind, copy_function=_link_or_copy)
@@ -281,14 +314,18 @@ def dump_record(kind: str, key: str, record: Record) -> bytes:
 
 
 def _write_kind(
-    pool: ThreadPoolExecutor, directory: Path, staging: Path, kind: str, records: KindSnapshot
+    pool: ThreadPoolExecutor, directory: Path, staging: Path, kind: str, source: StreamedKind
 ) -> dict[str, Any]:
-    paths = file_names(kind, records.records)
+    """Write one kind's record files; its manifest entry (count and digest, the digest computed
+    on the way over the same canonical JSON as ``KindSnapshot.digest``)."""
+    paths = file_names(kind, source.keys)
     folders: set[PurePosixPath] = set()
     batch: list[tuple[str, bytes]] = []
-    pending = []
-    for key, rel in paths.items():
-        record = records.records[key]
+    pending: deque[Future[None]] = deque()
+    hasher = hashlib.sha256(b"{")
+    count = 0
+    for key, record in source.records():
+        rel = paths[key]
         if not isinstance(record, dict):
             raise SnapshotError(
                 f"cannot write {kind} {key!r} to {directory / rel}: its record is a "
@@ -296,7 +333,11 @@ def _write_kind(
                 path=str(directory / rel),
             )
         try:
-            data = dump_record(kind, key, record)
+            # An exact-size copy: orjson's own bytes carry a 32 KiB allocation each, and
+            # thousands wait in the write queue.
+            data = bytes(memoryview(dump_record(kind, key, record)))
+            hasher.update(b"," if count else b"")
+            hasher.update(orjson.dumps(key) + b":" + canonical_json(record))
         except orjson.JSONEncodeError as error:
             raise SnapshotError(
                 f"cannot write {kind} {key!r} to {directory / rel}: {error}. A record may hold "
@@ -304,6 +345,7 @@ def _write_kind(
                 f"keys); this is a bug in the {kind} normaliser.",
                 path=str(directory / rel),
             ) from error
+        count += 1
         if rel.parent not in folders:
             (staging / rel.parent).mkdir(parents=True, exist_ok=True)
             folders.add(rel.parent)
@@ -313,11 +355,16 @@ def _write_kind(
         if len(batch) >= _CHUNK:
             pending.append(pool.submit(_write_files, batch))
             batch = []
+            while len(pending) > _WRITES_QUEUED:  # bound what waits to be written
+                pending.popleft().result()
     if batch:
         pending.append(pool.submit(_write_files, batch))
     for future in pending:
         future.result()
-    return {"count": len(paths), "digest": records.digest}
+    if count != len(paths):
+        raise ValueError(f"{kind}: {count} records written for {len(paths)} keys")
+    hasher.update(b"}")
+    return {"count": count, "digest": "sha256:" + hasher.hexdigest()}
 
 
 def _write_tree(staging: Path, kind: str, key: str, record: Record) -> bytes:
@@ -452,7 +499,9 @@ def _looks_like_snapshot(directory: Path) -> bool:
         )
 
 
-def _check_same_store(directory: Path, previous: _Manifest, snapshot: Snapshot) -> None:
+def _check_same_store(
+    directory: Path, previous: _Manifest, snapshot: Snapshot | StreamedSnapshot
+) -> None:
     if previous.store_hash and snapshot.store_hash and previous.store_hash != snapshot.store_hash:
         raise SnapshotError(
             f"{directory} holds a snapshot of store {previous.store_hash}, not "

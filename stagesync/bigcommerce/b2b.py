@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator
 from typing import Any, Final, Literal
 
 import httpx
@@ -84,6 +85,14 @@ class B2BClient(BigCommerceClient):
         return b2b_rate_limit(headers)
 
     # -- B2BApi ---------------------------------------------------------------------------------
+
+    async def pages(
+        self, path: str, params: Params | None = None, *, limit: int = 250
+    ) -> AsyncIterator[list[Any]]:
+        """B2B lists page by ``offset``: the whole list, as one page."""
+        items = await self.get_all(path, params, limit=limit)
+        if items:
+            yield items
 
     async def get_all(
         self, path: str, params: Params | None = None, *, limit: int = 250

@@ -4,8 +4,9 @@
 ``{api_url}/stores/{store_hash}`` (``/v3/catalog/brands``). v3 bodies are unwrapped to their
 ``data``; v2 bodies are returned as they are; 204 is ``None``.
 
-Paging (``get_all``): v3 fetches page 1, then pages 2..``meta.pagination.total_pages``
-concurrently, concatenated in page order (without ``total_pages`` it follows ``links.next`` one
+Paging (``pages``, and ``get_all`` built on it): v3 fetches page 1, then pages
+2..``meta.pagination.total_pages`` concurrently (at most ``PAGES_AHEAD`` ahead of the consumer),
+yielded in page order (without ``total_pages`` it follows ``links.next`` one
 page at a time); v2 pages until an empty array or 204, or until a page repeats the previous one
 (endpoints such as shipping zones ignore ``page``).
 
@@ -49,6 +50,7 @@ import random
 import re
 import secrets
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -110,6 +112,10 @@ _ERROR_TYPES: Final[Mapping[int, type[ApiError]]] = {
 }
 
 Sleep = Callable[[float], Awaitable[None]]
+
+PAGES_AHEAD: Final = 16
+"""Most list pages requested ahead of the one being consumed (``pages``): enough to keep every
+concurrency slot busy, few enough that a long list is not buffered whole."""
 
 PACING_MARGIN: Final = 0.05
 """Seconds added to a window's reset time before sending again (clock skew, latency)."""
@@ -303,11 +309,24 @@ class BigCommerceClient:
 
         v3: page 1 first, then the remaining pages concurrently, concatenated in page order.
         """
+        items: list[Any] = []
+        async for page in self.pages(path, params, limit=limit):
+            items.extend(page)
+        return items
+
+    def pages(
+        self, path: str, params: Params | None = None, *, limit: int = 250
+    ) -> AsyncIterator[list[Any]]:
+        """The items of a list one page at a time, in the platform's order, fetched lazily.
+
+        v3 with a page count: page 1 first, then at most ``PAGES_AHEAD`` further pages in flight
+        while the caller consumes earlier ones, so a long list is never held whole.
+        """
         if limit < 1:
             raise ValueError(f"limit must be at least 1, got {limit}")
         if _is_v2(path):
-            return await self._get_all_v2(path, params, limit)
-        return await self._get_all_v3(path, params, limit)
+            return self._pages_v2(path, params, limit)
+        return self._pages_v3(path, params, limit)
 
     async def post(self, path: str, json: Any, *, entity: str | None = None) -> Any:
         response = await self._request("POST", path, json=json, entity=entity)
@@ -388,47 +407,66 @@ class BigCommerceClient:
 
     # -- paging --------------------------------------------------------------------------------
 
-    async def _get_all_v3(self, path: str, params: Params | None, limit: int) -> list[Any]:
+    async def _pages_v3(
+        self, path: str, params: Params | None, limit: int
+    ) -> AsyncIterator[list[Any]]:
         first = await self._get_body(path, page_params(params, 1, limit))
-        items = _items(first)
         total_pages = v3_total_pages(first)
+        items = _items(first)
         if total_pages is not None:
-            tasks = [
-                asyncio.ensure_future(self._get_body(path, page_params(params, page, limit)))
-                for page in range(2, total_pages + 1)
-            ]
+            if items:
+                yield items
+            ahead: deque[asyncio.Future[Any]] = deque()
+            upcoming = iter(range(2, total_pages + 1))
             try:
-                bodies = await asyncio.gather(*tasks)
-            except BaseException:
-                # One page failed: stop the others rather than leave them running unobserved.
-                for task in tasks:
+                while True:
+                    for page in upcoming:
+                        query = page_params(params, page, limit)
+                        ahead.append(asyncio.ensure_future(self._get_body(path, query)))
+                        if len(ahead) >= PAGES_AHEAD:
+                            break
+                    if not ahead:
+                        return
+                    while not ahead[0].done():  # a later page's failure ends it at once
+                        done, _ = await asyncio.wait(ahead, return_when=asyncio.FIRST_COMPLETED)
+                        for task in done:
+                            if not task.cancelled() and task.exception() is not None:
+                                task.result()
+                    items = _items(ahead.popleft().result())
+                    if items:
+                        yield items
+            finally:
+                # Stopped early or one page failed: stop the others rather than leave them
+                # running unobserved.
+                for task in ahead:
                     task.cancel()
-                await asyncio.gather(*tasks, return_exceptions=True)
-                raise
-            for body in bodies:
-                items.extend(_items(body))
-            return items
+                await asyncio.gather(*ahead, return_exceptions=True)
         # No page count (e.g. a cursor-style list): follow "next" links one page at a time.
         page, body = 1, first
+        if items:
+            yield items
         while v3_has_next(body) and _items(body):
             page += 1
             body = await self._get_body(path, page_params(params, page, limit))
-            items.extend(_items(body))
-        return items
+            items = _items(body)
+            if items:
+                yield items
 
-    async def _get_all_v2(self, path: str, params: Params | None, limit: int) -> list[Any]:
-        items: list[Any] = []
+    async def _pages_v2(
+        self, path: str, params: Params | None, limit: int
+    ) -> AsyncIterator[list[Any]]:
         previous: Any = None
         page = 1
         while True:
             body = await self._get_body(path, page_params(params, page, limit))
             if not body:  # 204 or []
-                return items
+                return
             if not isinstance(body, list):  # not a list endpoint: one object
-                return [*items, body]
+                yield [body]
+                return
             if body == previous:  # the endpoint ignores page (e.g. shipping zones)
-                return items
-            items.extend(body)
+                return
+            yield list(body)
             previous = body
             page += 1
 

@@ -8,7 +8,7 @@ only through ``stagesync.ports.StoreApi``; it never imports httpx.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +103,7 @@ class Lookup:
 
 
 FetchFn = Callable[[StoreApi], Awaitable[list[Raw]]]
+FetchPagesFn = Callable[[StoreApi], AsyncIterator[list[Raw]]]
 IdentifyFn = Callable[[list[Raw]], dict[str, Raw]]
 NormaliseFn = Callable[[str, Raw, Lookup], Record]
 ReferencesFn = Callable[[str, Record], Iterable[EntityKey]]
@@ -237,6 +238,10 @@ class EntityKind:
     """The pseudonym type of the natural key itself when the key is personal data (``email``)."""
     notifies_customers: bool = False
     """Writes of this kind may send emails to the store's customers (orders, customers)."""
+    fetch_pages: FetchPagesFn | None = None
+    """Optional streaming ``fetch``: the same raw objects one page at a time, so pull and push
+    never hold a large kind's whole listing. Setting it promises that ``identify`` works page by
+    page (an object's key depends on that object alone); pull checks keys across pages."""
 
     @property
     def depends_on(self) -> tuple[str, ...]:

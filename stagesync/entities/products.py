@@ -13,7 +13,7 @@ inline; an update writes only the parts that differ.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import Any
 
 from stagesync.entities import product_extras as extras
@@ -96,23 +96,41 @@ def product_key(raw: Raw) -> str:
 
 
 async def fetch(api: StoreApi) -> list[Raw]:
-    """Every product with its sub-resources, in as few requests as the API allows: the list at
-    250 a page (variants, images, custom fields, videos), options and modifiers in one lean pass
-    at ten a page (no product field says which products have modifiers), complex rules only for
-    products with options or modifiers, and metafields through the store-wide lists."""
-    products, limited, product_fields, variant_fields = await asyncio.gather(
-        api.get_all(PATH, {"include": INCLUDE}),
+    """Every product with its sub-resources (see ``fetch_pages``)."""
+    return [product async for page in fetch_pages(api) for product in page]
+
+
+async def fetch_pages(api: StoreApi) -> AsyncIterator[list[Raw]]:
+    """Every product with its sub-resources, a page at a time, in as few requests as the API
+    allows: options and modifiers in one lean pass at ten a page (no product field says which
+    products have modifiers) and metafields through the store-wide lists, both read first; then
+    the product list at 250 a page (variants, images, custom fields, videos), each page completed
+    with complex rules (one list per product that may have them) as it arrives."""
+    limited, product_fields, variant_fields = await asyncio.gather(
         api.get_all(PATH, {"include": LIMITED_INCLUDE, "include_fields": "id"}),
         api.get_all(extras.PRODUCT_METAFIELDS),
         api.get_all(extras.VARIANT_METAFIELDS),
     )
     by_id = {int(p["id"]): p for p in limited}
-    for product in products:
-        found = by_id.get(int(product["id"]), {})
-        product["options"] = found.get("options") or []
-        product["modifiers"] = found.get("modifiers") or []
-    await complete(api, products, product_fields, variant_fields)
-    return products
+    owned = owned_metafields(product_fields, variant_fields)
+    async for page in api.pages(PATH, {"include": INCLUDE}):
+        for product in page:
+            found = by_id.get(int(product["id"]), {})
+            product["options"] = found.get("options") or []
+            product["modifiers"] = found.get("modifiers") or []
+        await complete(api, page, owned)
+        yield page
+
+
+def owned_metafields(
+    product_fields: list[Raw], variant_fields: list[Raw]
+) -> dict[tuple[str, int], list[Raw]]:
+    """Metafields by owner: (``product`` or ``variant``, its id)."""
+    owned: dict[tuple[str, int], list[Raw]] = {}
+    for kind, items in (("product", product_fields), ("variant", variant_fields)):
+        for item in items:
+            owned.setdefault((kind, int(item["resource_id"])), []).append(item)
+    return owned
 
 
 def may_have_rules(raw: Raw) -> bool:
@@ -122,9 +140,10 @@ def may_have_rules(raw: Raw) -> bool:
 
 
 async def complete(
-    api: StoreApi, products: list[Raw], product_fields: list[Raw], variant_fields: list[Raw]
+    api: StoreApi, products: list[Raw], owned: Mapping[tuple[str, int], list[Raw]]
 ) -> None:
-    """Attach complex rules (one list per product that may have them) and metafields."""
+    """Attach complex rules (one list per product that may have them) and metafields, ``owned``
+    by (``product`` or ``variant``, id)."""
     with_rules = [p for p in products if may_have_rules(p)]
     rules = await asyncio.gather(
         *(api.get_all(f"{PATH}/{p['id']}/complex-rules") for p in with_rules)
@@ -133,10 +152,6 @@ async def complete(
         product["complex_rules"] = []
     for product, found in zip(with_rules, rules, strict=True):
         product["complex_rules"] = found
-    owned: dict[tuple[str, int], list[Raw]] = {}
-    for kind, items in (("product", product_fields), ("variant", variant_fields)):
-        for item in items:
-            owned.setdefault((kind, int(item["resource_id"])), []).append(item)
     for product in products:
         product["metafields"] = owned.get(("product", int(product["id"])), [])
         for variant in product.get("variants") or []:
@@ -419,7 +434,7 @@ async def find(api: StoreApi, key: str, lookup: Lookup) -> Raw | None:
         api.get_all(extras.PRODUCT_METAFIELDS, {"resource_id:in": str(raw["id"])}),
         api.get_all(extras.VARIANT_METAFIELDS, {"resource_id:in": variant_ids}),
     )
-    await complete(api, [raw], product_fields, variant_fields)
+    await complete(api, [raw], owned_metafields(product_fields, variant_fields))
     return raw
 
 
@@ -656,6 +671,7 @@ KIND = EntityKind(
     singular="product",
     display_name="Products",
     fetch=fetch,
+    fetch_pages=fetch_pages,
     identify=identify,
     live_id=lambda raw: int(raw["id"]),
     normalise=normalise,
