@@ -12,7 +12,7 @@ import socket
 import time
 from collections.abc import Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -23,6 +23,7 @@ from stagesync.config import Environment, load_config
 from stagesync.config import config_path as config_file
 from stagesync.entities import (
     REGISTRY,
+    products,
     resolve_kinds,
     resolve_patterns,
     themes,
@@ -210,14 +211,17 @@ def pull(
     kinds: Sequence[str] | None = None,
     out: Path | None = None,
     redact: bool = False,
+    stock: bool | None = None,
     progress: Progress | None = None,
     connector: Connector = connect,
     b2b_factory: b2b.B2BFactory = b2b.open_b2b,
 ) -> PullResult:
     """Pull ``environment``'s entities into a snapshot folder (default ``snapshots/<env>``).
     ``redact`` replaces personal data with stable pseudonyms before anything is written.
+    ``stock`` records inventory levels (default: the environment's ``stock`` setting).
     Without ``kinds``, B2B kinds are pulled when the environment has B2B credentials."""
     env = load_config(config_path).environment(environment)
+    with_stock = env.stock if stock is None else stock
     selected = resolve_kinds(kinds) if kinds else _default_kinds(env)
     directory = out or Path("snapshots") / environment
 
@@ -238,6 +242,7 @@ def pull(
                 progress=progress,
                 channel_names=env.channels,
                 keep=keep,
+                settings=stock_settings(with_stock),
             )
             extras = theme_cache.entries(live, env.store_hash) if "themes" in selected else {}
             b2b_requests = b2b_api.requests_made if b2b_api is not None else 0
@@ -247,12 +252,12 @@ def pull(
     pulled_at = _now()
     snapshot: Snapshot | StreamedSnapshot
     if redact:
-        snapshot = Snapshot(live.kinds(), environment, env.store_hash, pulled_at)
+        snapshot = Snapshot(live.kinds(), environment, env.store_hash, pulled_at, with_stock)
         snapshot = redact_snapshot(snapshot, REGISTRY)
         counts = {kind: len(snapshot.records(kind)) for kind in selected}
     else:
         streams = {kind: _stream(live, kind) for kind in selected}
-        snapshot = StreamedSnapshot(streams, environment, env.store_hash, pulled_at)
+        snapshot = StreamedSnapshot(streams, environment, env.store_hash, pulled_at, with_stock)
         counts = {kind: len(stream.keys) for kind, stream in streams.items()}
     write_snapshot(directory, snapshot, kinds=selected, extras=extras)
     return PullResult(directory, environment, env.store_hash, counts, requests)
@@ -278,6 +283,11 @@ def connect_b2b(
     env = config.environment(environment)
     project = config.path.parent if config.path is not None else None
     return asyncio.run(b2b.connect(env, project=project, factory=b2b_factory))
+
+
+def stock_settings(stock: bool) -> dict[str, str]:
+    """The entity settings that make live reads record inventory levels (migrate stock)."""
+    return {products.STOCK: "yes"} if stock else {}
 
 
 def _store_name(env: Environment) -> str:
@@ -322,7 +332,15 @@ def diff(
             f"{','.join(unpulled)}) or leave them out with --kinds.",
             path=str(destination),
         )
-    return make_plan(
+    if before.stock != after.stock:
+        stocked, plain = (source, destination) if before.stock else (destination, source)
+        raise PlanError(
+            f"{stocked} was pulled with inventory levels and {plain} without, so their stock "
+            "cannot be compared. Pull both the same way: set stock = true for both environments "
+            "(or pull both with --stock) to migrate stock, or neither.",
+            path=str(plain),
+        )
+    plan = make_plan(
         before,
         after,
         REGISTRY,
@@ -333,6 +351,7 @@ def diff(
         prune=prune,
         quota=destination_quota(after, config_path),
     )
+    return replace(plan, stock=True) if before.stock else plan
 
 
 def _check_b2b_connected(
@@ -459,7 +478,7 @@ def push(
                     journal=journal,
                     previous=previous,
                     verify=verify,
-                    settings={"order_status": order_status},
+                    settings={"order_status": order_status, **stock_settings(plan.stock)},
                     channel_names=env.channels,
                 )
             activated = None

@@ -197,6 +197,14 @@ def pull(
             help="Replace personal data (names, emails, addresses, phones) with stable pseudonyms.",
         ),
     ] = False,
+    stock: Annotated[
+        bool | None,
+        typer.Option(
+            "--stock/--no-stock",
+            help="Record inventory levels, so a diff compares and a push migrates stock "
+            "(default: the environment's stock setting, off unless set).",
+        ),
+    ] = None,
 ) -> None:
     """Pull an environment's store data into an ID-free snapshot folder."""
     selected = _kinds(kinds)
@@ -207,6 +215,7 @@ def pull(
             kinds=selected,
             out=out,
             redact=redact,
+            stock=stock,
             progress=progress,
         )
     total = sum(result.counts.values())

@@ -40,6 +40,7 @@ _ENVIRONMENT_KEYS = (
     "window_ms",
     "b2b",
     "channels",
+    "stock",
 )
 _B2B_KEYS = ("auth", "email", "password_env", "api_url")
 _B2B_AUTH = ("password", "token")
@@ -92,6 +93,8 @@ class Environment:
     """``[environments.NAME.channels]``: channel key (as snapshots and plans name it) -> the name
     of that channel on this store. Channels not listed are keyed by their own name (channel 1:
     ``default``)."""
+    stock: bool = False
+    """Whether pulls record inventory levels (and so diffs compare and pushes write them)."""
 
     def token(self) -> str:
         """The access token from ``access_token_env``; ``ConfigError`` when it is unset or empty."""
@@ -329,6 +332,9 @@ def _parse_environment(name: str, table: Any, where: str, path: Path | None) -> 
         )
     quota = _integer(table, "quota", 150, what, where, path)
     window_ms = _integer(table, "window_ms", 30000, what, where, path)
+    stock = table.get("stock", False)
+    if not isinstance(stock, bool):
+        raise _error(where, f"{what} stock must be true or false, not {_describe(stock)}", path)
     b2b_table = table.get("b2b")
     return Environment(
         name=name,
@@ -339,6 +345,7 @@ def _parse_environment(name: str, table: Any, where: str, path: Path | None) -> 
         window_ms=window_ms,
         b2b=None if b2b_table is None else _parse_b2b(name, b2b_table, where, path),
         channels=_parse_channels(name, table.get("channels", {}), where, path),
+        stock=stock,
     )
 
 

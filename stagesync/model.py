@@ -78,6 +78,8 @@ class Snapshot:
     environment: str | None = None
     store_hash: str | None = None
     pulled_at: str | None = None
+    stock: bool = False
+    """Pulled with inventory levels (``stock = true`` or ``pull --stock``)."""
 
     def records(self, kind: str) -> Mapping[str, Record]:
         found = self.kinds.get(kind)
@@ -179,6 +181,8 @@ class Plan:
     quota: int = 150
     """Requests per ``window_ms`` the destination allows (its environment's ``quota``)."""
     window_ms: int = 30000
+    stock: bool = False
+    """Both snapshots were pulled with inventory levels: push reads and writes them too."""
 
     @property
     def estimated_seconds(self) -> float:

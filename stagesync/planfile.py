@@ -29,8 +29,8 @@ FORMAT_VERSION = 1
 
 
 def plan_body(plan: Plan) -> dict[str, Any]:
-    """Every field of the plan file except ``digest``."""
-    return {
+    """Every field of the plan file except ``digest`` (``stock`` only when set)."""
+    body = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "created_at": plan.created_at,
@@ -47,6 +47,9 @@ def plan_body(plan: Plan) -> dict[str, Any]:
             "operations": len(plan.operations),
         },
     }
+    if plan.stock:
+        body["stock"] = True
+    return body
 
 
 def plan_digest(plan: Plan) -> str:
@@ -223,6 +226,7 @@ def _plan_from_body(body: dict[str, Any]) -> Plan:
         kinds=tuple(_str(k) for k in body["kinds"]),
         quota=int(quota.get("requests", 150)),
         window_ms=int(quota.get("window_ms", 30000)),
+        stock=body.get("stock") is True,
     )
 
 

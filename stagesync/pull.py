@@ -83,6 +83,7 @@ async def read_live(
     verb: str = "pull",
     channel_names: Mapping[str, str] | None = None,
     keep: Keep | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> LiveState:
     """Fetch ``kinds`` (and the kinds their records reference, for their IDs) and normalise them.
     Progress tasks are named ``<verb> <kind>``. ``channel_names`` (channel key -> name on this
@@ -91,12 +92,14 @@ async def read_live(
     Without ``keep`` every raw object and every record of ``kinds`` is kept in memory. With it,
     only the raws and records of the keys it names are; the other kinds of ``kinds`` are stored
     compactly for ``LiveState.iter_records``, and kinds read for their IDs keep only the lookup.
+    ``settings`` go to the lookup before anything is normalised (``stock``: record inventory).
     """
     progress = progress or NoProgress()
     needed = with_dependencies(kinds)
     wanted = set(kinds)
     lookup = Lookup(store)
     lookup.channel_names.update(channel_names or {})
+    lookup.settings.update(settings or {})
     raws: dict[str, dict[str, Raw]] = {}
     stored: dict[str, dict[str, bytes]] = {}
     later: dict[str, list[Raw]] = {}

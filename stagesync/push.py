@@ -164,8 +164,8 @@ async def apply_plan(
         verb="read",
         channel_names=channel_names,
         keep=plan_keys(plan),
+        settings=settings,
     )
-    live.lookup.settings.update(settings or {})
     drifted: dict[str, Drift] = {}
     if previous is None:
         drifted = {d.operation.id: d for d in drift(plan, live)}
@@ -187,7 +187,13 @@ async def apply_plan(
     results = await runner.run()
     if verify:
         results = await verify_results(
-            api, plan, results, store=store, progress=progress, channel_names=channel_names
+            api,
+            plan,
+            results,
+            store=store,
+            progress=progress,
+            channel_names=channel_names,
+            settings=settings,
         )
     return Applied(results, runner.before)
 
@@ -200,6 +206,7 @@ async def verify_results(
     store: str,
     progress: Progress | None = None,
     channel_names: Mapping[str, str] | None = None,
+    settings: Mapping[str, str] | None = None,
 ) -> list[OperationResult]:
     """Re-read the store; every done operation whose entity differs from the plan's desired state
     becomes ``failed`` (the desired state was not reached), naming the fields that differ."""
@@ -211,6 +218,7 @@ async def verify_results(
         verb="verify",
         channel_names=channel_names,
         keep=plan_keys(plan),
+        settings=settings,
     )
     checked = []
     for result in results:

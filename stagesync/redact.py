@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from stagesync.entities.base import EntityKind
@@ -99,4 +100,4 @@ def redact_snapshot(
             kinds[kind] = records
         else:
             kinds[kind] = KindSnapshot(redact_records(entity, records.records, names))
-    return Snapshot(kinds, snapshot.environment, snapshot.store_hash, snapshot.pulled_at)
+    return replace(snapshot, kinds=kinds)

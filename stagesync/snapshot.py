@@ -221,6 +221,7 @@ class StreamedSnapshot:
     environment: str | None
     store_hash: str | None
     pulled_at: str | None
+    stock: bool = False
 
 
 def streamed(records: KindSnapshot) -> StreamedKind:
@@ -292,6 +293,8 @@ def write_snapshot(
             "pulled_at": snapshot.pulled_at,
             "kinds": entries,
         }
+        if snapshot.stock:  # only when asked for, so other manifests stay as they were
+            manifest["stock"] = True
         _write_file(staging / MANIFEST, orjson.dumps(manifest, option=_DUMP_OPTIONS) + b"\n")
         _fsync_tree_dirs(staging)
         _swap(staging, directory)
@@ -520,6 +523,7 @@ class _Manifest:
     environment: str | None
     store_hash: str | None
     pulled_at: str | None
+    stock: bool = False
 
 
 def read_snapshot(directory: Path, kinds: Iterable[str] | None = None) -> Snapshot:
@@ -549,6 +553,7 @@ def read_snapshot(directory: Path, kinds: Iterable[str] | None = None) -> Snapsh
         environment=manifest.environment,
         store_hash=manifest.store_hash,
         pulled_at=manifest.pulled_at,
+        stock=manifest.stock,
     )
 
 
@@ -688,7 +693,9 @@ def _read_manifest(directory: Path) -> _Manifest:
         if value is not None and not isinstance(value, str):
             raise invalid(f'{path} has a non-string "{field}"')
         text[field] = value
-    return _Manifest(kinds=entries, **text)
+    if not isinstance(data.get("stock", False), bool):
+        raise invalid(f'{path} has a non-boolean "stock"')
+    return _Manifest(kinds=entries, stock=bool(data.get("stock", False)), **text)
 
 
 def _check_no_unlisted_folders(directory: Path, manifest: _Manifest) -> None:

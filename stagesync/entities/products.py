@@ -45,7 +45,7 @@ READ_ONLY = (
     "option_set_display",
     "date_last_imported",
     "primary_image",
-    "inventory_level",  # stock moves only when asked to (a later option), never by default
+    "inventory_level",  # stock is recorded only when the pull asks for it (``STOCK``)
     # Selectable part kinds (product_reviews, bulk_pricing_rules, channel_assignments) and
     # read-only relations: never part of the product's own record.
     "reviews",
@@ -165,6 +165,22 @@ def identify(raws: list[Raw]) -> dict[str, Raw]:
 # -- normalise: API object -> ID-free record -------------------------------------------------
 
 
+STOCK = "stock"
+"""``lookup.settings`` flag: record (and so compare and push) inventory levels."""
+
+
+def stock_wanted(lookup: Lookup) -> bool:
+    return lookup.settings.get(STOCK) == "yes"
+
+
+def with_stock(record: Record, raw: Raw) -> None:
+    """Add the product's and its variants' inventory levels to ``record`` (migrate stock)."""
+    record["inventory_level"] = int(raw.get("inventory_level") or 0)
+    levels = {str(v["sku"]): int(v.get("inventory_level") or 0) for v in raw.get("variants") or []}
+    for variant in record["variants"]:
+        variant["inventory_level"] = levels.get(str(variant["sku"]), 0)
+
+
 def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record = without(raw, READ_ONLY + REFERENCES + CHILDREN)
     brand_id = int(raw.get("brand_id") or 0)
@@ -190,6 +206,8 @@ def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record["videos"] = extras.normalise_videos(raw.get("videos") or [])
     record["complex_rules"] = extras.normalise_rules(raw)
     record["metafields"] = extras.normalise_metafields(raw.get("metafields") or [])
+    if stock_wanted(lookup):
+        with_stock(record, raw)
     return record
 
 
@@ -501,6 +519,15 @@ async def update_children(
     base = f"{PATH}/{product_id}"
     desired = children_by_key(record, "variants")
     existing = live_children(live, "variants")
+    if stock_wanted(lookup):  # compare variants with their stock, as the records hold it
+        levels = {
+            sku: v.get("inventory_level")
+            for sku, v in children_by_key(live_record, "variants").items()
+        }
+        existing = {
+            sku: (variant_id, {**found, "inventory_level": levels.get(sku, 0)})
+            for sku, (variant_id, found) in existing.items()
+        }
     # Remove variants first: it frees their SKUs and lets options they used be deleted.
     for sku in sorted(set(existing) - set(desired)):
         await api.delete(f"{base}/variants/{existing[sku][0]}", entity=f"{entity} variant {sku}")
