@@ -7,13 +7,15 @@ docs/plan-format.md describes every field.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from stagesync.errors import PlanError
-from stagesync.files import write_atomic
+from stagesync.files import write_atomic_chunks
+from stagesync.jsonstream import indented_chunks
 from stagesync.model import (
     Action,
     Endpoint,
@@ -30,6 +32,13 @@ FORMAT_VERSION = 1
 
 def plan_body(plan: Plan) -> dict[str, Any]:
     """Every field of the plan file except ``digest``."""
+    body = _head(plan)
+    body["operations"] = [_operation_to_json(op) for op in plan.operations]
+    return body
+
+
+def _head(plan: Plan) -> dict[str, Any]:
+    """``plan_body`` without ``operations``."""
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -37,7 +46,6 @@ def plan_body(plan: Plan) -> dict[str, Any]:
         "source": _endpoint_to_json(plan.source),
         "destination": _endpoint_to_json(plan.destination),
         "kinds": list(plan.kinds),
-        "operations": [_operation_to_json(op) for op in plan.operations],
         "warnings": list(plan.warnings),
         "summary": {
             "counts": plan.counts(),
@@ -50,21 +58,30 @@ def plan_body(plan: Plan) -> dict[str, Any]:
 
 
 def plan_digest(plan: Plan) -> str:
-    """The digest a plan file of ``plan`` carries: sha256 of the canonical JSON of its body."""
-    return _body_digest(plan_body(plan))
+    """The digest a plan file of ``plan`` carries: sha256 of the canonical JSON of its body.
+    Operations are hashed one at a time, their records embedded as the canonical bytes they are
+    kept as (never decoded)."""
+    body = _head(plan)
+    body["operations"] = (_operation_to_canonical(op) for op in plan.operations)
+    return _body_digest(body)
 
 
-def _body_digest(body: dict[str, Any]) -> str:
+def _body_digest(body: dict[str, Any], consume: Callable[[Any], None] | None = None) -> str:
     """``digest(body)`` computed piece by piece (the same canonical bytes: sorted keys, no
-    whitespace), so a plan of 100,000 operations never needs its whole canonical JSON at once."""
+    whitespace), so a plan of 100,000 operations never needs its whole canonical JSON at once.
+    Each operation is handed to ``consume`` once hashed and its list entry dropped (a plan being
+    loaded keeps only what ``consume`` makes of it)."""
     hasher = hashlib.sha256(b"{")
     for index, name in enumerate(sorted(body)):
         value = body[name]
         hasher.update((b"," if index else b"") + orjson.dumps(name) + b":")
-        if isinstance(value, list):
+        if isinstance(value, list | Iterator):
             hasher.update(b"[")
             for position, item in enumerate(value):
                 hasher.update((b"," if position else b"") + canonical_json(item))
+                if consume is not None and name == "operations" and isinstance(value, list):
+                    consume(item)
+                    value[position] = None
             hasher.update(b"]")
         else:
             hasher.update(canonical_json(value))
@@ -74,9 +91,14 @@ def _body_digest(body: dict[str, Any]) -> str:
 
 def plan_to_json(plan: Plan) -> bytes:
     """The plan file's bytes: sorted keys, 2-space indent, trailing newline."""
-    body = plan_body(plan)
-    body["digest"] = _body_digest(body)
-    return _dumps(body)
+    return b"".join(plan_chunks(plan))
+
+
+def plan_chunks(plan: Plan) -> Iterator[bytes]:
+    """``plan_to_json``'s bytes in pieces, one operation at a time."""
+    head = _head(plan)
+    head["digest"] = plan_digest(plan)
+    return indented_chunks(head, "operations", (_operation_to_json(op) for op in plan.operations))
 
 
 plan_json_for_output = plan_to_json
@@ -111,14 +133,28 @@ def _verified(document: Any, *, path: str) -> Plan:
             path=path,
         )
     claimed = document.pop("digest", None)
-    if claimed != _body_digest(document):
+    operations: list[Operation] = []
+    problems: list[Exception] = []
+
+    def consume(item: Any) -> None:
+        """Turn each operation into an ``Operation`` as soon as it is hashed (its parsed dict is
+        dropped then), remembering the first malformed one."""
+        if not problems:
+            try:
+                operations.append(_operation_from_json(item))
+            except (KeyError, TypeError, ValueError) as error:
+                problems.append(error)
+
+    if claimed != _body_digest(document, consume):
         raise PlanError(
             f"{path} was edited after it was made (digest mismatch); re-run stagesync diff to "
             f"make a new plan.",
             path=path,
         )
     try:
-        return _plan_from_body(document)
+        if problems:
+            raise problems[0]
+        return _plan_from_body(document, tuple(operations))
     except (KeyError, TypeError, ValueError) as error:
         raise PlanError(
             f"{path} is not a well-formed stagesync plan ({type(error).__name__}: {error}); "
@@ -129,7 +165,7 @@ def _verified(document: Any, *, path: str) -> Plan:
 
 def write_plan(plan: Plan, path: Path) -> None:
     """Write the plan file atomically: a temporary file in the same folder, then a rename."""
-    write_atomic(path, plan_to_json(plan))
+    write_atomic_chunks(path, plan_chunks(plan))
 
 
 def read_plan(path: Path) -> Plan:
@@ -155,10 +191,6 @@ def _load(path: Path) -> Any:
 
 
 # --- fields ---------------------------------------------------------------------------------------
-
-
-def _dumps(value: Any) -> bytes:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
 
 
 def _endpoint_to_json(endpoint: Endpoint) -> dict[str, Any]:
@@ -192,6 +224,23 @@ def _operation_to_json(op: Operation) -> dict[str, Any]:
     }
 
 
+def _operation_to_canonical(op: Operation) -> dict[str, Any]:
+    """``_operation_to_json(op)`` with ``after`` and ``fields`` as the canonical bytes the
+    operation keeps (``canonical_json`` of it gives the same bytes without decoding them)."""
+    return {
+        "id": op.id,
+        "action": op.action.value,
+        "kind": op.key.kind,
+        "key": op.key.key,
+        "after": None if op.after_json is None else orjson.Fragment(op.after_json),
+        "fields": orjson.Fragment(op.fields_json),
+        "depends_on": list(op.depends_on),
+        "reason": op.reason,
+        "note": op.note,
+        "precondition": op.precondition,
+    }
+
+
 def _operation_from_json(value: dict[str, Any]) -> Operation:
     after = value["after"]
     if after is not None and not isinstance(after, dict):
@@ -211,12 +260,15 @@ def _operation_from_json(value: dict[str, Any]) -> Operation:
     )
 
 
-def _plan_from_body(body: dict[str, Any]) -> Plan:
+def _plan_from_body(body: dict[str, Any], operations: tuple[Operation, ...]) -> Plan:
+    """The plan of a verified body whose ``operations`` list were converted to ``operations``."""
+    if not isinstance(body["operations"], list):
+        raise TypeError("operations must be a list")
     quota = body["summary"].get("quota") or {}
     return Plan(
         source=_endpoint_from_json(body["source"]),
         destination=_endpoint_from_json(body["destination"]),
-        operations=tuple(_operation_from_json(op) for op in body["operations"]),
+        operations=operations,
         created_at=_str(body["created_at"]),
         warnings=tuple(_str(w) for w in body["warnings"]),
         estimated_requests=int(body["summary"]["estimated_requests"]),
