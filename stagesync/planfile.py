@@ -7,9 +7,11 @@ docs/plan-format.md describes every field.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 
@@ -78,7 +80,8 @@ def _body_digest(body: dict[str, Any], consume: Callable[[Any], None] | None = N
         if isinstance(value, list | Iterator):
             hasher.update(b"[")
             for position, item in enumerate(value):
-                hasher.update((b"," if position else b"") + canonical_json(item))
+                shown = _operation_to_canonical(item) if isinstance(item, Operation) else item
+                hasher.update((b"," if position else b"") + canonical_json(shown))
                 if consume is not None and name == "operations" and isinstance(value, list):
                     consume(item)
                     value[position] = None
@@ -138,10 +141,13 @@ def _verified(document: Any, *, path: str) -> Plan:
 
     def consume(item: Any) -> None:
         """Turn each operation into an ``Operation`` as soon as it is hashed (its parsed dict is
-        dropped then), remembering the first malformed one."""
+        dropped then), remembering the first malformed one. ``read_plan`` hands in most as
+        ``Operation`` already."""
         if not problems:
             try:
-                operations.append(_operation_from_json(item))
+                operations.append(
+                    item if isinstance(item, Operation) else _operation_from_json(item)
+                )
             except (KeyError, TypeError, ValueError) as error:
                 problems.append(error)
 
@@ -176,7 +182,7 @@ def read_plan(path: Path) -> Plan:
         raise PlanError(
             f"cannot read plan {path}: {error.strerror or error}.", path=str(path)
         ) from None
-    except orjson.JSONDecodeError as error:
+    except (ValueError, RecursionError) as error:
         raise PlanError(
             f"{path} is not valid JSON ({error}); re-run stagesync diff to make a new plan.",
             path=str(path),
@@ -185,9 +191,123 @@ def read_plan(path: Path) -> Plan:
 
 
 def _load(path: Path) -> Any:
-    """The parsed plan file; its bytes are dropped as soon as they are parsed (a plan of 100,000
-    products is hundreds of MB of JSON)."""
-    return orjson.loads(path.read_bytes())
+    """The parsed plan file, read piece by piece: each operation becomes an ``Operation`` (its
+    records kept as compact bytes) as soon as it is parsed, so a plan of 100,000 products is
+    never whole in memory, as text or as Python objects. An operation that would not hash the
+    same once converted (an unknown field, a malformed value) is kept as parsed, for
+    ``_verified`` to hash and report exactly as before."""
+    with path.open("r", encoding="utf-8") as handle:
+        reader = _Reader(handle)
+        document: dict[str, Any] = {}
+        reader.expect("{")
+        if reader.peek() == "}":
+            reader.pos += 1
+        else:
+            while True:
+                name = reader.value()
+                if not isinstance(name, str):
+                    raise _invalid("an object key must be a string")
+                reader.expect(":")
+                if name == "operations" and reader.peek() == "[":
+                    reader.pos += 1
+                    document[name] = _operations(reader)
+                else:
+                    document[name] = reader.value()
+                if reader.peek() == ",":
+                    reader.pos += 1
+                    continue
+                reader.expect("}")
+                break
+        if reader.peek() != "":
+            raise _invalid("unexpected data after the plan")
+        return document
+
+
+def _operations(reader: _Reader) -> list[Any]:
+    """The rest of an ``operations`` array, after its ``[``."""
+    out: list[Any] = []
+    if reader.peek() == "]":
+        reader.pos += 1
+        return out
+    while True:
+        item = reader.value()
+        out.append(_converted(item))
+        if reader.peek() == ",":
+            reader.pos += 1
+            continue
+        reader.expect("]")
+        return out
+
+
+def _converted(item: Any) -> Any:
+    """``item`` as an ``Operation`` when that hashes to exactly the same bytes, else as is."""
+    try:
+        op = _operation_from_json(item)
+    except (KeyError, TypeError, ValueError):
+        return item
+    if canonical_json(_operation_to_canonical(op)) != canonical_json(item):
+        return item
+    return op
+
+
+def _invalid(message: str) -> json.JSONDecodeError:
+    return json.JSONDecodeError(message, "", 0)
+
+
+class _Reader:
+    """JSON values read one at a time from a text file, through a window of ``CHUNK``
+    characters (Python's JSON decoder parses each value; this only walks the structure)."""
+
+    CHUNK = 1 << 20
+
+    def __init__(self, handle: TextIO) -> None:
+        self.handle = handle
+        self.buffer = ""
+        self.pos = 0
+        self.eof = False
+
+    def _more(self) -> bool:
+        if self.eof:
+            return False
+        chunk = self.handle.read(self.CHUNK)
+        if not chunk:
+            self.eof = True
+            return False
+        self.buffer = self.buffer[self.pos :] + chunk
+        self.pos = 0
+        return True
+
+    def peek(self) -> str:
+        """The next non-whitespace character ("" at the end of the file)."""
+        while True:
+            self.pos = _WHITESPACE.match(self.buffer, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.buffer):
+                return self.buffer[self.pos]
+            if not self._more():
+                return ""
+
+    def expect(self, char: str) -> None:
+        if self.peek() != char:
+            raise _invalid(f"expected {char!r} at character {self.pos}")
+        self.pos += 1
+
+    def value(self) -> Any:
+        self.peek()
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.buffer, self.pos)
+            except json.JSONDecodeError:
+                if self._more():
+                    continue
+                raise
+            if end < len(self.buffer) or not self._more():
+                # A number at the window's end may go on in the next chunk: decode it again.
+                self.pos = end
+                return value
+
+
+_DECODER = json.JSONDecoder()
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 
 # --- fields ---------------------------------------------------------------------------------------

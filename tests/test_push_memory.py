@@ -83,3 +83,33 @@ def test_a_failing_stream_leaves_the_file_as_it_was(tmp_path: Path) -> None:
         write_atomic_chunks(path, chunks())
     assert path.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+@pytest.mark.parametrize("chunk", [1, 7, 1 << 20])
+def test_a_plan_is_read_piece_by_piece_in_any_layout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    from stagesync import planfile
+
+    monkeypatch.setattr(planfile._Reader, "CHUNK", chunk)
+    plan = sample_plan()
+    body = plan_body(plan)
+    body["operations"][1]["after"]["price"] = 123456.789e3
+    body["operations"][0]["extra"] = [1, 2]
+    body["digest"] = digest(body)
+    path = tmp_path / "plan.json"
+    for data in (
+        orjson.dumps(body),
+        orjson.dumps(dict(reversed(body.items())), option=orjson.OPT_INDENT_2) + b"\n\n",
+    ):
+        path.write_bytes(data)
+        loaded = read_plan(path)
+        assert loaded.operations[1].after == body["operations"][1]["after"]
+        assert plan_digest(loaded) != body["digest"]  # the unknown field is not kept
+        assert [op.id for op in loaded.operations] == [op.id for op in plan.operations]
+    write_plan(plan, path)
+    assert read_plan(path) == plan
+    for bad in (b'{"format": 1', plan_to_json(plan) + b"x", b"[]", b'{"a": 1,}'):
+        path.write_bytes(bad)
+        with pytest.raises(StageSyncError, match="plan.json"):
+            read_plan(path)
