@@ -30,7 +30,7 @@ from stagesync.entities import (
     with_dependencies,
 )
 from stagesync.errors import PlanError, PlanRefused, StageSyncError
-from stagesync.files import write_atomic
+from stagesync.files import write_atomic_chunks
 from stagesync.journal import FORMAT as JOURNAL_FORMAT
 from stagesync.journal import FORMAT_VERSION as JOURNAL_VERSION
 from stagesync.journal import Journal, JournalState, PushLock, journal_path, lock_path, read_journal
@@ -41,8 +41,8 @@ from stagesync.pull import LiveState, read_live
 from stagesync.push import DEFAULT_CONCURRENCY, Applied, OperationResult, apply_plan
 from stagesync.redact import redact_snapshot
 from stagesync.report.common import Outcome
-from stagesync.report.html import render_html
-from stagesync.result import result_body, result_to_json
+from stagesync.report.html import html_chunks
+from stagesync.result import result_body, result_chunks
 from stagesync.rollback import rollback_plan
 from stagesync.snapshot import (
     StreamedKind,
@@ -550,7 +550,7 @@ def push(
         r.operation.id: Outcome(r.status, r.error, r.requests, r.duration_ms / 1000)
         for r in results
     }
-    write_atomic(report, render_html(plan, statuses))
+    write_atomic_chunks(report, html_chunks(plan, statuses))
     result_json = plan_path.with_name(plan_path.stem + ".result.json")
     body = result_body(
         plan,
@@ -569,8 +569,9 @@ def push(
         verified=verify,
         journal=str(journal_file),
         rollback_plan=str(rollback) if rollback else None,
+        lazy=True,
     )
-    write_atomic(result_json, result_to_json(body))
+    write_atomic_chunks(result_json, result_chunks(body))
     return PushResult(
         plan,
         env.name,

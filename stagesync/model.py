@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
+from types import EllipsisType
 from typing import Any
 
 import orjson
@@ -22,6 +23,15 @@ Record = dict[str, Any]
 def canonical_json(value: Any) -> bytes:
     """The one serialisation digests are computed over: sorted keys, no whitespace."""
     return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def compact_json(value: Any) -> bytes:
+    """``canonical_json(value)`` in a bytes object of its exact size (orjson hands out bytes with
+    a 32 KiB allocation behind each, which values held by the thousand would multiply)."""
+    return bytes(memoryview(canonical_json(value)))
+
+
+_NO_FIELDS = b"[]"
 
 
 def digest(value: Any) -> str:
@@ -123,21 +133,93 @@ LINK_SUFFIX = "#link"
 """Suffix of the id of a link operation: ``products:SKU-1#link``."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False, repr=False)
 class Operation:
-    """One step of a plan: make the destination's entity ``key`` look like ``after``."""
+    """One step of a plan: make the destination's entity ``key`` look like ``after``.
+
+    ``after`` and ``fields`` are kept as compact canonical JSON and decoded each time they are
+    read (a fresh value every time): a loaded plan of 100,000 products holds a few KB of bytes
+    per operation instead of its records as Python objects. ``after_json`` and ``fields_json``
+    are those bytes, for writers that embed them as they are."""
 
     id: str
     action: Action
     key: EntityKey
-    after: Record | None
+    after_json: bytes | None
+    """``canonical_json(after)``; None when ``after`` is None."""
     precondition: str | None
     """Digest of the destination record the plan was computed against; None: must not exist."""
-    fields: tuple[FieldChange, ...] = ()
-    depends_on: tuple[str, ...] = ()
-    reason: str = "selected"
-    note: str | None = None
+    fields_json: bytes
+    """Canonical JSON of ``fields`` as the plan file has them: ``[{"after", "before", "path"}]``."""
+    depends_on: tuple[str, ...]
+    reason: str
+    note: str | None
     """Why a replace cannot be an update (the kind's ``must_replace``); None otherwise."""
+
+    def __init__(
+        self,
+        id: str,
+        action: Action,
+        key: EntityKey,
+        after: Record | None | EllipsisType = ...,
+        precondition: str | None = None,
+        fields: tuple[FieldChange, ...] | EllipsisType = ...,
+        depends_on: tuple[str, ...] = (),
+        reason: str = "selected",
+        note: str | None = None,
+        *,
+        after_json: bytes | None | EllipsisType = ...,
+        fields_json: bytes | EllipsisType = ...,
+    ) -> None:
+        """``after`` and ``fields`` as values; ``after_json`` / ``fields_json`` (their canonical
+        bytes) are taken when those are not given (``dataclasses.replace`` passes them)."""
+        if after is not ...:
+            after_json = None if after is None else compact_json(after)
+        elif after_json is ...:
+            after_json = None
+        if fields is not ...:
+            fields_json = (
+                compact_json(
+                    [{"path": f.path, "before": f.before, "after": f.after} for f in fields]
+                )
+                if fields
+                else _NO_FIELDS
+            )
+        elif fields_json is ...:
+            fields_json = _NO_FIELDS
+        set_ = object.__setattr__
+        set_(self, "id", id)
+        set_(self, "action", action)
+        set_(self, "key", key)
+        set_(self, "after_json", after_json)
+        set_(self, "precondition", precondition)
+        set_(self, "fields_json", fields_json)
+        set_(self, "depends_on", tuple(depends_on))
+        set_(self, "reason", reason)
+        set_(self, "note", note)
+
+    @property
+    def after(self) -> Record | None:
+        """The desired record (decoded afresh on every read: callers may change their copy)."""
+        if self.after_json is None:
+            return None
+        value: Record = orjson.loads(self.after_json)
+        return value
+
+    @property
+    def fields(self) -> tuple[FieldChange, ...]:
+        if self.fields_json == _NO_FIELDS:
+            return ()
+        return tuple(
+            FieldChange(f["path"], f["before"], f["after"]) for f in orjson.loads(self.fields_json)
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"Operation(id={self.id!r}, action={self.action!r}, key={self.key!r}, "
+            f"after={self.after!r}, precondition={self.precondition!r}, fields={self.fields!r}, "
+            f"depends_on={self.depends_on!r}, reason={self.reason!r}, note={self.note!r})"
+        )
 
     @property
     def kind(self) -> str:

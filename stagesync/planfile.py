@@ -7,13 +7,17 @@ docs/plan-format.md describes every field.
 from __future__ import annotations
 
 import hashlib
+import json
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import orjson
 
 from stagesync.errors import PlanError
-from stagesync.files import write_atomic
+from stagesync.files import write_atomic_chunks
+from stagesync.jsonstream import indented_chunks
 from stagesync.model import (
     Action,
     Endpoint,
@@ -29,15 +33,21 @@ FORMAT_VERSION = 1
 
 
 def plan_body(plan: Plan) -> dict[str, Any]:
-    """Every field of the plan file except ``digest`` (``stock`` only when set)."""
-    body = {
+    """Every field of the plan file except ``digest``."""
+    body = _head(plan)
+    body["operations"] = [_operation_to_json(op) for op in plan.operations]
+    return body
+
+
+def _head(plan: Plan) -> dict[str, Any]:
+    """``plan_body`` without ``operations`` (``stock`` only when set)."""
+    head = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "created_at": plan.created_at,
         "source": _endpoint_to_json(plan.source),
         "destination": _endpoint_to_json(plan.destination),
         "kinds": list(plan.kinds),
-        "operations": [_operation_to_json(op) for op in plan.operations],
         "warnings": list(plan.warnings),
         "summary": {
             "counts": plan.counts(),
@@ -48,26 +58,36 @@ def plan_body(plan: Plan) -> dict[str, Any]:
         },
     }
     if plan.stock:
-        body["stock"] = True
-    return body
+        head["stock"] = True
+    return head
 
 
 def plan_digest(plan: Plan) -> str:
-    """The digest a plan file of ``plan`` carries: sha256 of the canonical JSON of its body."""
-    return _body_digest(plan_body(plan))
+    """The digest a plan file of ``plan`` carries: sha256 of the canonical JSON of its body.
+    Operations are hashed one at a time, their records embedded as the canonical bytes they are
+    kept as (never decoded)."""
+    body = _head(plan)
+    body["operations"] = (_operation_to_canonical(op) for op in plan.operations)
+    return _body_digest(body)
 
 
-def _body_digest(body: dict[str, Any]) -> str:
+def _body_digest(body: dict[str, Any], consume: Callable[[Any], None] | None = None) -> str:
     """``digest(body)`` computed piece by piece (the same canonical bytes: sorted keys, no
-    whitespace), so a plan of 100,000 operations never needs its whole canonical JSON at once."""
+    whitespace), so a plan of 100,000 operations never needs its whole canonical JSON at once.
+    Each operation is handed to ``consume`` once hashed and its list entry dropped (a plan being
+    loaded keeps only what ``consume`` makes of it)."""
     hasher = hashlib.sha256(b"{")
     for index, name in enumerate(sorted(body)):
         value = body[name]
         hasher.update((b"," if index else b"") + orjson.dumps(name) + b":")
-        if isinstance(value, list):
+        if isinstance(value, list | Iterator):
             hasher.update(b"[")
             for position, item in enumerate(value):
-                hasher.update((b"," if position else b"") + canonical_json(item))
+                shown = _operation_to_canonical(item) if isinstance(item, Operation) else item
+                hasher.update((b"," if position else b"") + canonical_json(shown))
+                if consume is not None and name == "operations" and isinstance(value, list):
+                    consume(item)
+                    value[position] = None
             hasher.update(b"]")
         else:
             hasher.update(canonical_json(value))
@@ -77,9 +97,14 @@ def _body_digest(body: dict[str, Any]) -> str:
 
 def plan_to_json(plan: Plan) -> bytes:
     """The plan file's bytes: sorted keys, 2-space indent, trailing newline."""
-    body = plan_body(plan)
-    body["digest"] = _body_digest(body)
-    return _dumps(body)
+    return b"".join(plan_chunks(plan))
+
+
+def plan_chunks(plan: Plan) -> Iterator[bytes]:
+    """``plan_to_json``'s bytes in pieces, one operation at a time."""
+    head = _head(plan)
+    head["digest"] = plan_digest(plan)
+    return indented_chunks(head, "operations", (_operation_to_json(op) for op in plan.operations))
 
 
 plan_json_for_output = plan_to_json
@@ -114,14 +139,31 @@ def _verified(document: Any, *, path: str) -> Plan:
             path=path,
         )
     claimed = document.pop("digest", None)
-    if claimed != _body_digest(document):
+    operations: list[Operation] = []
+    problems: list[Exception] = []
+
+    def consume(item: Any) -> None:
+        """Turn each operation into an ``Operation`` as soon as it is hashed (its parsed dict is
+        dropped then), remembering the first malformed one. ``read_plan`` hands in most as
+        ``Operation`` already."""
+        if not problems:
+            try:
+                operations.append(
+                    item if isinstance(item, Operation) else _operation_from_json(item)
+                )
+            except (KeyError, TypeError, ValueError) as error:
+                problems.append(error)
+
+    if claimed != _body_digest(document, consume):
         raise PlanError(
             f"{path} was edited after it was made (digest mismatch); re-run stagesync diff to "
             f"make a new plan.",
             path=path,
         )
     try:
-        return _plan_from_body(document)
+        if problems:
+            raise problems[0]
+        return _plan_from_body(document, tuple(operations))
     except (KeyError, TypeError, ValueError) as error:
         raise PlanError(
             f"{path} is not a well-formed stagesync plan ({type(error).__name__}: {error}); "
@@ -132,7 +174,7 @@ def _verified(document: Any, *, path: str) -> Plan:
 
 def write_plan(plan: Plan, path: Path) -> None:
     """Write the plan file atomically: a temporary file in the same folder, then a rename."""
-    write_atomic(path, plan_to_json(plan))
+    write_atomic_chunks(path, plan_chunks(plan))
 
 
 def read_plan(path: Path) -> Plan:
@@ -143,7 +185,7 @@ def read_plan(path: Path) -> Plan:
         raise PlanError(
             f"cannot read plan {path}: {error.strerror or error}.", path=str(path)
         ) from None
-    except orjson.JSONDecodeError as error:
+    except (ValueError, RecursionError) as error:
         raise PlanError(
             f"{path} is not valid JSON ({error}); re-run stagesync diff to make a new plan.",
             path=str(path),
@@ -152,16 +194,126 @@ def read_plan(path: Path) -> Plan:
 
 
 def _load(path: Path) -> Any:
-    """The parsed plan file; its bytes are dropped as soon as they are parsed (a plan of 100,000
-    products is hundreds of MB of JSON)."""
-    return orjson.loads(path.read_bytes())
+    """The parsed plan file, read piece by piece: each operation becomes an ``Operation`` (its
+    records kept as compact bytes) as soon as it is parsed, so a plan of 100,000 products is
+    never whole in memory, as text or as Python objects. An operation that would not hash the
+    same once converted (an unknown field, a malformed value) is kept as parsed, for
+    ``_verified`` to hash and report exactly as before."""
+    with path.open("r", encoding="utf-8") as handle:
+        reader = _Reader(handle)
+        document: dict[str, Any] = {}
+        reader.expect("{")
+        if reader.peek() == "}":
+            reader.pos += 1
+        else:
+            while True:
+                name = reader.value()
+                if not isinstance(name, str):
+                    raise _invalid("an object key must be a string")
+                reader.expect(":")
+                if name == "operations" and reader.peek() == "[":
+                    reader.pos += 1
+                    document[name] = _operations(reader)
+                else:
+                    document[name] = reader.value()
+                if reader.peek() == ",":
+                    reader.pos += 1
+                    continue
+                reader.expect("}")
+                break
+        if reader.peek() != "":
+            raise _invalid("unexpected data after the plan")
+        return document
+
+
+def _operations(reader: _Reader) -> list[Any]:
+    """The rest of an ``operations`` array, after its ``[``."""
+    out: list[Any] = []
+    if reader.peek() == "]":
+        reader.pos += 1
+        return out
+    while True:
+        item = reader.value()
+        out.append(_converted(item))
+        if reader.peek() == ",":
+            reader.pos += 1
+            continue
+        reader.expect("]")
+        return out
+
+
+def _converted(item: Any) -> Any:
+    """``item`` as an ``Operation`` when that hashes to exactly the same bytes, else as is."""
+    try:
+        op = _operation_from_json(item)
+    except (KeyError, TypeError, ValueError):
+        return item
+    if canonical_json(_operation_to_canonical(op)) != canonical_json(item):
+        return item
+    return op
+
+
+def _invalid(message: str) -> json.JSONDecodeError:
+    return json.JSONDecodeError(message, "", 0)
+
+
+class _Reader:
+    """JSON values read one at a time from a text file, through a window of ``CHUNK``
+    characters (Python's JSON decoder parses each value; this only walks the structure)."""
+
+    CHUNK = 1 << 20
+
+    def __init__(self, handle: TextIO) -> None:
+        self.handle = handle
+        self.buffer = ""
+        self.pos = 0
+        self.eof = False
+
+    def _more(self) -> bool:
+        if self.eof:
+            return False
+        chunk = self.handle.read(self.CHUNK)
+        if not chunk:
+            self.eof = True
+            return False
+        self.buffer = self.buffer[self.pos :] + chunk
+        self.pos = 0
+        return True
+
+    def peek(self) -> str:
+        """The next non-whitespace character ("" at the end of the file)."""
+        while True:
+            self.pos = _WHITESPACE.match(self.buffer, self.pos).end()  # type: ignore[union-attr]
+            if self.pos < len(self.buffer):
+                return self.buffer[self.pos]
+            if not self._more():
+                return ""
+
+    def expect(self, char: str) -> None:
+        if self.peek() != char:
+            raise _invalid(f"expected {char!r} at character {self.pos}")
+        self.pos += 1
+
+    def value(self) -> Any:
+        self.peek()
+        while True:
+            try:
+                value, end = _DECODER.raw_decode(self.buffer, self.pos)
+            except json.JSONDecodeError:
+                if self._more():
+                    continue
+                raise
+            if end < len(self.buffer) or not self._more():
+                # A number at the window's end may go on in the next chunk: decode it again.
+                self.pos = end
+                return value
+
+
+_DECODER = json.JSONDecoder()
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 
 # --- fields ---------------------------------------------------------------------------------------
-
-
-def _dumps(value: Any) -> bytes:
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"
 
 
 def _endpoint_to_json(endpoint: Endpoint) -> dict[str, Any]:
@@ -195,6 +347,23 @@ def _operation_to_json(op: Operation) -> dict[str, Any]:
     }
 
 
+def _operation_to_canonical(op: Operation) -> dict[str, Any]:
+    """``_operation_to_json(op)`` with ``after`` and ``fields`` as the canonical bytes the
+    operation keeps (``canonical_json`` of it gives the same bytes without decoding them)."""
+    return {
+        "id": op.id,
+        "action": op.action.value,
+        "kind": op.key.kind,
+        "key": op.key.key,
+        "after": None if op.after_json is None else orjson.Fragment(op.after_json),
+        "fields": orjson.Fragment(op.fields_json),
+        "depends_on": list(op.depends_on),
+        "reason": op.reason,
+        "note": op.note,
+        "precondition": op.precondition,
+    }
+
+
 def _operation_from_json(value: dict[str, Any]) -> Operation:
     after = value["after"]
     if after is not None and not isinstance(after, dict):
@@ -214,12 +383,15 @@ def _operation_from_json(value: dict[str, Any]) -> Operation:
     )
 
 
-def _plan_from_body(body: dict[str, Any]) -> Plan:
+def _plan_from_body(body: dict[str, Any], operations: tuple[Operation, ...]) -> Plan:
+    """The plan of a verified body whose ``operations`` list were converted to ``operations``."""
+    if not isinstance(body["operations"], list):
+        raise TypeError("operations must be a list")
     quota = body["summary"].get("quota") or {}
     return Plan(
         source=_endpoint_from_json(body["source"]),
         destination=_endpoint_from_json(body["destination"]),
-        operations=tuple(_operation_from_json(op) for op in body["operations"]),
+        operations=operations,
         created_at=_str(body["created_at"]),
         warnings=tuple(_str(w) for w in body["warnings"]),
         estimated_requests=int(body["summary"]["estimated_requests"]),

@@ -237,13 +237,14 @@ def _difference(op: Operation, current: Record | None) -> str | None:
         return "verify: still exists on the destination" if current is not None else None
     if current is None:
         return "verify: does not exist on the destination"
-    assert op.after is not None
-    if digest(current) == digest(op.after):
+    after = op.after  # decoded once (an operation decodes its record on every read)
+    assert after is not None
+    if digest(current) == digest(after):
         return None
     fields = sorted(
         name
-        for name in set(current) | set(op.after)
-        if digest(current.get(name)) != digest(op.after.get(name))
+        for name in set(current) | set(after)
+        if digest(current.get(name)) != digest(after.get(name))
     )
     return "verify: differs from the plan in " + ", ".join(fields)
 
@@ -506,9 +507,10 @@ class _Runner:
             if op.action is Action.DELETE:
                 raws.pop(key, None)
                 return None
-        assert op.after is not None
+        after = op.after  # decoded once for this write
+        assert after is not None
         if op.action in (Action.CREATE, Action.REPLACE) and current is None:
-            new_id = await entity.create(api, key, op.after, lookup)
+            new_id = await entity.create(api, key, after, lookup)
             lookup.add(op.kind, key, new_id)
             return new_id
         if current is None:
@@ -521,8 +523,8 @@ class _Runner:
         live_id = entity.live_id(current)
         lookup.add(op.kind, key, live_id)
         raws[key] = current
-        if digest(entity.normalise(key, current, lookup)) != digest(op.after):
-            await entity.update(api, key, op.after, current, lookup)
+        if digest(entity.normalise(key, current, lookup)) != digest(after):
+            await entity.update(api, key, after, current, lookup)
         return live_id if op.action is not Action.UPDATE else None
 
 

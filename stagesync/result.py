@@ -3,11 +3,10 @@ requests it used and how long it took. The format is documented in docs/push.md.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-import orjson
-
+from stagesync.jsonstream import indented_chunks
 from stagesync.model import Plan
 from stagesync.push import OperationResult, result_summary
 
@@ -33,7 +32,26 @@ def result_body(
     verified: bool,
     journal: str | None,
     rollback_plan: str | None,
+    lazy: bool = False,
 ) -> dict[str, Any]:
+    """The result document; with ``lazy``, its ``operations`` is a generator (for
+    ``result_chunks``) instead of a list."""
+    operations = (
+        {
+            "id": r.operation.id,
+            "kind": r.operation.kind,
+            "key": r.operation.key.key,
+            "action": r.operation.action.value,
+            "status": r.status,
+            "error": r.error,
+            "requests": r.requests,
+            "throttled": r.throttled,
+            "duration_ms": r.duration_ms,
+            "created_id": r.created_id,
+            "resumed": r.resumed,
+        }
+        for r in results
+    )
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -51,24 +69,16 @@ def result_body(
         "journal": journal,
         "rollback_plan": rollback_plan,
         "summary": result_summary(list(results)),
-        "operations": [
-            {
-                "id": r.operation.id,
-                "kind": r.operation.kind,
-                "key": r.operation.key.key,
-                "action": r.operation.action.value,
-                "status": r.status,
-                "error": r.error,
-                "requests": r.requests,
-                "throttled": r.throttled,
-                "duration_ms": r.duration_ms,
-                "created_id": r.created_id,
-                "resumed": r.resumed,
-            }
-            for r in results
-        ],
+        "operations": operations if lazy else list(operations),
     }
 
 
 def result_to_json(body: dict[str, Any]) -> bytes:
-    return orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    return b"".join(result_chunks(body))
+
+
+def result_chunks(body: dict[str, Any]) -> Iterator[bytes]:
+    """``result_to_json``'s bytes in pieces, one operation at a time (``body["operations"]``
+    may be any iterable, such as ``result_body(..., lazy=True)``'s generator)."""
+    head = {name: value for name, value in body.items() if name != "operations"}
+    return indented_chunks(head, "operations", body["operations"])

@@ -134,9 +134,9 @@ def owned_metafields(
 
 
 def may_have_rules(raw: Raw) -> bool:
-    """Complex rules name a modifier value or a variant: only products with modifiers or
-    options can have them."""
-    return bool(raw.get("modifiers")) or any(v.get("option_values") for v in raw["variants"])
+    """Every complex rule names at least one modifier value (several, or one and a variant), so
+    only products with modifiers can have them: the others cost no request."""
+    return bool(raw.get("modifiers"))
 
 
 async def complete(
@@ -680,10 +680,10 @@ def estimate_requests(action: Action, record: Record | None) -> int:
 
 def read_requests(count: int, destination: Snapshot) -> int:
     """What ``fetch`` takes for ``count`` products like the destination's: the list at 250 a
-    page, options and modifiers at ten a page, one complex-rule list per product with options or
-    modifiers, and the two store-wide metafield lists."""
+    page, options and modifiers at ten a page, one complex-rule list per product with modifiers,
+    and the two store-wide metafield lists."""
     records = list(destination.records("products").values())
-    with_rules = sum(1 for r in records if r.get("variants") or r.get("modifiers"))
+    with_rules = sum(1 for r in records if r.get("modifiers"))
     product_fields = sum(len(r.get("metafields") or []) for r in records)
     variant_fields = sum(
         len(v.get("metafields") or []) for r in records for v in r.get("variants") or []

@@ -13,6 +13,7 @@ import base64
 import difflib
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -68,11 +69,23 @@ class _Field:
 
 @dataclass(frozen=True)
 class _Op:
+    """One operation as the template shows it. ``fields`` and ``record`` are made when the
+    template reads them (and dropped once that operation is rendered): a report of 100,000
+    operations never holds every record's text at once."""
+
     op: Operation
-    fields: tuple[_Field, ...]
-    record: str | None
     outcome: Outcome | None
     status_class: str
+
+    @property
+    def fields(self) -> tuple[_Field, ...]:
+        return tuple(_field(f) for f in self.op.fields)
+
+    @property
+    def record(self) -> str | None:
+        if self.op.after_json is None or self.op.fields_json != b"[]":
+            return None
+        return _show(self.op.after)
 
 
 @cache
@@ -110,6 +123,20 @@ def content_security_policy() -> str:
 def render_html(plan: Plan, results: Results | None = None) -> str:
     """The plan as HTML; with ``results`` (op id -> (status, error) or ``Outcome``), a push
     result report."""
+    return _template().render(_context(plan, results))
+
+
+def html_chunks(plan: Plan, results: Results | None = None) -> Iterator[str]:
+    """``render_html``'s text in pieces as the template produces them (the same text joined),
+    for writing a large report without holding it whole."""
+    return _template().generate(_context(plan, results))
+
+
+def _template() -> jinja2.Template:
+    return _environment().get_template("plan.html.j2")
+
+
+def _context(plan: Plan, results: Results | None) -> dict[str, Any]:
     counts = plan.counts()
     kinds = kinds_in_order(plan)
     done = outcomes(results) if results is not None else None
@@ -125,37 +152,36 @@ def render_html(plan: Plan, results: Results | None = None) -> str:
     widest = max((sum(row) for _, row in summary), default=0)
     destructive = [view for view in ops if view.op.action.destructive]
     script, _ = _script()
-    template = _environment().get_template("plan.html.j2")
-    return template.render(
-        plan=plan,
-        csp=content_security_policy(),
-        script=script,
-        source=endpoint_label(plan.source.environment, plan.source.store_hash),
-        destination=endpoint_label(plan.destination.environment, plan.destination.store_hash),
-        digest=plan_digest(plan),
-        duration=estimated_duration(plan.estimated_requests),
-        actions=[a.value for a in ACTIONS],
-        symbols={a.value: a.symbol for a in ACTIONS},
-        summary=summary,
-        bars=[
+    return {
+        "plan": plan,
+        "csp": content_security_policy(),
+        "script": script,
+        "source": endpoint_label(plan.source.environment, plan.source.store_hash),
+        "destination": endpoint_label(plan.destination.environment, plan.destination.store_hash),
+        "digest": plan_digest(plan),
+        "duration": estimated_duration(plan.estimated_requests),
+        "actions": [a.value for a in ACTIONS],
+        "symbols": {a.value: a.symbol for a in ACTIONS},
+        "summary": summary,
+        "bars": [
             (kind, [(a.value, n, 100 * n / widest) for a, n in zip(ACTIONS, row, strict=True)])
             for kind, row in summary
         ],
-        totals=[sum(counts[k].get(a.value, 0) for k in kinds) for a in ACTIONS],
-        kinds=kinds,
-        warnings=warning_groups(plan),
-        destructive=destructive,
-        destructive_open=len(destructive) <= OPEN_DESTRUCTIVE_UP_TO,
-        sections=[
+        "totals": [sum(counts[k].get(a.value, 0) for k in kinds) for a in ACTIONS],
+        "kinds": kinds,
+        "warnings": warning_groups(plan),
+        "destructive": destructive,
+        "destructive_open": len(destructive) <= OPEN_DESTRUCTIVE_UP_TO,
+        "sections": [
             (kind, rest)
             for kind in kinds
             if (rest := [v for v in ops if v.op.kind == kind and not v.op.action.destructive])
         ],
-        results=done is not None,
-        status_counts=[(s, n, status_class(s)) for s, n in sorted(status_counts.items())],
-        requests_used=requests_used,
-        failures=[v for v in ops if v.status_class in ("bad", "held")],
-    )
+        "results": done is not None,
+        "status_counts": [(s, n, status_class(s)) for s, n in sorted(status_counts.items())],
+        "requests_used": requests_used,
+        "failures": [v for v in ops if v.status_class in ("bad", "held")],
+    }
 
 
 def _view(op: Operation, done: dict[str, Outcome] | None) -> _Op:
@@ -164,8 +190,6 @@ def _view(op: Operation, done: dict[str, Outcome] | None) -> _Op:
         outcome = done.get(op.id, Outcome("not run"))
     return _Op(
         op=op,
-        fields=tuple(_field(f) for f in op.fields),
-        record=_show(op.after) if op.after is not None and not op.fields else None,
         outcome=outcome,
         status_class=status_class(outcome.status) if outcome else "",
     )
