@@ -34,6 +34,8 @@ from pathlib import Path
 import httpx
 import orjson
 
+from stagesync.entities import REGISTRY
+
 ROOT = Path(__file__).resolve().parent.parent
 STAGESYNC = [sys.executable, "-m", "stagesync"]
 PRODUCTS_PER_PAGE = 10
@@ -135,10 +137,35 @@ def configure(work: Path, url: str) -> None:
     )
 
 
+PULL_COUNTED = {
+    "products",
+    "product_reviews",
+    "bulk_pricing_rules",
+    "channel_assignments",
+    "categories",
+    "category_metafields",
+    "brands",
+    "price_list_records",
+    "shipping_methods",
+}
+"""Kinds whose reads ``pull_minimum`` counts itself; every other kind costs one listing."""
+
+
 def pull_minimum(products: int) -> int:
-    """Cost model of pulling the generated catalogue: store check, brand page, tree + category
-    page, and the product pages (10 per page, as options are included)."""
-    return 1 + 1 + 2 + max(1, math.ceil(products / PRODUCTS_PER_PAGE))
+    """Cost model of pulling the whole generated store: the store check; the product list at 250
+    a page carrying every sub-resource ``include=`` can (variants, images, custom fields, videos,
+    reviews, bulk pricing rules), options and modifiers at ten a page (the platform's limit when
+    they are included), the two store-wide metafield lists and the channel assignments at 250 a
+    page (one per product); the tree, its categories, each category's product sort order (no
+    store-wide list exists) and the category metafields; brands and their metafields; one
+    listing for every other kind (empty here; price-list records and shipping methods cost
+    nothing more without lists or zones), plus the customer attribute definitions."""
+    listing = math.ceil(products / 250)
+    catalogue = listing + math.ceil(products / PRODUCTS_PER_PAGE) + 2 + listing
+    categories = 2 + CATEGORIES + 1
+    brands = 2
+    others = [k for k in REGISTRY if not k.startswith("b2b_") and k not in PULL_COUNTED]
+    return 1 + catalogue + categories + brands + len(others) + 1
 
 
 def push_minimum(products: int) -> int:

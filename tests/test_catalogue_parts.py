@@ -134,11 +134,12 @@ def test_pull_costs_what_the_model_says(
         if r["path"].split("/v3/catalog/", 1)[-1].startswith(("products", "variants"))
         and "/v3/catalog/" in r["path"]
     ]
-    products, with_rules, product_fields, variant_fields = 2, 2, 1, 1
+    # Two products: the 120-variant one has options only, the other has modifiers (and rules).
+    products, with_rules, product_fields, variant_fields = 2, 1, 1, 1
     model = (
         pages(products)  # the list, 250 a page
         + pages(products, 10)  # options and modifiers, ten a page
-        + with_rules  # complex rules of products with options or modifiers
+        + with_rules  # complex rules, read only for products with modifiers
         + pages(product_fields)
         + pages(variant_fields)  # the store-wide metafield lists
         + 3  # reviews and bulk pricing rules with the list; channel assignments
