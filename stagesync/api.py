@@ -540,6 +540,11 @@ def push(
                 apply(journal, previous if previous.runs else None)
             )
             journal.write_now({"event": "end", "finished_at": _now()})
+        except PlanRefused:
+            # Refused before any write (drift): the run did nothing, so it must not make the
+            # next push of this plan, or of a new plan, look like a push to resume.
+            journal.write_now({"event": "end", "finished_at": _now(), "refused": True})
+            raise
         finally:
             journal.close()
             rollback = _write_rollback(plan, plan_path, digest)

@@ -175,3 +175,39 @@ def test_diff_refuses_a_kind_the_destination_never_pulled(
         op.describe()
         for op in api.diff(tmp_path / "alpha", tmp_path / "beta", kinds=["brands"]).operations
     ] == ["+ brands Acme", "+ brands Zürich Gear"]
+
+
+def test_a_push_refused_for_drift_does_not_block_the_next_one(
+    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+) -> None:
+    """Refused, nothing written: pushing the same plan once the drift is gone, or a new plan
+    written to the same file, must not be mistaken for a push to resume."""
+
+    def brand(store: str, name: str) -> int:
+        async def create(client: StoreApi) -> int:
+            return int((await client.post("/v3/catalog/brands", {"name": name}))["id"])
+
+        created: int = on_store(emulator, store, create)
+        return created
+
+    on_store(emulator, "alpha", catalogue.build)
+    plan_path = make_plan(tmp_path, config_path, connector)
+    drifted = brand("beta", "Acme")
+    with pytest.raises(PlanRefused):
+        api.push(plan_path, config_path=config_path, connector=connector)
+
+    async def undo(client: StoreApi) -> None:
+        await client.delete(f"/v3/catalog/brands/{drifted}")
+
+    on_store(emulator, "beta", undo)  # the drift is gone: the same plan applies as it is
+    assert api.push(plan_path, config_path=config_path, connector=connector).ok
+
+    brand("alpha", "Yak")
+    plan_path = make_plan(tmp_path, config_path, connector)
+    brand("beta", "Yak")  # drift again: refused
+    with pytest.raises(PlanRefused):
+        api.push(plan_path, config_path=config_path, connector=connector)
+    brand("alpha", "Zebu")
+    plan_path = make_plan(tmp_path, config_path, connector)  # re-planned into the same file
+    result = api.push(plan_path, config_path=config_path, connector=connector)
+    assert [r.operation.describe() for r in result.results] == ["+ brands Zebu"]
