@@ -33,7 +33,7 @@ from __future__ import annotations
 import fnmatch
 import graphlib
 import heapq
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -449,7 +449,8 @@ def build_plan(
             )
         )
 
-    linked_later = _break_cycles(write_deps, link_edges, writes, rank)
+    patient = {name for name, kind in registry.items() if kind.links_need_targets_written}
+    linked_later = _break_cycles(write_deps, link_edges, writes, rank, patient)
     cycle_of: dict[EntityKey, str] = {}
     for key, (targets, cycle) in linked_later.items():
         write_deps[(key, 1)] = {(key, 0)} | {(t, 0) for t in targets}
@@ -611,14 +612,19 @@ def _break_cycles(
     link_edges: Mapping[EntityKey, set[EntityKey]],
     writes: Mapping[EntityKey, Change],
     rank: Mapping[str, int],
+    patient: Collection[str] = (),
 ) -> dict[EntityKey, tuple[set[EntityKey], str]]:
     """Remove link edges inside reference cycles (in place). Returns the entities whose links
-    must be written by a later link step: entity -> (link targets, the cycle, for the reason)."""
+    must be written by a later link step: entity -> (link targets, the cycle, for the reason).
+    Kinds in ``patient`` link only once their targets' planned writes are done."""
     later: dict[EntityKey, tuple[set[EntityKey], str]] = {}
-    # First: a link to an entity that already exists (an update) needs no ordering.
+    # First: a link to an entity that already exists (an update) needs no ordering, unless the
+    # linking kind needs that update written first.
     for component in _cycles(write_deps, rank):
         members = {node[0] for node in component}
         for key in members:
+            if key.kind in patient:
+                continue
             existing = {t for t in link_edges.get(key, set()) & members if _exists(writes[t])}
             write_deps[(key, 0)] -= {(t, 0) for t in existing}
     # Then: an entity linking to one the plan creates (or replaces) is written without its links,

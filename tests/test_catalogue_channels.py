@@ -394,3 +394,53 @@ def test_pull_requests_match_the_cost_model(
         "category_metafields",
     ]
     assert STORE_CHECK_REQUESTS == 1
+
+
+def test_a_product_joining_a_category_is_written_before_the_category_sort_order(
+    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+) -> None:
+    """The category's sort order names a product that the same plan adds to the category (an
+    update): the platform takes the order only once the product is in it, so the order is a
+    link step after the product's update."""
+
+    async def both(store: StoreApi, placed: bool) -> None:
+        tree = (await store.get_all("/v3/catalog/trees"))[0]["id"]
+        created = await store.post(
+            "/v3/catalog/trees/categories", [{"name": "Boots", "tree_id": tree, "parent_id": 0}]
+        )
+        boots = int(created[0]["category_id"])
+        body = {"name": "Hiker", "type": "physical", "sku": "HIKER", "price": 1, "weight": 1}
+        product = await store.post(
+            "/v3/catalog/products", {**body, "categories": [boots] if placed else []}
+        )
+        if placed:
+            await store.put(
+                f"/v3/catalog/categories/{boots}/products/sort-order",
+                [{"product_id": int(product["id"]), "sort_order": 3}],
+            )
+
+    async def placed(store: StoreApi) -> None:
+        await both(store, True)
+
+    async def unplaced(store: StoreApi) -> None:
+        await both(store, False)
+
+    on_store(emulator, "alpha", placed)
+    on_store(emulator, "beta", unplaced)
+    kinds = ["brands", "categories", "products"]
+    for name in ("alpha", "beta"):
+        api.pull(
+            name, config_path=config_path, out=tmp_path / name, kinds=kinds, connector=connector
+        )
+    plan = api.diff(tmp_path / "alpha", tmp_path / "beta")
+    described = [op.describe() for op in plan.operations]
+    assert described.index("~ products HIKER (categories)") < described.index(
+        "~ categories Boots link (product_sort_order)"
+    )
+    api.save_plan(plan, tmp_path / "plan.json")
+    result = api.push(tmp_path / "plan.json", config_path=config_path, connector=connector)
+    assert [r.error for r in result.results if r.status != "done"] == []
+    api.pull(
+        "beta", config_path=config_path, out=tmp_path / "after", kinds=kinds, connector=connector
+    )
+    assert api.diff(tmp_path / "alpha", tmp_path / "after").empty

@@ -210,6 +210,10 @@ class EntityKind:
     """The record fields ``links`` reads (emptied in the create, written by ``link``)."""
     link: LinkFn | None = None
     """Write only ``link_fields`` of an entity that exists (key -> live id via the lookup)."""
+    links_need_targets_written: bool = False
+    """Whether a link is valid only once its target's planned write is done, not merely once the
+    target exists (a category's product sort order names products the plan may be adding to the
+    category; a related product only has to exist)."""
     must_replace: ReplaceFn | None = None
     """(key, before, after) -> why this change cannot be made in place (then the plan replaces:
     delete, then create), or None when an update will do."""

@@ -348,6 +348,7 @@ KIND = EntityKind(
     references=references,
     links=links,
     link_fields=(SORT_FIELD,),
+    links_need_targets_written=True,
     link=link,
     create=create,
     update=update,
