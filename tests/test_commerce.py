@@ -74,6 +74,8 @@ def test_every_kind_round_trips_within_the_platform_limits(
     plan_path = plan_to_beta(tmp_path, config_path, connector, "first")
     plan = api.load_plan(plan_path)
     assert {op.kind for op in plan.operations} >= set(KINDS)
+    orders = [op.after for op in plan.operations if op.kind == "orders" and op.after]
+    assert orders and all(o["channel"] == "default" and "channel_id" not in o for o in orders)
     emulator.settings.latency_ms = 3  # requests overlap, so concurrency limits would bite
     emulator.clear_requests()
 

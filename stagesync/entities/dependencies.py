@@ -84,7 +84,7 @@ KIND_MAP: tuple[KindRow, ...] = (
         "shipping_zones",
         "channels",
     ),
-    _row("orders", "Orders", "products", "customers"),
+    _row("orders", "Orders", "products", "customers", "channels"),
     _row("pages", "Pages", "channels"),
     _row("widget_templates", "Widget Templates", "channels"),
     _row("widgets", "Widgets", "widget_templates", "channels"),

@@ -20,6 +20,7 @@ import asyncio
 from collections.abc import Iterable
 from typing import Any
 
+from stagesync.entities import channels
 from stagesync.entities.base import EntityKind, Lookup, Raw, v2_pages
 from stagesync.entities.common import unique_by_key, without
 from stagesync.model import Action, EntityKey, Record, Snapshot
@@ -152,6 +153,8 @@ def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
         record.pop("external_order_id", None)  # empty, or written by stagesync: the key
     customer_id = int(raw.get("customer_id") or 0)
     record["customer"] = lookup.key_of("customers", customer_id) if customer_id else None
+    record.pop("channel_id", None)
+    record["channel"] = channels.key_of(lookup, raw.get("channel_id"))
     record["products"] = _sorted(_item(i, lookup) for i in raw.get("_products") or [])
     record["shipping_addresses"] = _sorted(
         {k: a[k] for k in SHIPPING_FIELDS if k in a} for a in raw.get("_shipping_addresses") or []
@@ -181,7 +184,9 @@ def _status(record: Record, lookup: Lookup) -> int:
 
 
 def _common(record: Record, lookup: Lookup) -> dict[str, Any]:
-    body = without(record, ("customer", "products", "shipping_addresses", "coupons", "status_id"))
+    body = without(
+        record, ("customer", "products", "shipping_addresses", "coupons", "status_id", "channel")
+    )
     customer = record.get("customer")
     body["customer_id"] = lookup.id_of("customers", customer) if customer else 0
     return body
@@ -215,6 +220,7 @@ async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int
     if already is not None:
         return already  # a re-push: never a second order
     body = _common(record, lookup)
+    body["channel_id"] = await channels.id_of(api, lookup, record.get("channel"))
     body["status_id"] = _status(record, lookup)
     body["external_id"] = key
     body["external_order_id"] = record.get("external_order_id") or key
@@ -226,6 +232,7 @@ async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int
 
 async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Lookup) -> None:
     body = _common(record, lookup)
+    body["channel_id"] = await channels.id_of(api, lookup, record.get("channel"))
     body["external_order_id"] = record.get("external_order_id") or key
     if lookup.settings.get(STATUS_SETTING, "pending") == "keep":
         body["status_id"] = int(record.get("status_id", PENDING))
