@@ -13,8 +13,9 @@ other products) by key through the lookup.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import orjson
 
@@ -22,7 +23,7 @@ from stagesync.entities import REGISTRY, with_dependencies
 from stagesync.entities.base import Lookup, Raw
 from stagesync.entities.common import DuplicateKey
 from stagesync.model import KindSnapshot, Record
-from stagesync.ports import NoProgress, Progress, ProgressStats, StoreApi, tallying
+from stagesync.ports import NoProgress, Params, Progress, ProgressStats, StoreApi, tallying
 
 Keep = Mapping[str, Collection[str] | None]
 """Kind -> the keys whose raw objects and records ``read_live`` keeps (None: every key)."""
@@ -74,6 +75,72 @@ def _compact(raw: Raw) -> bytes:
     return bytes(memoryview(orjson.dumps(raw)))
 
 
+class SharedReads:
+    """The store API for one live read: a listing several kinds ask for (price lists, shipping
+    zones, channels) goes to the store once, and every caller gets its own copy (fetches
+    annotate the objects they get). Everything else goes straight through."""
+
+    def __init__(self, api: StoreApi) -> None:
+        self._api = api
+        self._lists: dict[tuple[str, tuple[tuple[str, str], ...], int], asyncio.Task[bytes]] = {}
+        self.store_hash = api.store_hash
+
+    @property
+    def requests_made(self) -> int:
+        return self._api.requests_made
+
+    async def get_all(
+        self, path: str, params: Params | None = None, *, limit: int = 250
+    ) -> list[Any]:
+        key = (path, tuple(sorted((k, str(v)) for k, v in (params or {}).items())), limit)
+        task = self._lists.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._listing(path, params, limit))
+            self._lists[key] = task
+        items: list[Any] = orjson.loads(await task)
+        return items
+
+    async def _listing(self, path: str, params: Params | None, limit: int) -> bytes:
+        return orjson.dumps(await self._api.get_all(path, params, limit=limit))
+
+    async def get(self, path: str, params: Params | None = None) -> Any:
+        return await self._api.get(path, params)
+
+    def pages(
+        self, path: str, params: Params | None = None, *, limit: int = 250
+    ) -> AsyncIterator[list[Any]]:
+        return self._api.pages(path, params, limit=limit)
+
+    async def post(self, path: str, json: Any, *, entity: str | None = None) -> Any:
+        return await self._api.post(path, json, entity=entity)
+
+    async def put(self, path: str, json: Any, *, entity: str | None = None) -> Any:
+        return await self._api.put(path, json, entity=entity)
+
+    async def delete(
+        self,
+        path: str,
+        params: Params | None = None,
+        *,
+        entity: str | None = None,
+        json: Any = None,
+    ) -> None:
+        await self._api.delete(path, params, entity=entity, json=json)
+
+    async def upload(
+        self, path: str, field: str, filename: str, content: bytes, *, entity: str | None = None
+    ) -> Any:
+        return await self._api.upload(path, field, filename, content, entity=entity)
+
+    async def download(self, url: str) -> bytes:
+        return await self._api.download(url)
+
+    async def graphql(
+        self, query: str, variables: Mapping[str, Any] | None = None, *, entity: str | None = None
+    ) -> Any:
+        return await self._api.graphql(query, variables, entity=entity)
+
+
 async def read_live(
     api: StoreApi,
     kinds: Sequence[str],
@@ -96,6 +163,7 @@ async def read_live(
     """
     progress = progress or NoProgress()
     needed = with_dependencies(kinds)
+    shared: StoreApi = SharedReads(api)
     wanted = set(kinds)
     lookup = Lookup(store)
     lookup.channel_names.update(channel_names or {})
@@ -133,12 +201,12 @@ async def read_live(
         count = 0
         with tallying() as tally:
             if entity.fetch_pages is not None and entity.identify_with is None:
-                async for page in entity.fetch_pages(api):
+                async for page in entity.fetch_pages(shared):
                     take(kind, entity.identify(page), across_pages=True)
                     count += len(page)
                     progress.advance(task, len(page))
             else:
-                items = await entity.fetch(api)
+                items = await entity.fetch(shared)
                 count = len(items)
                 if entity.identify_with is not None:
                     later[kind] = items

@@ -110,3 +110,34 @@ def test_pull_is_deterministic(
     assert files(first) == files(second)
     # products, their channel assignments, categories, brands, channels
     assert len(files(first)) == 3 + 3 + 7 + 2 + 1
+
+
+def test_a_pull_asks_the_store_for_each_listing_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Kinds that need the same listing (price lists for their records, shipping zones for their
+    methods, channels for every kind naming one) share one request per pull."""
+    from collections import Counter
+
+    from stagesync.emulator import Emulator
+    from tests.conftest import connector_for
+
+    emulator = Emulator(seed="demo")
+    config = tmp_path / "stagesync.toml"
+    config.write_text(
+        '[environments.staging]\nstore_hash = "staging"\naccess_token_env = "DEMO_TOKEN"\n'
+        'api_url = "http://emulator.test"\n'
+    )
+    monkeypatch.setenv("DEMO_TOKEN", "staging-token")
+    emulator.clear_requests()
+    api.pull("staging", config_path=config, out=tmp_path / "s", connector=connector_for(emulator))
+
+    asked = Counter(
+        (r["method"], r["path"], tuple(sorted(r["query"].items())), str(r["body"]))
+        for r in emulator.requests
+    )
+    assert [request for request, times in asked.items() if times > 1] == []
+    assert {r["path"].rsplit("/v3/", 1)[-1] for r in emulator.requests} >= {
+        "channels",
+        "pricelists",
+    }

@@ -126,10 +126,11 @@ async def delete(api: StoreApi, key: str, live: Raw, lookup: Lookup) -> None:
 
 
 def read_requests(count: int, destination: Snapshot) -> int:
-    """The price lists, then each list's records (a page at least, even when it has none)."""
+    """Each list's records (a page at least, even when it has none). The listing of the price
+    lists themselves is shared with the ``price_lists`` kind, always read alongside."""
     per_list = Counter(str(r["price_list"]) for r in destination.records(KIND_NAME).values())
     lists = set(destination.records("price_lists")) | set(per_list)
-    return pages(len(lists)) + sum(pages(per_list[name]) for name in lists)
+    return sum(pages(per_list[name]) for name in lists)
 
 
 def estimate(action: Action, record: Record | None) -> int:

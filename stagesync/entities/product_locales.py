@@ -226,11 +226,11 @@ def estimate(action: Action, record: Record | None) -> int:
 
 
 def read_requests(count: int, destination: Snapshot) -> int:
-    """Channels (one page), each channel's locales, then each (channel, locale)'s pages: at least
-    one, for the default storefront's default locale."""
+    """Each channel's locales, then each (channel, locale)'s pages: at least one, for the default
+    storefront's default locale. The channels page is shared with the ``channels`` kind."""
     scopes = {tuple(parse(k)[1:]) for k in destination.records(NAME)}
     channel_count = max(1, len(destination.records(channels.NAME)))
-    return 1 + channel_count + max(len(scopes), 1, -(-count // PAGE))
+    return channel_count + max(len(scopes), 1, -(-count // PAGE))
 
 
 KIND = EntityKind(
