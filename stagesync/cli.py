@@ -486,13 +486,6 @@ def _say(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def _unsupported(*flags: tuple[str, object]) -> None:
-    for flag, value in flags:
-        if value:
-            _say(f"Error: {flag} is not supported yet; run the command without it.")
-            raise typer.Exit(EXIT_USAGE)
-
-
 def _kinds(value: str | None) -> list[str] | None:
     if value is None:
         return None

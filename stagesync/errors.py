@@ -88,18 +88,6 @@ class ApiError(StageSyncError):
         text = f"{self.status} from {self.method} {self.path}{about}: {self.detail}"
         return f"{text} {self.hint}" if self.hint else text
 
-    def for_entity(self, entity: str, hint: str | None = None) -> ApiError:
-        """The same error, now naming the entity it was about (and what to do next)."""
-        return type(self)(
-            status=self.status,
-            method=self.method,
-            path=self.path,
-            detail=self.detail,
-            entity=entity,
-            body=self.body,
-            hint=hint or self.hint,
-        )
-
 
 class AuthError(ApiError):
     pass

@@ -659,11 +659,3 @@ def result_summary(results: list[OperationResult]) -> dict[str, int]:
     for result in results:
         counts[result.status] = counts.get(result.status, 0) + 1
     return {status: n for status, n in counts.items() if n or status != "planned"}
-
-
-def created_ids(results: list[OperationResult]) -> Mapping[str, LiveId]:
-    return {
-        f"{r.operation.kind}:{r.operation.key.key}": r.created_id
-        for r in results
-        if r.created_id is not None
-    }

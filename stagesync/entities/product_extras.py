@@ -132,10 +132,6 @@ def normalise_rules(raw_product: Raw) -> list[Record]:
 # -- write ------------------------------------------------------------------------------------
 
 
-def modifier_create_body(modifier: Record) -> dict[str, Any]:
-    return dict(modifier)
-
-
 async def sync_modifiers(
     api: StoreApi, entity: str, product_id: int, desired: list[Record], live: list[Raw]
 ) -> None:
