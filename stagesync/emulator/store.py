@@ -82,6 +82,20 @@ def _too_long(errors: dict[str, str], body: Mapping[str, Any], limits: Mapping[s
             errors[name] = f"The field '{name}' must be at most {limit} characters."
 
 
+def _require_object(body: Any) -> None:
+    """The platform's 400 for a request body that is not a JSON object."""
+    if not isinstance(body, dict):
+        raise ApiError(400, "Input is invalid", detail="The request body must be an object.")
+
+
+def _owned(table: Mapping[int, Record], product_id: int, child_id: int, label: str) -> Record:
+    """A product's sub-resource by id: 404 when it does not exist or belongs to another product."""
+    found = table.get(child_id)
+    if found is None or found["product_id"] != product_id:
+        raise not_found(f"{label} {child_id} was not found.")
+    return found
+
+
 class Store:
     """The state of one store. All methods are synchronous: a request's mutation is atomic."""
 
@@ -833,8 +847,7 @@ class Store:
         product = self.products.get(product_id)
         if product is None:
             raise not_found(f"Product {product_id} was not found.")
-        if not isinstance(body, dict):
-            raise ApiError(400, "Input is invalid", detail="The request body must be an object.")
+        _require_object(body)
         fields, url, customized = self._validate_product_fields(body, product_id)
 
         def apply() -> Record:
@@ -1057,8 +1070,7 @@ class Store:
         variant = self.variants.get(variant_id)
         if variant is None or (product_id is not None and variant["product_id"] != product_id):
             raise not_found(f"Variant {variant_id} was not found.")
-        if not isinstance(body, dict):
-            raise ApiError(400, "Input is invalid", detail="The request body must be an object.")
+        _require_object(body)
         product = self.products[variant["product_id"]]
         errors: dict[str, str] = {}
         fields = read_fields(body, VARIANT_FIELDS, errors)
@@ -1225,10 +1237,7 @@ class Store:
         return option
 
     def get_option(self, product_id: int, option_id: int) -> Record:
-        option = self.options.get(option_id)
-        if option is None or option["product_id"] != product_id:
-            raise not_found(f"Option {option_id} was not found.")
-        return option
+        return _owned(self.options, product_id, option_id, "Option")
 
     def update_option(self, product_id: int, option_id: int, body: Any) -> Record:
         product = self.get_product(product_id)
@@ -1313,8 +1322,7 @@ class Store:
     ) -> Record:
         option = self.get_option(product_id, option_id)
         value = self.get_option_value(product_id, option_id, value_id)
-        if not isinstance(body, dict):
-            raise ApiError(400, "Input is invalid", detail="The request body must be an object.")
+        _require_object(body)
         errors: dict[str, str] = {}
         fields = read_fields(body, OPTION_VALUE_FIELDS, errors)
         if errors:
@@ -1374,16 +1382,12 @@ class Store:
         return image
 
     def get_image(self, product_id: int, image_id: int) -> Record:
-        image = self.images.get(image_id)
-        if image is None or image["product_id"] != product_id:
-            raise not_found(f"Image {image_id} was not found.")
-        return image
+        return _owned(self.images, product_id, image_id, "Image")
 
     def update_image(self, product_id: int, image_id: int, body: Any) -> Record:
         product = self.get_product(product_id)
         image = self.get_image(product_id, image_id)
-        if not isinstance(body, dict):
-            raise ApiError(400, "Input is invalid", detail="The request body must be an object.")
+        _require_object(body)
         errors: dict[str, str] = {}
         fields = read_fields(body, IMAGE_FIELDS, errors)
         if errors:
@@ -1474,8 +1478,7 @@ class Store:
 
     def create_custom_field(self, product_id: int, body: Any) -> Record:
         product = self.get_product(product_id)
-        if not isinstance(body, dict):
-            raise ApiError(400, "Input is invalid", detail="The request body must be an object.")
+        _require_object(body)
         errors: dict[str, str] = {}
         fields = read_fields(body, CUSTOM_FIELD_FIELDS, errors)
         missing = [n for n in ("name", "value") if not fields.get(n)]
@@ -1489,16 +1492,12 @@ class Store:
         return record
 
     def get_custom_field(self, product_id: int, field_id: int) -> Record:
-        record = self.custom_fields.get(field_id)
-        if record is None or record["product_id"] != product_id:
-            raise not_found(f"Custom field {field_id} was not found.")
-        return record
+        return _owned(self.custom_fields, product_id, field_id, "Custom field")
 
     def update_custom_field(self, product_id: int, field_id: int, body: Any) -> Record:
         product = self.get_product(product_id)
         record = self.get_custom_field(product_id, field_id)
-        if not isinstance(body, dict):
-            raise ApiError(400, "Input is invalid", detail="The request body must be an object.")
+        _require_object(body)
         errors: dict[str, str] = {}
         fields = read_fields(body, CUSTOM_FIELD_FIELDS, errors)
         if errors:
