@@ -41,7 +41,10 @@ _ENVIRONMENT_KEYS = (
     "b2b",
     "channels",
     "stock",
+    "role",
 )
+ROLES = ("production", "staging", "sandbox")
+"""``role`` values, strictest first: the one place that says how careful stagesync must be."""
 _B2B_KEYS = ("auth", "email", "password_env", "api_url")
 _B2B_AUTH = ("password", "token")
 # Keys that would put a secret into the file, and the key to use instead.
@@ -95,6 +98,10 @@ class Environment:
     ``default``)."""
     stock: bool = False
     """Whether pulls record inventory levels (and so diffs compare and pushes write them)."""
+    role: str = "production"
+    """How careful stagesync must be with this store: ``production`` (the default, strictest
+    checks), ``staging`` or ``sandbox``. Policy rules, the redaction guard and the write probe read
+    it; no other key repeats it."""
 
     def token(self) -> str:
         """The access token from ``access_token_env``; ``ConfigError`` when it is unset or empty."""
@@ -204,6 +211,7 @@ access_token_env = "STAGESYNC_STAGING_TOKEN"     # the variable's name, not the 
 # api_url = "https://api.bigcommerce.com"        # default; the emulator's URL for local runs
 # quota = 150                                    # requests per window your store's plan allows
 # window_ms = 30000
+role = "staging"                                 # production (default: strictest), staging, sandbox
 
 # B2B Edition credentials are separate from the store token. Uncomment to use them.
 # [environments.staging.b2b]
@@ -215,6 +223,7 @@ access_token_env = "STAGESYNC_STAGING_TOKEN"     # the variable's name, not the 
 [environments.production]
 store_hash = "def456"
 access_token_env = "STAGESYNC_PRODUCTION_TOKEN"
+# role = "production"                            # the default
 """
 
 
@@ -335,6 +344,13 @@ def _parse_environment(name: str, table: Any, where: str, path: Path | None) -> 
     stock = table.get("stock", False)
     if not isinstance(stock, bool):
         raise _error(where, f"{what} stock must be true or false, not {_describe(stock)}", path)
+    role = _string(table, "role", what, where, path) if "role" in table else "production"
+    if role not in ROLES:
+        raise _error(
+            where,
+            f'{what} role must be one of {", ".join(repr(r) for r in ROLES)}, got "{role}"',
+            path,
+        )
     b2b_table = table.get("b2b")
     return Environment(
         name=name,
@@ -346,6 +362,7 @@ def _parse_environment(name: str, table: Any, where: str, path: Path | None) -> 
         b2b=None if b2b_table is None else _parse_b2b(name, b2b_table, where, path),
         channels=_parse_channels(name, table.get("channels", {}), where, path),
         stock=stock,
+        role=role,
     )
 
 

@@ -68,6 +68,7 @@ def test_minimal_environment_gets_the_defaults(tmp_path: Path) -> None:
             b2b=None,
         )
     }
+    assert config.environment("staging").role == "production"  # the strictest is the default
 
 
 def test_every_key(tmp_path: Path) -> None:
@@ -78,6 +79,7 @@ access_token_env = "EMULATOR_TOKEN"
 api_url = "http://127.0.0.1:8765/"
 quota = 450
 window_ms = 15000
+role = "sandbox"
 
 [environments.local.b2b]
 auth = "password"
@@ -89,6 +91,7 @@ api_url = "http://127.0.0.1:8765"
 
     assert env.api_url == "http://127.0.0.1:8765"
     assert (env.quota, env.window_ms) == (450, 15000)
+    assert env.role == "sandbox"
     assert env.b2b == B2BConfig(
         auth="password",
         email="b2b@example.com",
@@ -238,6 +241,8 @@ def test_a_token_in_access_token_env_is_refused(tmp_path: Path) -> None:
         ("\n", "\nwindow_ms = 0\n", "window_ms must be greater than 0"),
         ("\n", '\napi_url = "api.bigcommerce.com"\n', "must start with http:// or https://"),
         ("\n", "\nb2b = 1\n", "must be a table"),
+        ("\n", '\nrole = "prod"\n', "role must be one of 'production', 'staging', 'sandbox'"),
+        ("\n", "\nrole = 1\n", "role must be a string"),
     ],
 )
 def test_wrong_types_and_values(tmp_path: Path, replace: str, by: str, expected: str) -> None:
@@ -328,6 +333,8 @@ def test_init_writes_the_template_which_loads(tmp_path: Path) -> None:
     config = load_config(path)
     assert list(config.environments) == ["staging", "production"]
     assert config.environment("staging").b2b is None
+    assert config.environment("staging").role == "staging"
+    assert config.environment("production").role == "production"
     assert "[environments.staging.b2b]" in CONFIG_TEMPLATE  # commented out, as an example
 
 
