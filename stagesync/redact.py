@@ -19,7 +19,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -59,6 +60,45 @@ class Pseudonyms:
         if kind == "address":
             return f"Redacted {digest[:8]}"
         return f"[redacted {digest[:8]}]"
+
+
+_PSEUDONYM = {
+    "email": re.compile(r"customer-[0-9a-f]{16}@example\.com"),
+    "name": re.compile(r"Name [0-9a-f]{8}"),
+    "phone": re.compile(r"555-[0-9]{7}"),
+    "address": re.compile(r"Redacted [0-9a-f]{8}"),
+    "text": re.compile(r"\[redacted [0-9a-f]{8}\]"),
+}
+"""What ``Pseudonyms.of`` gives for each type: how a redacted value is recognised."""
+
+
+def is_pseudonym(kind: str, value: str) -> bool:
+    """Whether ``value`` has the shape ``Pseudonyms.of(kind, ...)`` gives."""
+    return _PSEUDONYM[kind].fullmatch(value) is not None
+
+
+def personal_values(value: Any, fields: Mapping[str, str]) -> Iterator[tuple[str, str]]:
+    """(pseudonym type, string) of every non-empty string under a personal-data field name, at
+    any depth: exactly the values ``redact_value`` replaces."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            kind = fields.get(name)
+            if kind is not None and isinstance(item, str) and item:
+                yield kind, item
+            else:
+                yield from personal_values(item, fields)
+    elif isinstance(value, list):
+        for item in value:
+            yield from personal_values(item, fields)
+
+
+def looks_redacted(kind: EntityKind, key: str, record: Record) -> bool:
+    """Whether every piece of personal data in ``kind``'s record ``key`` (the key itself when it
+    is personal) is a pseudonym: a record ``redact_records`` wrote, or one without personal
+    data. Judged from the values, so it holds wherever the record came from."""
+    if kind.pii_key and not is_pseudonym(kind.pii_key, key):
+        return False
+    return all(is_pseudonym(t, v) for t, v in personal_values(record, dict(kind.pii_fields)))
 
 
 def redact_value(value: Any, fields: Mapping[str, str], names: Pseudonyms) -> Any:

@@ -79,6 +79,7 @@ def test_every_command_has_help(path: list[str]) -> None:
 
 def test_the_surface_is_complete() -> None:
     assert sorted(" ".join(p) for p in command_paths() if p) == [
+        "check",
         "connect",
         "connect b2b",
         "demo",
