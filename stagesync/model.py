@@ -251,6 +251,27 @@ class Endpoint:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """What a policy rule (``stagesync.policy``) found in a plan: the rule's id, its severity
+    (``error`` or ``warn``), the entity (``kind`` and ``key``; ``key`` None: the whole kind; both
+    None: the whole plan), what was found and how to fix it."""
+
+    rule: str
+    severity: str
+    message: str
+    fix: str
+    kind: str | None = None
+    key: str | None = None
+
+    @property
+    def entity(self) -> str:
+        """``products SKU-1``, ``customers`` (the whole kind) or ``plan``."""
+        if self.kind is None:
+            return "plan"
+        return self.kind if self.key is None else f"{self.kind} {self.key}"
+
+
+@dataclass(frozen=True)
 class Plan:
     source: Endpoint
     destination: Endpoint
@@ -265,6 +286,8 @@ class Plan:
     window_ms: int = 30000
     stock: bool = False
     """Both snapshots were pulled with inventory levels: push reads and writes them too."""
+    findings: tuple[Finding, ...] = ()
+    """What the policy rules found when the plan was made (``stagesync.policy``), errors first."""
 
     @property
     def estimated_seconds(self) -> float:

@@ -23,6 +23,7 @@ from stagesync.model import (
     Endpoint,
     EntityKey,
     FieldChange,
+    Finding,
     Operation,
     Plan,
     canonical_json,
@@ -59,6 +60,8 @@ def _head(plan: Plan) -> dict[str, Any]:
     }
     if plan.stock:
         head["stock"] = True
+    if plan.findings:
+        head["findings"] = [_finding_to_json(f) for f in plan.findings]
     return head
 
 
@@ -332,6 +335,28 @@ def _endpoint_from_json(value: dict[str, Any]) -> Endpoint:
     )
 
 
+def _finding_to_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule,
+        "severity": str(finding.severity),
+        "kind": finding.kind,
+        "key": finding.key,
+        "message": finding.message,
+        "fix": finding.fix,
+    }
+
+
+def _finding_from_json(value: dict[str, Any]) -> Finding:
+    return Finding(
+        rule=_str(value["rule"]),
+        severity=_str(value["severity"]),
+        message=_str(value["message"]),
+        fix=_str(value["fix"]),
+        kind=_optional_str(value["kind"]),
+        key=_optional_str(value["key"]),
+    )
+
+
 def _operation_to_json(op: Operation) -> dict[str, Any]:
     return {
         "id": op.id,
@@ -399,6 +424,7 @@ def _plan_from_body(body: dict[str, Any], operations: tuple[Operation, ...]) -> 
         quota=int(quota.get("requests", 150)),
         window_ms=int(quota.get("window_ms", 30000)),
         stock=body.get("stock") is True,
+        findings=tuple(_finding_from_json(f) for f in body.get("findings", [])),
     )
 
 

@@ -39,7 +39,7 @@ def found(
     plan: Plan, destination: Snapshot, *layers: PolicySettings, **options: Any
 ) -> list[tuple[str, str, str]]:
     findings = evaluate(plan, destination, REGISTRY, layers=layers, **options)
-    return [(f.rule, f.severity.value, f.entity) for f in findings]
+    return [(f.rule, str(f.severity), f.entity) for f in findings]
 
 
 def only(rule: str, **settings: Any) -> PolicySettings:

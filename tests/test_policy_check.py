@@ -17,7 +17,7 @@ from stagesync.errors import ConfigError
 from stagesync.model import KindSnapshot, Record, Snapshot
 from stagesync.policy import RULES, Severity
 from stagesync.policy.settings import find_line
-from stagesync.snapshot import write_snapshot
+from stagesync.snapshot import read_snapshot, write_snapshot
 
 runner = CliRunner()
 SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "schemas" / "policy-check.schema.json"
@@ -222,3 +222,69 @@ def test_find_line_follows_headers_dotted_keys_and_inline_tables() -> None:
 def test_the_schema_names_every_rule() -> None:
     schema = json.loads(SCHEMA.read_text())
     assert schema["$defs"]["rule"]["enum"] == [rule.id for rule in RULES]
+
+
+# --- findings in the plan file and its reports -----------------------------------------------
+
+
+def plan_with_findings(plan_path: Path) -> Any:
+    from dataclasses import replace
+
+    from stagesync.planfile import read_plan
+    from stagesync.policy import evaluate
+
+    plan = read_plan(plan_path)
+    destination = read_snapshot(Path("snapshots/production"))
+    from stagesync.entities import REGISTRY
+
+    return replace(plan, findings=evaluate(plan, destination, REGISTRY))
+
+
+def test_findings_are_part_of_the_plan_file_and_its_digest(plan: Path) -> None:
+    from stagesync.errors import PlanError
+    from stagesync.planfile import read_plan, write_plan
+
+    with_findings = plan_with_findings(plan)
+    assert [f.rule for f in with_findings.findings] == ["delete-referenced", "price-change"]
+    write_plan(with_findings, Path("recorded.json"))
+    assert read_plan(Path("recorded.json")) == with_findings
+    body = json.loads(Path("recorded.json").read_text())
+    assert body["findings"][1] == {
+        "rule": "price-change",
+        "severity": "error",
+        "kind": "products",
+        "key": "SKU-1",
+        "message": "price 100 -> 20: 80% down, more than the 50% the rule allows.",
+        "fix": "Check the price in the source store (a missing digit, a currency mix-up); if the "
+        "change is meant, except this entity or raise the threshold.",
+    }
+    schema = json.loads((SCHEMA.parent / "plan.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(body)
+    body["findings"][1]["severity"] = "warn"
+    Path("edited.json").write_text(json.dumps(body))
+    with pytest.raises(PlanError, match="digest mismatch"):
+        read_plan(Path("edited.json"))
+    assert "findings" not in json.loads(plan.read_text())  # none recorded: no field at all
+
+
+def test_every_report_shows_the_findings_first(plan: Path) -> None:
+    from stagesync.report.html import render_html
+    from stagesync.report.markdown import render_markdown
+    from stagesync.report.text import render_text
+
+    with_findings = plan_with_findings(plan)
+    text = render_text(with_findings).splitlines()
+    assert text[1:5] == [
+        "",
+        "Policy findings (2 errors):",
+        "  ERROR  delete-referenced  brands Zed: is deleted, but 1 entity on the destination "
+        "still references it and the plan leaves it in place: products SKU-2.",
+        "  ERROR  price-change  products SKU-1: price 100 -> 20: 80% down, more than the 50% the "
+        "rule allows.",
+    ]
+    markdown = render_markdown(with_findings)
+    assert markdown.index("### 🛑 Policy findings: 2 errors") < markdown.index("Made ")
+    assert "- **error** `price-change` `products SKU-1`: price 100 -&gt; 20" in markdown
+    html = render_html(with_findings)
+    assert html.index("Policy findings: 2 errors") < html.index("<h2>Summary</h2>")
+    assert "<code>brands Zed</code>: is deleted" in html

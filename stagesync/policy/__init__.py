@@ -8,7 +8,8 @@ docs/policy.md describes every rule.
 
 from __future__ import annotations
 
-from stagesync.policy.engine import Finding, RuleInForce, evaluate, has_errors, rules_in_force
+from stagesync.model import Finding
+from stagesync.policy.engine import RuleInForce, evaluate, has_errors, rules_in_force
 from stagesync.policy.rules import RULES, Rule, Severity, Threshold
 from stagesync.policy.settings import PolicySettings, RuleSettings
 

@@ -20,10 +20,9 @@ from typing import TYPE_CHECKING
 
 from stagesync.config import CONFIG_ENV_VAR, Config, Environment, config_path, load_config
 from stagesync.errors import ConfigError, SnapshotError
-from stagesync.model import Plan, Snapshot, digest
+from stagesync.model import Finding, Plan, Snapshot, digest
 from stagesync.planfile import read_plan
 from stagesync.policy.engine import (
-    Finding,
     RuleInForce,
     evaluate,
     has_errors,

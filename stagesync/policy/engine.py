@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from stagesync.entities import dependencies
-from stagesync.model import Action, Plan, Snapshot
+from stagesync.model import Action, Finding, Plan, Snapshot
 from stagesync.policy.rules import RULES, Context, Rule, Severity
 from stagesync.policy.settings import Exception_, PolicySettings
 
@@ -22,34 +22,15 @@ if TYPE_CHECKING:
     from stagesync.entities.base import EntityKind
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One thing a rule found: which rule, how serious, about what, and how to fix it."""
-
-    rule: str
-    severity: Severity
-    message: str
-    fix: str
-    kind: str | None = None
-    key: str | None = None
-
-    @property
-    def entity(self) -> str:
-        """``products SKU-1``, ``customers`` (the whole kind) or ``plan``."""
-        if self.kind is None:
-            return "plan"
-        return self.kind if self.key is None else f"{self.kind} {self.key}"
-
-    @property
-    def override(self) -> str:
-        """How to accept the finding on the record instead of fixing it."""
-        glob = self.key if self.key is not None else "*"
-        if self.kind is not None:
-            allow = f'add "{self.kind}:{glob}" to [policy.{self.rule}] exceptions'
-        else:
-            lower = "warn" if self.severity is Severity.ERROR else "off"
-            allow = f'set [policy.{self.rule}] severity = "{lower}"'
-        return f"{allow} in stagesync.toml (or a --policy file)"
+def override_hint(finding: Finding) -> str:
+    """How to accept ``finding`` on the record instead of fixing it."""
+    if finding.kind is not None:
+        glob = finding.key if finding.key is not None else "*"
+        allow = f'add "{finding.kind}:{glob}" to [policy.{finding.rule}] exceptions'
+    else:
+        lower = "warn" if finding.severity == Severity.ERROR else "off"
+        allow = f'set [policy.{finding.rule}] severity = "{lower}"'
+    return f"{allow} in stagesync.toml (or a --policy file)"
 
 
 @dataclass(frozen=True)
@@ -124,7 +105,7 @@ def evaluate(
                 Finding(entry.rule.id, entry.severity, hit.message, hit.fix, hit.kind, hit.key)
             )
     findings.sort(
-        key=lambda f: (f.severity is not Severity.ERROR, order[f.rule], f.kind or "", f.key or "")
+        key=lambda f: (f.severity != Severity.ERROR, order[f.rule], f.kind or "", f.key or "")
     )
     return tuple(findings)
 
@@ -140,4 +121,4 @@ def needed_kinds(plan: Plan) -> set[str]:
 
 
 def has_errors(findings: Iterable[Finding]) -> bool:
-    return any(f.severity is Severity.ERROR for f in findings)
+    return any(f.severity == Severity.ERROR for f in findings)

@@ -1,4 +1,5 @@
-"""Policy findings as text and as JSON (``stagesync check``; docs/schemas/policy-check.schema.json).
+"""Policy findings as text and as JSON (``stagesync check``; docs/schemas/policy-check.schema.json),
+and the findings section every plan report starts with.
 
 Pure functions over findings; ``check_to_json`` and ``render_check`` add what ``check`` read.
 """
@@ -10,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from stagesync.policy.engine import Finding
+from stagesync.model import Finding
+from stagesync.policy.engine import override_hint
 from stagesync.policy.rules import Severity
 
 if TYPE_CHECKING:
@@ -22,7 +24,7 @@ FORMAT_VERSION = 1
 
 def counts_line(findings: Sequence[Finding]) -> str:
     """``2 errors, 1 warning`` or ``no findings``."""
-    errors = sum(f.severity is Severity.ERROR for f in findings)
+    errors = sum(f.severity == Severity.ERROR for f in findings)
     warnings = len(findings) - errors
     if not findings:
         return "no findings"
@@ -32,13 +34,35 @@ def counts_line(findings: Sequence[Finding]) -> str:
     return ", ".join(parts)
 
 
+SHOWN_IN_PLAN = 50
+"""Findings a plan report lists before saying how many more ``stagesync check`` shows."""
+
+
+def plan_findings_lines(findings: Sequence[Finding]) -> list[str]:
+    """The text plan report's first section: one line per finding (at most ``SHOWN_IN_PLAN``),
+    after a blank line; nothing when there are none."""
+    if not findings:
+        return []
+    out = ["", f"Policy findings ({counts_line(findings)}):"]
+    out += [f"  {one_line(f)}" for f in findings[:SHOWN_IN_PLAN]]
+    more = len(findings) - SHOWN_IN_PLAN
+    if more > 0:
+        out.append(f"  ... and {more} more: stagesync check PLAN lists them all.")
+    return out
+
+
+def one_line(finding: Finding) -> str:
+    """``ERROR  price-change  products SKU-1: price 100 -> 20: ...``"""
+    return f"{finding.severity.upper():<5}  {finding.rule}  {finding.entity}: {finding.message}"
+
+
 def finding_lines(finding: Finding) -> list[str]:
     """One finding: a head line (severity, rule, entity), then what, fix and override."""
     return [
-        f"{finding.severity.value.upper():<5}  {finding.rule}  {finding.entity}",
+        f"{finding.severity.upper():<5}  {finding.rule}  {finding.entity}",
         f"  {finding.message}",
         f"  Fix: {finding.fix}",
-        f"  Override: {finding.override}",
+        f"  Override: {override_hint(finding)}",
     ]
 
 
@@ -62,12 +86,12 @@ def render_check(result: CheckResult) -> str:
 def finding_to_json(finding: Finding) -> dict[str, Any]:
     return {
         "rule": finding.rule,
-        "severity": finding.severity.value,
+        "severity": str(finding.severity),
         "kind": finding.kind,
         "key": finding.key,
         "message": finding.message,
         "fix": finding.fix,
-        "override": finding.override,
+        "override": override_hint(finding),
     }
 
 
@@ -88,8 +112,8 @@ def check_to_json(result: CheckResult) -> bytes:
         "policy": list(result.policy),
         "passed": not result.failed,
         "counts": {
-            "error": sum(f.severity is Severity.ERROR for f in result.findings),
-            "warn": sum(f.severity is Severity.WARN for f in result.findings),
+            "error": sum(f.severity == Severity.ERROR for f in result.findings),
+            "warn": sum(f.severity == Severity.WARN for f in result.findings),
         },
         "rules": [
             {

@@ -33,6 +33,7 @@ from stagesync.report.common import (
     status_class,
     warning_groups,
 )
+from stagesync.report.findings import SHOWN_IN_PLAN, counts_line
 from stagesync.report.text import ACTIONS, endpoint_label, kinds_in_order
 
 LONG_TEXT = 160
@@ -170,6 +171,9 @@ def _context(plan: Plan, results: Results | None) -> dict[str, Any]:
         "totals": [sum(counts[k].get(a.value, 0) for k in kinds) for a in ACTIONS],
         "kinds": kinds,
         "warnings": warning_groups(plan),
+        "findings": plan.findings[:SHOWN_IN_PLAN],
+        "findings_count": counts_line(plan.findings),
+        "findings_more": max(0, len(plan.findings) - SHOWN_IN_PLAN),
         "destructive": destructive,
         "destructive_open": len(destructive) <= OPEN_DESTRUCTIVE_UP_TO,
         "sections": [
