@@ -1,0 +1,58 @@
+"""What push and pull share about the store they talk to: how it is opened, how it is named in
+messages, and the check that it is the store the configuration names."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
+
+from stagesync.bigcommerce import BigCommerceClient
+from stagesync.config import Environment
+from stagesync.entities import products
+from stagesync.errors import StageSyncError
+from stagesync.ports import StoreApi
+
+Connector = Callable[[Environment], AbstractAsyncContextManager[StoreApi]]
+"""Opens a store API for an environment. Tests pass one that reaches the emulator in process."""
+
+
+def connect(environment: Environment) -> AbstractAsyncContextManager[StoreApi]:
+    """The real thing: HTTPS to the environment's ``api_url`` with its token."""
+    return BigCommerceClient(
+        environment.store_hash, environment.token(), api_url=environment.api_url
+    )
+
+
+def now() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+async def wrong_store(api: StoreApi, environment: Environment) -> StageSyncError | None:
+    """The refusal to talk to a store other than the one configured (a token for the wrong
+    store), or None when the store answers as the configured one."""
+    info = await api.get("/v2/store")
+    live_hash = str(info.get("id", environment.store_hash)) if isinstance(info, dict) else ""
+    if live_hash and live_hash != environment.store_hash:
+        return StageSyncError(
+            f"environment '{environment.name}' is configured for store {environment.store_hash}, "
+            f"but {environment.api_url} answered as store {live_hash}. Fix store_hash in the "
+            "configuration."
+        )
+    return None
+
+
+async def check_store(api: StoreApi, environment: Environment) -> None:
+    """Raise ``wrong_store``'s refusal, if any."""
+    refused = await wrong_store(api, environment)
+    if refused is not None:
+        raise refused
+
+
+def store_name(env: Environment) -> str:
+    return f"{env.name} (store {env.store_hash})"
+
+
+def stock_settings(stock: bool) -> dict[str, str]:
+    """The entity settings that make live reads record inventory levels (migrate stock)."""
+    return {products.STOCK: "yes"} if stock else {}
