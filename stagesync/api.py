@@ -12,14 +12,13 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
-from stagesync import b2b, planfile, theme_cache
+from stagesync import b2b, planfile
 from stagesync.config import Environment, load_config
 from stagesync.config import config_path as config_file
 from stagesync.entities import (
     REGISTRY,
     resolve_kinds,
     resolve_patterns,
-    themes,
     with_dependencies,
 )
 from stagesync.errors import PlanError, StageSyncError
@@ -27,16 +26,17 @@ from stagesync.errors import PlanRefused as PlanRefused
 from stagesync.model import Plan, Snapshot
 from stagesync.plan import Quota, make_plan
 from stagesync.ports import Progress
-from stagesync.pull import LiveState, read_live
 from stagesync.push import DEFAULT_CONCURRENCY
-from stagesync.redact import redact_snapshot
 from stagesync.snapshot import (
-    StreamedKind,
-    StreamedSnapshot,
     read_snapshot,
-    write_snapshot,
 )
-from stagesync.stages import Refusal, Stage, run_stages
+from stagesync.stages import Refusal, Stage, need, run_stages
+from stagesync.stages.pull.listing import list_kinds
+from stagesync.stages.pull.normalise import normalise
+from stagesync.stages.pull.read import read_store
+from stagesync.stages.pull.run import PullOptions, PullRun
+from stagesync.stages.pull.run import PullResult as PullResult
+from stagesync.stages.pull.write import write
 from stagesync.stages.push.activate import activate
 from stagesync.stages.push.apply import apply, preview
 from stagesync.stages.push.bind import bind
@@ -56,19 +56,7 @@ from stagesync.stages.store import (
     check_store,
     connect,
     now,
-    stock_settings,
-    store_name,
 )
-
-
-@dataclass(frozen=True)
-class PullResult:
-    directory: Path
-    environment: str
-    store_hash: str
-    counts: dict[str, int]
-    """Records written per kind."""
-    requests: int
 
 
 @dataclass(frozen=True)
@@ -150,6 +138,15 @@ def status(
     return asyncio.run(probe_all())
 
 
+PULL: tuple[Stage[PullRun], ...] = (
+    Stage("list", list_kinds),
+    Stage("read", read_store),
+    Stage("normalise", normalise),
+    Stage("write", write),
+)
+"""The stages of a pull, in order (docs/architecture.md)."""
+
+
 def pull(
     environment: str,
     *,
@@ -166,56 +163,12 @@ def pull(
     ``redact`` replaces personal data with stable pseudonyms before anything is written.
     ``stock`` records inventory levels (default: the environment's ``stock`` setting).
     Without ``kinds``, B2B kinds are pulled when the environment has B2B credentials."""
-    env = load_config(config_path).environment(environment)
-    with_stock = env.stock if stock is None else stock
-    selected = resolve_kinds(kinds) if kinds else _default_kinds(env)
-    directory = out or Path("snapshots") / environment
-
-    reusable = theme_cache.previous(directory, env.store_hash) if "themes" in selected else {}
-
-    async def fetch() -> tuple[LiveState, int, dict[str, bytes]]:
-        themes.REUSE.set(reusable)
-        needed = with_dependencies(selected)
-        async with connector(env) as api, b2b.session(env, needed, b2b_factory) as b2b_api:
-            await check_store(api, env)
-            # Records are normalised one at a time as they are written (themes whole: their
-            # download cache needs the raw objects).
-            keep = {"themes": None} if "themes" in selected else {}
-            live = await read_live(
-                api,
-                selected,
-                store=store_name(env),
-                progress=progress,
-                channel_names=env.channels,
-                keep=keep,
-                settings=stock_settings(with_stock),
-            )
-            extras = theme_cache.entries(live, env.store_hash) if "themes" in selected else {}
-            b2b_requests = b2b_api.requests_made if b2b_api is not None else 0
-            return live, api.requests_made + b2b_requests, extras
-
-    live, requests, extras = run_quietly(fetch())
-    pulled_at = now()
-    snapshot: Snapshot | StreamedSnapshot
-    if redact:
-        snapshot = Snapshot(live.kinds(), environment, env.store_hash, pulled_at, with_stock)
-        snapshot = redact_snapshot(snapshot, REGISTRY)
-        counts = {kind: len(snapshot.records(kind)) for kind in selected}
-    else:
-        streams = {kind: _stream(live, kind) for kind in selected}
-        snapshot = StreamedSnapshot(streams, environment, env.store_hash, pulled_at, with_stock)
-        counts = {kind: len(stream.keys) for kind, stream in streams.items()}
-    write_snapshot(directory, snapshot, kinds=selected, extras=extras)
-    return PullResult(directory, environment, env.store_hash, counts, requests)
-
-
-def _stream(live: LiveState, kind: str) -> StreamedKind:
-    return StreamedKind(live.keys(kind), lambda: live.iter_records(kind))
-
-
-def _default_kinds(env: Environment) -> list[str]:
-    """Every kind; B2B kinds only when the environment has B2B credentials configured."""
-    return [kind for kind in REGISTRY if env.b2b is not None or not b2b.is_b2b(kind)]
+    options = PullOptions(kinds, out, redact, stock)
+    run = PullRun(environment, options, config_path, progress, connector, b2b_factory)
+    refusal = run_quietly(run_stages(run, PULL))
+    if refusal is not None:
+        raise refusal.error
+    return need(run.result)
 
 
 def connect_b2b(
@@ -396,13 +349,7 @@ def run_push(run: PushRun) -> PushResult | Refusal:
     """Run the stages of ``run`` (``PUSH``, or ``DRY_RUN``): the result, or the ``Refusal`` of
     the stage that refused. Whatever the run held (lock, journal, connection) is released."""
 
-    async def stages() -> Refusal | None:
-        async with run.held:
-            run.refusal = await run_stages(run, DRY_RUN if run.options.dry_run else PUSH)
-        return run.refusal
-
-    refusal = run_quietly(stages())
+    refusal = run_quietly(run_stages(run, DRY_RUN if run.options.dry_run else PUSH))
     if refusal is not None:
         return refusal
-    assert run.result is not None
-    return run.result
+    return need(run.result)

@@ -9,12 +9,11 @@ decides what to do with it (``api.push`` raises its error, so the CLI prints it 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from stagesync.errors import StageSyncError
-
-Run = TypeVar("Run")
 
 
 @dataclass(frozen=True)
@@ -28,6 +27,18 @@ class Refusal:
         return str(self.error)
 
 
+class Holding(Protocol):
+    """A run object: what its stages hold (lock, journal, connection) and how it ended."""
+
+    held: AsyncExitStack
+    """Released in reverse order however the run ends."""
+    refusal: Refusal | None
+
+
+Run = TypeVar("Run", bound=Holding)
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
 class Stage(Generic[Run]):
     """One named step of a pipeline."""
@@ -37,9 +48,18 @@ class Stage(Generic[Run]):
 
 
 async def run_stages(run: Run, stages: Sequence[Stage[Run]]) -> Refusal | None:
-    """Run ``stages`` in order over ``run``; the first that refuses ends the run."""
-    for stage in stages:
-        error = await stage.step(run)
-        if error is not None:
-            return Refusal(stage.name, error)
-    return None
+    """Run ``stages`` in order over ``run``; the first that refuses ends the run (its refusal
+    is ``run.refusal`` while what the run holds is released, and is returned)."""
+    async with run.held:
+        for stage in stages:
+            error = await stage.step(run)
+            if error is not None:
+                run.refusal = Refusal(stage.name, error)
+                break
+    return run.refusal
+
+
+def need(value: T | None) -> T:
+    """A field of the run object an earlier stage fills in (the stages run in order)."""
+    assert value is not None, "a stage ran before the stage that fills in what it reads"
+    return value

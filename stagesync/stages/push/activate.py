@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from stagesync.entities import themes
 from stagesync.errors import StageSyncError
-from stagesync.stages.push.run import PushRun, need
+from stagesync.stages import need
+from stagesync.stages.push.run import PushRun
 
 
 async def activate(run: PushRun) -> StageSyncError | None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from stagesync.errors import StageSyncError
 from stagesync.ports import NoProgress
 from stagesync.push import Applied, planned_results, run_operations
-from stagesync.stages.push.run import PushRun, need
+from stagesync.stages import need
+from stagesync.stages.push.run import PushRun
 
 
 async def apply(run: PushRun) -> StageSyncError | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from stagesync.errors import PlanRefused, StageSyncError
 from stagesync.push import check_drift
-from stagesync.stages.push.run import PushRun, need
+from stagesync.stages import need
+from stagesync.stages.push.run import PushRun
 from stagesync.stages.store import store_name
 
 

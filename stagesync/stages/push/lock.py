@@ -18,8 +18,9 @@ from stagesync.journal import (
     lock_path,
     read_journal,
 )
+from stagesync.stages import need
 from stagesync.stages.push.record import close_journal
-from stagesync.stages.push.run import PushRun, need
+from stagesync.stages.push.run import PushRun
 from stagesync.stages.store import now
 
 

@@ -7,7 +7,8 @@ from stagesync import b2b
 from stagesync.errors import StageSyncError
 from stagesync.ports import tallying
 from stagesync.push import read_destination
-from stagesync.stages.push.run import PushRun, Session, need
+from stagesync.stages import need
+from stagesync.stages.push.run import PushRun, Session
 from stagesync.stages.store import store_name, wrong_store
 
 

@@ -13,7 +13,8 @@ from stagesync.journal import journal_path, read_journal
 from stagesync.model import Plan
 from stagesync.result import result_body, result_chunks
 from stagesync.rollback import rollback_plan
-from stagesync.stages.push.run import PushRun, need
+from stagesync.stages import need
+from stagesync.stages.push.run import PushRun
 from stagesync.stages.store import now
 
 

@@ -9,8 +9,9 @@ from stagesync.journal import journal_path
 from stagesync.model import Plan
 from stagesync.report.common import Outcome
 from stagesync.report.html import html_chunks
+from stagesync.stages import need
 from stagesync.stages.push.record import result_file
-from stagesync.stages.push.run import PushResult, PushRun, need
+from stagesync.stages.push.run import PushResult, PushRun
 
 
 async def report(run: PushRun) -> StageSyncError | None:

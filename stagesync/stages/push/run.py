@@ -7,7 +7,6 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
 
 from stagesync import b2b, planfile
 from stagesync.bigcommerce.b2b import B2BClient
@@ -151,12 +150,3 @@ class PushRun:
     """report."""
     refusal: Refusal | None = None
     """The refusal that ended the run, if one did."""
-
-
-T = TypeVar("T")
-
-
-def need(value: T | None) -> T:
-    """A field an earlier stage fills in (the stages run in order)."""
-    assert value is not None, "a stage ran before the stage that fills in what it reads"
-    return value
