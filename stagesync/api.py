@@ -164,7 +164,14 @@ def pull(
     ``stock`` records inventory levels (default: the environment's ``stock`` setting).
     Without ``kinds``, B2B kinds are pulled when the environment has B2B credentials."""
     options = PullOptions(kinds, out, redact, stock)
-    run = PullRun(environment, options, config_path, progress, connector, b2b_factory)
+    run = PullRun(
+        environment,
+        options,
+        config_path=config_path,
+        progress=progress,
+        connector=connector,
+        b2b_factory=b2b_factory,
+    )
     refusal = run_quietly(run_stages(run, PULL))
     if refusal is not None:
         raise refusal.error
@@ -338,7 +345,14 @@ def push(
     options = PushOptions(
         to, dry_run, allow_drift, resume, force_unlock, concurrency, verify, activate, order_status
     )
-    run = PushRun(plan_path, options, config_path, progress, connector, b2b_factory)
+    run = PushRun(
+        plan_path,
+        options,
+        config_path=config_path,
+        progress=progress,
+        connector=connector,
+        b2b_factory=b2b_factory,
+    )
     outcome = run_push(run)
     if isinstance(outcome, Refusal):
         raise outcome.error
@@ -348,7 +362,6 @@ def push(
 def run_push(run: PushRun) -> PushResult | Refusal:
     """Run the stages of ``run`` (``PUSH``, or ``DRY_RUN``): the result, or the ``Refusal`` of
     the stage that refused. Whatever the run held (lock, journal, connection) is released."""
-
     refusal = run_quietly(run_stages(run, DRY_RUN if run.options.dry_run else PUSH))
     if refusal is not None:
         return refusal

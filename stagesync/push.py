@@ -195,17 +195,19 @@ async def read_destination(
     *,
     store: str,
     progress: Progress | None = None,
+    verb: str = "read",
     channel_names: Mapping[str, str] | None = None,
     settings: Mapping[str, str] | None = None,
 ) -> LiveState:
     """What the destination holds of the plan: the kinds it touches (and their dependencies, for
-    their IDs), keeping raw objects and records only of the entities its operations name."""
+    their IDs), keeping raw objects and records only of the entities its operations name.
+    Progress tasks are named ``<verb> <kind>``."""
     return await read_live(
         api,
         plan_kinds(plan),
         store=store,
         progress=progress,
-        verb="read",
+        verb=verb,
         channel_names=channel_names,
         keep=plan_keys(plan),
         settings=settings,
@@ -266,14 +268,13 @@ async def verify_results(
 ) -> list[OperationResult]:
     """Re-read the store; every done operation whose entity differs from the plan's desired state
     becomes ``failed`` (the desired state was not reached), naming the fields that differ."""
-    now = await read_live(
+    now = await read_destination(
         api,
-        plan_kinds(plan),
+        plan,
         store=store,
         progress=progress,
         verb="verify",
         channel_names=channel_names,
-        keep=plan_keys(plan),
         settings=settings,
     )
     checked = []

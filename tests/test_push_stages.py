@@ -175,7 +175,9 @@ def test_every_refusal_names_its_stage_and_writes_nothing(
     emulator.clear_requests()
     reach = case.connector(connector)
 
-    refusal = api.run_push(PushRun(plan_path, case.options, config_path, connector=reach))
+    refusal = api.run_push(
+        PushRun(plan_path, case.options, config_path=config_path, connector=reach)
+    )
 
     assert isinstance(refusal, Refusal), refusal
     assert refusal.stage == case.stage

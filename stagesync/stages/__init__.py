@@ -1,9 +1,10 @@
 """Push and pull as short pipelines of named stages (docs/architecture.md).
 
-A push stage is a ``Stage``: a name and an async step over the run object. A step returns None to
-let the run go on, or the error that stops it; ``run_stages`` turns that into a ``Refusal``
-naming the stage, and runs no further stage. A refusal is a result, not an exception: the caller
-decides what to do with it (``api.push`` raises its error, so the CLI prints it as before).
+A stage is a ``Stage``: a name and an async step over the run object (``PushRun``,
+``PullRun``). A step returns None to let the run go on, or the error that stops it;
+``run_stages`` turns that into a ``Refusal`` naming the stage, and runs no further stage. A
+refusal is a result, not an exception: the caller decides what to do with it (``api.push``
+raises its error, so the CLI prints it as before).
 """
 
 from __future__ import annotations

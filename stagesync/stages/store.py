@@ -3,15 +3,20 @@ messages, and the check that it is the store the configuration names."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
+from collections.abc import Callable, Iterable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
+from stagesync import b2b
 from stagesync.bigcommerce import BigCommerceClient
+from stagesync.bigcommerce.b2b import B2BClient
 from stagesync.config import Environment
 from stagesync.entities import products
 from stagesync.errors import StageSyncError
-from stagesync.ports import StoreApi
+from stagesync.ports import Progress, StoreApi
+from stagesync.stages import Refusal
 
 Connector = Callable[[Environment], AbstractAsyncContextManager[StoreApi]]
 """Opens a store API for an environment. Tests pass one that reaches the emulator in process."""
@@ -22,6 +27,32 @@ def connect(environment: Environment) -> AbstractAsyncContextManager[StoreApi]:
     return BigCommerceClient(
         environment.store_hash, environment.token(), api_url=environment.api_url
     )
+
+
+@dataclass(eq=False, kw_only=True)
+class StoreRun:
+    """What a push or a pull is given besides its own inputs, what it holds, how it ended."""
+
+    config_path: Path | None = None
+    progress: Progress | None = None
+    connector: Connector = connect
+    b2b_factory: b2b.B2BFactory = b2b.open_b2b
+    held: AsyncExitStack = field(default_factory=AsyncExitStack)
+    """What the run holds (lock, journal, connection): released in reverse order however the
+    run ends."""
+    refusal: Refusal | None = None
+    """The refusal that ended the run, if one did."""
+
+
+async def open_store(
+    run: StoreRun, env: Environment, kinds: Iterable[str]
+) -> tuple[StoreApi, B2BClient | None] | StageSyncError:
+    """Open ``env``'s store API (and its B2B API when ``kinds`` has B2B kinds), held until the
+    run ends; or the refusal when the store answers as another store (``wrong_store``)."""
+    api = await run.held.enter_async_context(run.connector(env))
+    b2b_api = await run.held.enter_async_context(b2b.session(env, kinds, run.b2b_factory))
+    refused = await wrong_store(api, env)
+    return refused if refused is not None else (api, b2b_api)
 
 
 def now() -> str:

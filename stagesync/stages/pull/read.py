@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from stagesync import b2b
 from stagesync.entities import themes, with_dependencies
 from stagesync.errors import StageSyncError
 from stagesync.pull import read_live
 from stagesync.stages import need
 from stagesync.stages.pull.run import PullRun
-from stagesync.stages.store import stock_settings, store_name, wrong_store
+from stagesync.stages.store import open_store, stock_settings, store_name
 
 
 async def read_store(run: PullRun) -> StageSyncError | None:
@@ -19,12 +18,10 @@ async def read_store(run: PullRun) -> StageSyncError | None:
     listing = need(run.listing)
     env = listing.env
     themes.REUSE.set(listing.reusable)
-    needed = with_dependencies(listing.kinds)
-    api = await run.held.enter_async_context(run.connector(env))
-    b2b_api = await run.held.enter_async_context(b2b.session(env, needed, run.b2b_factory))
-    refused = await wrong_store(api, env)
-    if refused is not None:
-        return refused
+    opened = await open_store(run, env, with_dependencies(listing.kinds))
+    if isinstance(opened, StageSyncError):
+        return opened
+    api, b2b_api = opened
     run.live = await read_live(
         api,
         listing.kinds,

@@ -4,19 +4,15 @@ what each stage finds, in stage order, and the result."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stagesync import b2b
 from stagesync.config import Environment
 from stagesync.entities import themes
 from stagesync.model import Snapshot
-from stagesync.ports import Progress
 from stagesync.pull import LiveState
 from stagesync.snapshot import StreamedSnapshot
-from stagesync.stages import Refusal
-from stagesync.stages.store import Connector, connect
+from stagesync.stages.store import StoreRun
 
 
 @dataclass(frozen=True)
@@ -53,17 +49,12 @@ class Listing:
 
 
 @dataclass(eq=False)
-class PullRun:
-    """One pull. Each stage reads the fields of the stages before it and fills in its own."""
+class PullRun(StoreRun):
+    """One pull: its inputs (and ``StoreRun``'s), then what each stage fills in, in stage order.
+    Each stage reads the fields of the stages before it."""
 
     environment: str
     options: PullOptions = PullOptions()
-    config_path: Path | None = None
-    progress: Progress | None = None
-    connector: Connector = connect
-    b2b_factory: b2b.B2BFactory = b2b.open_b2b
-    held: AsyncExitStack = field(default_factory=AsyncExitStack)
-    """The connection, closed however the run ends."""
 
     listing: Listing | None = None
     """list."""
@@ -80,5 +71,3 @@ class PullRun:
     """normalise: hidden files written beside the records (the themes' download cache)."""
     result: PullResult | None = None
     """write."""
-    refusal: Refusal | None = None
-    """The refusal that ended the run, if one did."""

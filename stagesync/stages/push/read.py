@@ -3,13 +3,12 @@ plan."""
 
 from __future__ import annotations
 
-from stagesync import b2b
 from stagesync.errors import StageSyncError
 from stagesync.ports import tallying
 from stagesync.push import read_destination
 from stagesync.stages import need
 from stagesync.stages.push.run import PushRun, Session
-from stagesync.stages.store import store_name, wrong_store
+from stagesync.stages.store import open_store, store_name
 
 
 async def read(run: PushRun) -> StageSyncError | None:
@@ -18,11 +17,10 @@ async def read(run: PushRun) -> StageSyncError | None:
     the store answers as another store than the configuration names."""
     target = need(run.target)
     env = target.env
-    api = await run.held.enter_async_context(run.connector(env))
-    b2b_api = await run.held.enter_async_context(b2b.session(env, target.kinds, run.b2b_factory))
-    refused = await wrong_store(api, env)
-    if refused is not None:
-        return refused
+    opened = await open_store(run, env, target.kinds)
+    if isinstance(opened, StageSyncError):
+        return opened
+    api, b2b_api = opened
     run.session = Session(api, b2b_api, run.held.enter_context(tallying()))
     run.live = await read_destination(
         api,

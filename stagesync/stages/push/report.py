@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from stagesync.entities import REGISTRY
 from stagesync.errors import StageSyncError
 from stagesync.files import write_atomic_chunks
@@ -19,15 +21,15 @@ async def report(run: PushRun) -> StageSyncError | None:
     sets ``run.result``. Never refuses."""
     target, session, applied = need(run.target), need(run.session), need(run.applied)
     results = tuple(applied.results)
+    run.result = PushResult(
+        target.plan,
+        target.env.name,
+        results,
+        session.requests,
+        dry_run=run.options.dry_run,
+        notices=push_notices(target.plan),
+    )
     if run.options.dry_run:
-        run.result = PushResult(
-            target.plan,
-            target.env.name,
-            results,
-            session.requests,
-            dry_run=True,
-            notices=push_notices(target.plan),
-        )
         return None
     html = result_file(run.plan_path, ".result.html")
     statuses = {
@@ -35,11 +37,8 @@ async def report(run: PushRun) -> StageSyncError | None:
         for r in results
     }
     write_atomic_chunks(html, html_chunks(target.plan, statuses))
-    run.result = PushResult(
-        target.plan,
-        target.env.name,
-        results,
-        session.requests,
+    run.result = replace(
+        run.result,
         report=html,
         result_json=run.result_json,
         journal=journal_path(run.plan_path),
@@ -47,7 +46,6 @@ async def report(run: PushRun) -> StageSyncError | None:
         throttled=session.tally.throttled,
         duration_ms=run.duration_ms,
         activated=run.activated,
-        notices=push_notices(target.plan),
     )
     return None
 

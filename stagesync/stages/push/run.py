@@ -3,21 +3,19 @@ each stage finds, in stage order, and the result."""
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from stagesync import b2b, planfile
+from stagesync import planfile
 from stagesync.bigcommerce.b2b import B2BClient
 from stagesync.config import Environment
 from stagesync.journal import Journal, JournalState
 from stagesync.model import Plan
-from stagesync.ports import Progress, StoreApi, Tally
+from stagesync.ports import StoreApi, Tally
 from stagesync.pull import LiveState
 from stagesync.push import DEFAULT_CONCURRENCY, Applied, Drift, OperationResult
-from stagesync.stages import Refusal
-from stagesync.stages.store import Connector, connect
+from stagesync.stages.store import StoreRun
 
 ORDER_STATUSES = ("pending", "keep")
 
@@ -108,18 +106,12 @@ class PushResult:
 
 
 @dataclass(eq=False)
-class PushRun:
-    """One push. Each stage reads the fields of the stages before it and fills in its own."""
+class PushRun(StoreRun):
+    """One push: its inputs (and ``StoreRun``'s), then what each stage fills in, in stage order.
+    Each stage reads the fields of the stages before it."""
 
     plan_path: Path
     options: PushOptions = PushOptions()
-    config_path: Path | None = None
-    progress: Progress | None = None
-    connector: Connector = connect
-    b2b_factory: b2b.B2BFactory = b2b.open_b2b
-    held: AsyncExitStack = field(default_factory=AsyncExitStack)
-    """What the run holds (lock, journal, connection): released in reverse order however the
-    run ends."""
 
     target: Target | None = None
     """bind."""
@@ -148,5 +140,3 @@ class PushRun:
     """record."""
     result: PushResult | None = None
     """report."""
-    refusal: Refusal | None = None
-    """The refusal that ended the run, if one did."""
