@@ -144,7 +144,8 @@ async def apply_plan(
     settings: Mapping[str, str] | None = None,
     channel_names: Mapping[str, str] | None = None,
 ) -> Applied:
-    """Check ``plan`` against the live store, then apply it (unless ``dry_run``).
+    """Check ``plan`` against the live store, then apply it (unless ``dry_run``): the read,
+    check, apply and verify steps of a push in one call, without its journal files.
 
     Drift refuses the whole plan, unless ``allow_drift``: then only the drifted operations are
     skipped (status ``drifted``); operations that depend on them still run. With ``previous`` (a
@@ -156,45 +157,102 @@ async def apply_plan(
     if concurrency < 1:
         raise StageSyncError(f"--concurrency must be at least 1, got {concurrency}.")
     progress = progress or NoProgress()
-    live = await read_live(
-        api,
-        plan_kinds(plan),
-        store=store,
-        progress=progress,
-        verb="read",
-        channel_names=channel_names,
-        keep=plan_keys(plan),
-        settings=settings,
+    live = await read_destination(
+        api, plan, store=store, progress=progress, channel_names=channel_names, settings=settings
     )
-    drifted: dict[str, Drift] = {}
-    if previous is None:
-        drifted = {d.operation.id: d for d in drift(plan, live)}
-        if drifted and not allow_drift:
-            raise refuse_drift(list(drifted.values()), store)
+    resuming = previous is not None
+    drifted = check_drift(plan, live, store=store, allow_drift=allow_drift, resuming=resuming)
+    if isinstance(drifted, PlanRefused):
+        raise drifted
     if dry_run:
-        return Applied(
-            [
-                OperationResult(op, "drifted", drifted[op.id].problem)
-                if op.id in drifted
-                else OperationResult(op, "planned")
-                for op in plan.operations
-            ]
-        )
-
-    runner = _Runner(
-        api, plan, live, progress, concurrency, journal, previous or JournalState(), drifted
+        return Applied(planned_results(plan, drifted))
+    applied = await run_operations(
+        api,
+        plan,
+        live,
+        progress=progress,
+        concurrency=concurrency,
+        journal=journal,
+        previous=previous,
+        drifted=drifted,
     )
-    results = await runner.run()
     if verify:
-        results = await verify_results(
+        applied.results = await verify_results(
             api,
             plan,
-            results,
+            applied.results,
             store=store,
             progress=progress,
             channel_names=channel_names,
             settings=settings,
         )
+    return applied
+
+
+async def read_destination(
+    api: StoreApi,
+    plan: Plan,
+    *,
+    store: str,
+    progress: Progress | None = None,
+    verb: str = "read",
+    channel_names: Mapping[str, str] | None = None,
+    settings: Mapping[str, str] | None = None,
+) -> LiveState:
+    """What the destination holds of the plan: the kinds it touches (and their dependencies, for
+    their IDs), keeping raw objects and records only of the entities its operations name.
+    Progress tasks are named ``<verb> <kind>``."""
+    return await read_live(
+        api,
+        plan_kinds(plan),
+        store=store,
+        progress=progress,
+        verb=verb,
+        channel_names=channel_names,
+        keep=plan_keys(plan),
+        settings=settings,
+    )
+
+
+def check_drift(
+    plan: Plan, live: LiveState, *, store: str, allow_drift: bool, resuming: bool
+) -> dict[str, Drift] | PlanRefused:
+    """Op id -> drift of every operation whose precondition no longer holds, or the refusal
+    listing them (unless ``allow_drift``). A resumed push reconciles instead: nothing drifts."""
+    if resuming:
+        return {}
+    drifted = {d.operation.id: d for d in drift(plan, live)}
+    if drifted and not allow_drift:
+        return refuse_drift(list(drifted.values()), store)
+    return drifted
+
+
+def planned_results(plan: Plan, drifted: Mapping[str, Drift]) -> list[OperationResult]:
+    """A dry run's results: every operation ``planned``, or ``drifted`` with its problem."""
+    return [
+        OperationResult(op, "drifted", drifted[op.id].problem)
+        if op.id in drifted
+        else OperationResult(op, "planned")
+        for op in plan.operations
+    ]
+
+
+async def run_operations(
+    api: StoreApi,
+    plan: Plan,
+    live: LiveState,
+    *,
+    progress: Progress,
+    concurrency: int,
+    journal: Journal | None,
+    previous: JournalState | None,
+    drifted: Mapping[str, Drift],
+) -> Applied:
+    """Write every operation (skipping the drifted ones), journaling each as it finishes."""
+    runner = _Runner(
+        api, plan, live, progress, concurrency, journal, previous or JournalState(), drifted
+    )
+    results = await runner.run()
     return Applied(results, runner.before)
 
 
@@ -210,14 +268,13 @@ async def verify_results(
 ) -> list[OperationResult]:
     """Re-read the store; every done operation whose entity differs from the plan's desired state
     becomes ``failed`` (the desired state was not reached), naming the fields that differ."""
-    now = await read_live(
+    now = await read_destination(
         api,
-        plan_kinds(plan),
+        plan,
         store=store,
         progress=progress,
         verb="verify",
         channel_names=channel_names,
-        keep=plan_keys(plan),
         settings=settings,
     )
     checked = []

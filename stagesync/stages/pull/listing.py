@@ -1,0 +1,32 @@
+"""list: which kinds a pull reads, from where, and what an earlier snapshot already holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from stagesync import b2b, theme_cache
+from stagesync.config import Environment, load_config
+from stagesync.entities import REGISTRY, resolve_kinds
+from stagesync.errors import StageSyncError
+from stagesync.stages.pull.run import Listing, PullRun
+
+
+async def list_kinds(run: PullRun) -> StageSyncError | None:
+    """Reads the configuration, the options and the snapshot already at the output folder; sets
+    ``run.listing``. Without ``--kinds``, B2B kinds are pulled when the environment has B2B
+    credentials. Refuses an unknown environment or kind."""
+    try:
+        env = load_config(run.config_path).environment(run.environment)
+        kinds = resolve_kinds(run.options.kinds) if run.options.kinds else default_kinds(env)
+    except StageSyncError as refused:
+        return refused
+    directory = run.options.out or Path("snapshots") / run.environment
+    stock = env.stock if run.options.stock is None else run.options.stock
+    reusable = theme_cache.previous(directory, env.store_hash) if "themes" in kinds else {}
+    run.listing = Listing(env, kinds, directory, stock, reusable)
+    return None
+
+
+def default_kinds(env: Environment) -> list[str]:
+    """Every kind; B2B kinds only when the environment has B2B credentials configured."""
+    return [kind for kind in REGISTRY if env.b2b is not None or not b2b.is_b2b(kind)]

@@ -1,0 +1,39 @@
+"""normalise: the store's raw objects as ID-free records, redacted when asked."""
+
+from __future__ import annotations
+
+from stagesync import theme_cache
+from stagesync.entities import REGISTRY
+from stagesync.errors import StageSyncError
+from stagesync.model import Snapshot
+from stagesync.pull import LiveState
+from stagesync.redact import redact_snapshot
+from stagesync.snapshot import StreamedKind, StreamedSnapshot
+from stagesync.stages import need
+from stagesync.stages.pull.run import PullRun
+from stagesync.stages.store import now
+
+
+async def normalise(run: PullRun) -> StageSyncError | None:
+    """Reads ``run.live``; sets ``run.snapshot`` (streamed: each record is normalised as it is
+    written; with ``--redact``, whole, personal data replaced by stable pseudonyms),
+    ``run.counts`` and ``run.extras`` (the themes' download cache). Never refuses."""
+    listing, live = need(run.listing), need(run.live)
+    env, kinds = listing.env, listing.kinds
+    pulled_at = now()
+    if run.options.redact:
+        whole = Snapshot(live.kinds(), run.environment, env.store_hash, pulled_at, listing.stock)
+        run.snapshot = redact_snapshot(whole, REGISTRY)
+        run.counts = {kind: len(run.snapshot.records(kind)) for kind in kinds}
+    else:
+        streams = {kind: _stream(live, kind) for kind in kinds}
+        run.snapshot = StreamedSnapshot(
+            streams, run.environment, env.store_hash, pulled_at, listing.stock
+        )
+        run.counts = {kind: len(stream.keys) for kind, stream in streams.items()}
+    run.extras = theme_cache.entries(live, env.store_hash) if "themes" in kinds else {}
+    return None
+
+
+def _stream(live: LiveState, kind: str) -> StreamedKind:
+    return StreamedKind(live.keys(kind), lambda: live.iter_records(kind))

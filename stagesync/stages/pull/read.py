@@ -1,0 +1,35 @@
+"""read: open the store, confirm it is the configured one, read the listed kinds."""
+
+from __future__ import annotations
+
+from stagesync.entities import themes, with_dependencies
+from stagesync.errors import StageSyncError
+from stagesync.pull import read_live
+from stagesync.stages import need
+from stagesync.stages.pull.run import PullRun
+from stagesync.stages.store import open_store, stock_settings, store_name
+
+
+async def read_store(run: PullRun) -> StageSyncError | None:
+    """Reads the store (its B2B API too for B2B kinds) for ``run.listing``'s kinds and the kinds
+    they reference; sets ``run.live`` and ``run.requests``. Records are normalised later, one at
+    a time as they are written (themes whole: their download cache needs the raw objects).
+    Refuses when the store answers as another store than the configuration names."""
+    listing = need(run.listing)
+    env = listing.env
+    themes.REUSE.set(listing.reusable)
+    opened = await open_store(run, env, with_dependencies(listing.kinds))
+    if isinstance(opened, StageSyncError):
+        return opened
+    api, b2b_api = opened
+    run.live = await read_live(
+        api,
+        listing.kinds,
+        store=store_name(env),
+        progress=run.progress,
+        channel_names=env.channels,
+        keep={"themes": None} if "themes" in listing.kinds else {},
+        settings=stock_settings(listing.stock),
+    )
+    run.requests = api.requests_made + (b2b_api.requests_made if b2b_api is not None else 0)
+    return None

@@ -1,0 +1,73 @@
+"""The run object of a pull: its inputs (environment, options, how to reach the store), then
+what each stage finds, in stage order, and the result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stagesync.config import Environment
+from stagesync.entities import themes
+from stagesync.model import Snapshot
+from stagesync.pull import LiveState
+from stagesync.snapshot import StreamedSnapshot
+from stagesync.stages.store import StoreRun
+
+
+@dataclass(frozen=True)
+class PullOptions:
+    """The choices of one pull (``stagesync pull`` flags)."""
+
+    kinds: Sequence[str] | None = None
+    out: Path | None = None
+    redact: bool = False
+    stock: bool | None = None
+
+
+@dataclass(frozen=True)
+class PullResult:
+    directory: Path
+    environment: str
+    store_hash: str
+    counts: dict[str, int]
+    """Records written per kind."""
+    requests: int
+
+
+@dataclass(frozen=True)
+class Listing:
+    """What a pull reads, by kind (``list``)."""
+
+    env: Environment
+    kinds: list[str]
+    """The kinds pulled (their dependencies are read too, for their IDs)."""
+    directory: Path
+    stock: bool
+    reusable: themes.Reusable
+    """Theme bundles the snapshot at ``directory`` holds that need no new download."""
+
+
+@dataclass(eq=False)
+class PullRun(StoreRun):
+    """One pull: its inputs (and ``StoreRun``'s), then what each stage fills in, in stage order.
+    Each stage reads the fields of the stages before it."""
+
+    environment: str
+    options: PullOptions = PullOptions()
+
+    listing: Listing | None = None
+    """list."""
+    live: LiveState | None = None
+    """read: the store's entities of the listed kinds, identified (records normalised on
+    demand)."""
+    requests: int = 0
+    """read."""
+    snapshot: Snapshot | StreamedSnapshot | None = None
+    """normalise: the records to write (streamed: normalised one at a time as written)."""
+    counts: dict[str, int] = field(default_factory=dict)
+    """normalise: records per kind."""
+    extras: dict[str, bytes] = field(default_factory=dict)
+    """normalise: hidden files written beside the records (the themes' download cache)."""
+    result: PullResult | None = None
+    """write."""

@@ -1,0 +1,75 @@
+"""lock: the destination's push lock, and the journal of this plan's earlier runs."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+
+from stagesync.errors import PlanRefused, StageSyncError
+from stagesync.journal import FORMAT as JOURNAL_FORMAT
+from stagesync.journal import FORMAT_VERSION as JOURNAL_VERSION
+from stagesync.journal import (
+    Journal,
+    JournalState,
+    PushLock,
+    PushLocked,
+    journal_path,
+    lock_path,
+    read_journal,
+)
+from stagesync.stages import need
+from stagesync.stages.push.record import close_journal
+from stagesync.stages.push.run import PushRun
+from stagesync.stages.store import now
+
+
+async def lock(run: PushRun) -> StageSyncError | None:
+    """Reads the lock and the journal beside the plan file; holds the lock, sets
+    ``run.previous`` (what an earlier run did, when resuming) and opens ``run.journal`` with a
+    ``begin`` line. Refuses when another push holds the lock, when the journal belongs to an
+    unfinished push of another plan, and when the plan was pushed before without ``--resume``."""
+    target, plan_path = need(run.target), run.plan_path
+    held = PushLock(
+        lock_path(plan_path, target.env.store_hash), plan=plan_path, force=run.options.force_unlock
+    )
+    try:
+        run.held.enter_context(held)
+    except PushLocked as refused:
+        return refused
+    journal_file = journal_path(plan_path)
+    previous = read_journal(journal_file, target.digest)
+    if previous.other_plan:
+        if not previous.finished:
+            return PlanRefused(
+                f"{journal_file} belongs to an unfinished push of another plan (digest "
+                f"{previous.plan_digest}); nothing was written. Finish that push with "
+                "--resume, or move the journal away if you abandon it."
+            )
+        # The journal of a finished push of an earlier plan: keep it, out of the way.
+        journal_file.replace(journal_file.with_name(journal_file.name + ".previous"))
+        previous = JournalState()
+    if previous.runs and not run.options.resume:
+        return PlanRefused(
+            f"{plan_path} was pushed before and its journal {journal_file} records "
+            f"{len(previous.done)} finished operation(s); nothing was written. Continue that "
+            f"push with --resume, or make a new plan."
+        )
+    run.previous = previous if previous.runs else None
+    run.started, run.clock = now(), time.monotonic()
+    run.journal = Journal(journal_file)
+    run.held.callback(close_journal, run)
+    run.journal.write_now(
+        {
+            "event": "begin",
+            "format": JOURNAL_FORMAT,
+            "format_version": JOURNAL_VERSION,
+            "plan_digest": target.digest,
+            "store_hash": target.env.store_hash,
+            "pid": os.getpid(),
+            "host": socket.gethostname(),
+            "started_at": run.started,
+            "resume": run.previous is not None,
+        }
+    )
+    return None
