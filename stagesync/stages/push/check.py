@@ -1,10 +1,11 @@
-"""check: the plan's preconditions against what the destination holds now."""
+"""check: the plan's preconditions and the policy rules against what the destination holds now."""
 
 from __future__ import annotations
 
 from stagesync.errors import PlanRefused, StageSyncError
 from stagesync.push import check_drift
 from stagesync.stages import need
+from stagesync.stages.push.policy import check_policy
 from stagesync.stages.push.run import PushRun
 from stagesync.stages.store import store_name
 
@@ -12,7 +13,9 @@ from stagesync.stages.store import store_name
 async def check(run: PushRun) -> StageSyncError | None:
     """Reads the plan and ``run.live``; sets ``run.drifted``. Refuses when an operation's
     precondition no longer holds (drift), listing every one, unless ``--allow-drift`` (then
-    only those are skipped). A resumed push reconciles each operation with the store instead."""
+    only those are skipped). A resumed push reconciles each operation with the store instead.
+    Then the policy rules, against what was read: refuses on an error-level finding no
+    ``--override`` accepts (``check_policy``)."""
     target = need(run.target)
     drifted = check_drift(
         target.plan,
@@ -24,4 +27,4 @@ async def check(run: PushRun) -> StageSyncError | None:
     if isinstance(drifted, PlanRefused):
         return drifted
     run.drifted = drifted
-    return None
+    return check_policy(run)
