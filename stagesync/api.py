@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from stagesync import b2b, planfile, theme_cache
-from stagesync.bigcommerce import BigCommerceClient
 from stagesync.config import Environment, load_config
 from stagesync.config import config_path as config_file
 from stagesync.entities import (
@@ -41,7 +40,6 @@ from stagesync.pull import LiveState, read_live
 from stagesync.push import DEFAULT_CONCURRENCY, Applied, OperationResult, apply_plan
 from stagesync.redact import redact_snapshot
 from stagesync.report.common import Outcome
-from stagesync.report.html import html_chunks
 from stagesync.result import result_body, result_chunks
 from stagesync.rollback import rollback_plan
 from stagesync.snapshot import (
@@ -117,6 +115,8 @@ Connector = Callable[[Environment], AbstractAsyncContextManager[StoreApi]]
 
 def connect(environment: Environment) -> AbstractAsyncContextManager[StoreApi]:
     """The real thing: HTTPS to the environment's ``api_url`` with its token."""
+    from stagesync.bigcommerce import BigCommerceClient  # the HTTP client: only when connecting
+
     return BigCommerceClient(
         environment.store_hash, environment.token(), api_url=environment.api_url
     )
@@ -550,6 +550,8 @@ def push(
             rollback = _write_rollback(plan, plan_path, digest)
     results = applied.results
     duration = int((time.monotonic() - clock) * 1000)
+    from stagesync.report.html import html_chunks  # the templates: only when writing the report
+
     report = plan_path.with_name(plan_path.stem + ".result.html")
     statuses = {
         r.operation.id: Outcome(r.status, r.error, r.requests, r.duration_ms / 1000)
