@@ -6,8 +6,9 @@ display name and their values by label, images by ``image_url``, custom fields b
 
 Pull asks for the sub-resources inline (``include=``), which the platform answers at most ten
 products per page because options are included. Push creates a product and all of its variants,
-images and custom fields in one request, then fixes up option details the platform cannot take
-inline; an update writes only the parts that differ.
+images and custom fields in one request, reads back what the platform derived for ten new products
+at a time, then fixes up option details the platform cannot take inline; an update writes only
+the parts that differ.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from stagesync.entities import channel_assignments
 from stagesync.entities import product_extras as extras
 from stagesync.entities.base import EntityKind, Lookup, Raw, pages
 from stagesync.entities.common import sync_children, unique_by_key, without
+from stagesync.errors import StageSyncError
 from stagesync.model import Action, EntityKey, Record, Snapshot
 from stagesync.ports import StoreApi
 
@@ -429,7 +431,12 @@ async def create_many(api: StoreApi, items: list[tuple[str, Record]], lookup: Lo
     query = {"id:in": ",".join(map(str, ids)), "include": DERIVED_INCLUDE, "include_fields": "id"}
     derived = {int(raw["id"]): raw for raw in await api.get_all(PATH, query)}
     for (key, record), made, product_id in zip(items, created, ids, strict=True):
-        live = derived.get(product_id, {})
+        live = derived.get(product_id)
+        if live is None:  # push then looks it up by SKU and completes it as an update
+            raise StageSyncError(
+                f"product {key} was created (id {product_id}) but {lookup.store} did not list it "
+                "when read back; it was not completed."
+            )
         channel_assignments.remember(lookup, key, product_id, live.get("channels") or [])
         await complete_create(api, key, record, made, live.get("options") or [])
     return ids
