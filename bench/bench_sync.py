@@ -54,8 +54,12 @@ class Run:
     peak_mb: float
     exit_code: int
     emulator_mb: float = 0.0
-    products: int = 1
     """The emulator process's peak RSS so far (it serves in its own process)."""
+    products: int = 1
+    cpu: float = 0.0
+    """CPU seconds (user + system) of the stagesync process."""
+    estimate: int = 0
+    """The plan's estimated requests (push runs)."""
 
 
 def free_port() -> int:
@@ -111,7 +115,8 @@ class Server:
 
 
 def run_cli(work: Path, *args: str) -> tuple[float, float, int, str]:
-    """(seconds, peak RSS in MB, exit code, stderr) of one CLI run in a child process."""
+    """(seconds, peak RSS in MB, exit code, stderr) of one CLI run in a child process; its CPU
+    seconds go to ``LAST_CPU``."""
     env = {**os.environ, "STAGESYNC_CONFIG": str(work / "stagesync.toml")}
     env.update({"TOKEN_STAGING": "staging-token", "TOKEN_PRODUCTION": "production-token"})
     err = work / "stderr.txt"
@@ -122,9 +127,14 @@ def run_cli(work: Path, *args: str) -> tuple[float, float, int, str]:
         )
         _, status, usage = os.wait4(process.pid, 0)
     seconds = time.monotonic() - started
+    LAST_CPU[0] = usage.ru_utime + usage.ru_stime
     code = os.waitstatus_to_exitcode(status)
     process.returncode = code
     return seconds, usage.ru_maxrss / 1024, code, err.read_text()
+
+
+LAST_CPU = [0.0]
+"""CPU seconds of the last ``run_cli`` child."""
 
 
 def configure(work: Path, url: str) -> None:
@@ -170,12 +180,14 @@ def pull_minimum(products: int) -> int:
 
 def push_minimum(products: int) -> int:
     """Cost model of pushing it into an empty store: the store check and the destination read
-    (empty: one request per kind and the tree), one request per brand, one category batch, and
-    per product the create carrying variants, images and custom fields inline plus the read of
-    the options the platform made from the variants (their display settings cannot be sent
-    inline)."""
+    (empty: one request per kind and the tree), one request per brand, one category batch, per
+    product the create carrying variants, images and custom fields inline, and per ten products
+    one read of what the platform derived (the options it made from the variants, whose display
+    settings cannot be sent inline, and the channels it put them on: their assignments need no
+    write)."""
     read = 1 + 1 + 2 + 1
-    return read + BRANDS + math.ceil(CATEGORIES / CATEGORY_BATCH) + 2 * products
+    derived = math.ceil(products / PRODUCTS_PER_PAGE)
+    return read + BRANDS + math.ceil(CATEGORIES / CATEGORY_BATCH) + products + derived
 
 
 def scenario(
@@ -207,6 +219,7 @@ def scenario(
                     code,
                     server.peak_mb(),
                     products,
+                    LAST_CPU[0],
                 )
             )
         assert code == 0, err
@@ -242,6 +255,8 @@ def scenario(
                     code,
                     server.peak_mb(),
                     products,
+                    LAST_CPU[0],
+                    int(orjson.loads(plan.read_bytes())["summary"]["estimated_requests"]),
                 )
             )
             assert code == 0, err[-2000:]
@@ -258,8 +273,11 @@ def scenario(
 
 
 def table(runs: list[Run], quota: tuple[int, float] | None = None) -> str:
-    head = "| run | requests | minimum | ratio | wall s | s per 1k | 429s | peak MB | emulator MB |"
-    rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    head = (
+        "| run | requests | minimum | ratio | estimate | wall s | CPU s | s per 1k | 429s "
+        "| peak MB | emulator MB |"
+    )
+    rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     if quota:
         head += " quota bound s | wall / bound |"
         rule += "---:|---:|"
@@ -267,7 +285,8 @@ def table(runs: list[Run], quota: tuple[int, float] | None = None) -> str:
     for run in runs:
         line = (
             f"| {run.label} | {run.requests} | {run.minimum} | {run.requests / run.minimum:.2f} "
-            f"| {run.seconds:.1f} | {run.seconds / run.products * 1000:.2f} | {run.throttled} "
+            f"| {run.estimate or ''} | {run.seconds:.1f} | {run.cpu:.1f} "
+            f"| {run.seconds / run.products * 1000:.2f} | {run.throttled} "
             f"| {run.peak_mb:.0f} | {run.emulator_mb:.0f} |"
         )
         if quota:

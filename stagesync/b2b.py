@@ -16,13 +16,16 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from stagesync.bigcommerce.b2b import Auth, B2BClient
 from stagesync.config import Environment
 from stagesync.credentials import B2BConnection, b2b_connection, save_b2b_connection
 from stagesync.entities import dependencies
 from stagesync.errors import ConfigError, StageSyncError
 from stagesync.ports import B2BNotConnected, using_b2b
+
+if TYPE_CHECKING:  # the HTTP client is imported when a session opens, not by every command
+    from stagesync.bigcommerce.b2b import Auth, B2BClient
 
 CHECKS = (
     "B2B Edition is activated on that store;",
@@ -33,12 +36,14 @@ CHECKS = (
 )
 """What to check when a connection fails (docs/b2b.md explains each)."""
 
-B2BFactory = Callable[[str, str, Auth, str], B2BClient]
+B2BFactory = Callable[[str, str, "Auth", str], "B2BClient"]
 """(store hash, token, auth mode, B2B API URL) -> a client. Tests pass one reaching the emulator."""
 
 
 def open_b2b(store_hash: str, token: str, auth: Auth, api_url: str) -> B2BClient:
     """The real thing: HTTPS to the B2B Edition API."""
+    from stagesync.bigcommerce.b2b import B2BClient
+
     return B2BClient(store_hash, token, auth=auth, api_url=api_url)
 
 

@@ -8,6 +8,10 @@ and an exit code in one place, ``_Group.invoke``:
     1  error or refusal                              4  ``push`` finished with operations failed
     2  usage error                                   5  ``check`` found an error-level finding
                                                    130  interrupted
+
+Commands import what they need (the library, progress rendering, reports) when they run, so
+``--help`` and the light commands never load the HTTP client, the differ or the templates; help
+is plain text (``rich_markup_mode=None``), which spares loading typer's rich help formatting.
 """
 
 from __future__ import annotations
@@ -16,17 +20,19 @@ import sys
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from stagesync import __version__, api
+from stagesync import __version__
 from stagesync.config import DEFAULT_CONFIG_NAME, init_config
 from stagesync.errors import StageSyncError
 from stagesync.files import write_atomic
 from stagesync.model import Plan
-from stagesync.progress import ProgressRenderer
+
+if TYPE_CHECKING:
+    from stagesync.api import PushResult
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -58,9 +64,14 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-connect_app = typer.Typer(help="Connect an environment to a service.", no_args_is_help=True)
-emulator_app = typer.Typer(help="A local fake BigCommerce.", no_args_is_help=True)
+connect_app = typer.Typer(
+    help="Connect an environment to a service.", no_args_is_help=True, rich_markup_mode=None
+)
+emulator_app = typer.Typer(
+    help="A local fake BigCommerce.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(connect_app, name="connect")
 app.add_typer(emulator_app, name="emulator")
 
@@ -152,6 +163,8 @@ def init(
 @app.command()
 def status(ctx: typer.Context) -> None:
     """List environments: store, API URL, token variable, B2B connection, reachability."""
+    from stagesync import api
+
     statuses = api.status(ctx.obj)
     if not statuses:
         _say("No environments configured. Add [environments.NAME] tables to stagesync.toml.")
@@ -173,6 +186,8 @@ def connect_b2b(
     environment: Annotated[str, typer.Argument(metavar="ENV", help="The environment.")],
 ) -> None:
     """Verify and store an environment's B2B Edition credentials."""
+    from stagesync import api
+
     result = api.connect_b2b(environment, config_path=ctx.obj)
     who = f" as {result.email}" if result.email else ""
     connected = typer.style("Connected", fg=typer.colors.GREEN, bold=True)
@@ -209,6 +224,9 @@ def pull(
     ] = None,
 ) -> None:
     """Pull an environment's store data into an ID-free snapshot folder."""
+    from stagesync import api
+    from stagesync.progress import ProgressRenderer
+
     selected = _kinds(kinds)
     with ProgressRenderer() as progress:
         result = api.pull(
@@ -269,6 +287,8 @@ def diff(
     ] = False,
 ) -> None:
     """Compare two snapshots: the plan that makes DEST_DIR look like SOURCE_DIR."""
+    from stagesync import api
+
     plan = api.diff(
         source,
         destination,
@@ -294,6 +314,8 @@ def show(
     output_format: FormatOption = OutputFormat.text,
 ) -> None:
     """Print a saved plan (and write its reports)."""
+    from stagesync import api
+
     plan = api.load_plan(plan_path)
     _render(plan, html=html, markdown=markdown, plan_path=plan_path, output_format=output_format)
 
@@ -324,6 +346,7 @@ def check(
     ] = OutputFormat.text,
 ) -> None:
     """Evaluate the policy rules over a plan; exit 5 on an error-level finding."""
+    from stagesync import api
     from stagesync.report.findings import check_to_json, counts_line, render_check
 
     result = api.check_plan(
@@ -419,6 +442,9 @@ def push(
     ] = None,
 ) -> None:
     """Apply exactly a saved plan to its destination, or refuse if the store drifted."""
+    from stagesync import api
+    from stagesync.progress import ProgressRenderer
+
     overrides = _overrides(override or [], reason or [])
     if not yes and not dry_run and not resume and _interactive():
         _confirm_push(api.load_plan(plan_path), to)
@@ -526,6 +552,7 @@ def demo(
 ) -> None:
     """Run emulator + pull + diff + report + push + verify on a local port."""
     from stagesync import demo as demo_module
+    from stagesync.progress import ProgressRenderer
 
     with ProgressRenderer() as progress:
         result = demo_module.run(directory, progress)
@@ -612,6 +639,8 @@ def _confirm_push(plan: Plan, to: str | None) -> None:
         return
     target = to or plan.destination.environment or "the destination"
     store = f" (store {plan.destination.store_hash})" if plan.destination.store_hash else ""
+    from stagesync import api
+
     for notice in api.push_notices(plan):
         _say(f"Note: {notice}")
     question = f"Apply {_plural(len(plan.operations), 'operation')} to {target}{store}?"
@@ -620,7 +649,7 @@ def _confirm_push(plan: Plan, to: str | None) -> None:
         raise typer.Exit(EXIT_ERROR)
 
 
-def _say_push(result: api.PushResult) -> None:
+def _say_push(result: PushResult) -> None:
     from stagesync.report.text import operation_line
 
     total = len(result.results)

@@ -172,6 +172,16 @@ async def read_live(
     stored: dict[str, dict[str, bytes]] = {}
     later: dict[str, list[Raw]] = {}
     """Kinds identified with the lookup (``identify_with``): identified once every kind is read."""
+    riders = {
+        kind: listed
+        for kind in needed
+        if (listed := REGISTRY[kind].listed_with) is not None
+        and listed.kind in needed
+        and REGISTRY[listed.kind].fetch_pages is not None
+    }
+    """Kinds read with another kind's listing (``EntityKind.listed_with``), not on their own."""
+    loop = asyncio.get_running_loop()
+    ridden: dict[str, asyncio.Future[list[Raw]]] = {kind: loop.create_future() for kind in riders}
 
     def take(kind: str, identified: Mapping[str, Raw], *, across_pages: bool) -> None:
         entity = REGISTRY[kind]
@@ -201,12 +211,24 @@ async def read_live(
         count = 0
         with tallying() as tally:
             if entity.fetch_pages is not None and entity.identify_with is None:
-                async for page in entity.fetch_pages(shared):
-                    take(kind, entity.identify(page), across_pages=True)
-                    count += len(page)
-                    progress.advance(task, len(page))
+                carried = {k: listed for k, listed in riders.items() if listed.kind == kind}
+                taken: dict[str, list[Raw]] = {k: [] for k in carried}
+                try:
+                    also = [listed.include for listed in carried.values()]
+                    async for page in entity.fetch_pages(shared, also):
+                        for rider, listed in carried.items():
+                            taken[rider] += listed.take(page)
+                        take(kind, entity.identify(page), across_pages=True)
+                        count += len(page)
+                        progress.advance(task, len(page))
+                except Exception as error:  # the kinds waiting for this listing fail with it
+                    for rider in carried:
+                        ridden[rider].set_exception(error)
+                    raise
+                for rider, items in taken.items():
+                    ridden[rider].set_result(items)
             else:
-                items = await entity.fetch(shared)
+                items = await (ridden[kind] if kind in ridden else entity.fetch(shared))
                 count = len(items)
                 if entity.identify_with is not None:
                     later[kind] = items

@@ -4,7 +4,7 @@ operations, each as soon as everything it depends on has been applied.
 - **Concurrency**: at most ``concurrency`` operations (or batches) write at once; an operation
   waits only for the operations it depends on, never for a whole kind or phase.
 - **Batching**: ready operations of one kind and action go to the kind's ``create_many`` /
-  ``update_many`` (when it has one), up to its ``batch_size``.
+  ``update_many`` (when it has one), up to its ``batch_size_of`` that action.
 - **Journal**: every finished operation is appended (and fsynced) to the journal before its
   dependents start; pre-images of existing entities are journaled before their first write.
 - **Retries**: the client retries what is safe to repeat. A write whose outcome is unknown (a
@@ -474,7 +474,7 @@ class _Runner:
             self.busy(-1)
 
     def _batchable(self, entity: EntityKind, op: Operation) -> bool:
-        if entity.batch_size < 2 or op.is_link:
+        if entity.batch_size_of(op.action) < 2 or op.is_link:
             return False
         if op.action is Action.CREATE:
             return entity.create_many is not None
@@ -637,7 +637,7 @@ class _Batcher:
         task.add_done_callback(self.running.discard)
 
     async def _drain(self) -> None:
-        size = self.entity.batch_size
+        size = self.entity.batch_size_of(self.action)
         try:
             while self.queue:
                 # Operations that became ready in the same round are still waking up.

@@ -7,6 +7,8 @@ exit codes, prompting); tests/test_cli_flow.py runs the real library end to end.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -504,3 +506,41 @@ def test_empty_kinds_is_a_usage_error() -> None:
 
     assert result.exit_code == 2
     assert "name at least one kind" in result.stderr
+
+
+# --- what a command imports --------------------------------------------------------------------
+
+HEAVY = ("httpx", "deepdiff", "jinja2", "starlette", "stagesync.emulator", "typer.rich_utils")
+"""Modules only some commands need (HTTP, the differ, the report templates, the emulator,
+typer's rich help): loading them for every command made ``--help`` cost 0.5 s of CPU."""
+
+IMPORTS_AFTER = """
+import sys
+from stagesync.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+print("loaded:" + ",".join(m for m in {heavy!r} if m in sys.modules))
+"""
+
+
+def _imported_by(*argv: str, cwd: Path) -> list[str]:
+    """The heavy modules a fresh process has loaded after running ``stagesync ARGV``."""
+    script = IMPORTS_AFTER.format(heavy=HEAVY)
+    done = subprocess.run(
+        [sys.executable, "-c", script, *argv], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    loaded = done.stdout.rpartition("loaded:")[2].strip()
+    return [m for m in loaded.split(",") if m]
+
+
+def test_help_loads_none_of_the_heavy_modules(tmp_path: Path) -> None:
+    assert _imported_by("--help", cwd=tmp_path) == []
+    assert _imported_by("push", "--help", cwd=tmp_path) == []
+
+
+def test_diff_loads_the_differ_but_no_http_templates_or_emulator(tmp_path: Path) -> None:
+    fixture = Path(__file__).resolve().parent.parent / "fixtures" / "catalogue"
+    loaded = _imported_by("diff", str(fixture), str(fixture), "--kinds", "products", cwd=tmp_path)
+    assert loaded == ["deepdiff"]

@@ -292,6 +292,29 @@ def test_validation_failure_exits_4_with_siblings_applied_and_dependents_skipped
     assert "categories Parent did not apply" in errors["products:KITE"]
 
 
+def test_creates_read_back_what_the_platform_derived_ten_at_a_time(
+    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+) -> None:
+    on_store(emulator, "alpha", lambda client: build_bulk(client, 12))
+    plan_path = make_plan(tmp_path, config_path, connector)
+    plan = api.load_plan(plan_path)
+    emulator.clear_requests()
+    result = api.push(plan_path, config_path=config_path, connector=connector)
+
+    assert result.ok
+    products = [r for r in emulator.requests if r["path"].endswith("/v3/catalog/products")]
+    posts = [r for r in products if r["method"] == "POST"]
+    reads = [r["query"] for r in products if r["method"] == "GET" and "id:in" in r["query"]]
+    assert len(posts) == 12
+    assert sorted(len(q["id:in"].split(",")) for q in reads) == [2, 10]
+    assert {q["include"] for q in reads} == {"options,channels"}
+    assert not [r for r in emulator.requests if "/options" in r["path"]]
+    # The platform put every new product on the default storefront: nothing left to assign.
+    assert not [w for w in emulator.requests if is_write(w) and "channel-assignments" in w["path"]]
+    assert plan.estimated_requests - 1 <= result.requests <= plan.estimated_requests
+    assert converged(tmp_path, config_path, connector)
+
+
 def test_updates_are_batched_up_to_the_documented_limits(
     emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
 ) -> None:
@@ -326,6 +349,6 @@ def test_updates_are_batched_up_to_the_documented_limits(
         len(b) for m, p, b in writes if (m, p) == ("PUT", "catalog/trees/categories")
     ]
     assert sorted(product_batches) == [2, 10]
-    assert sum(variant_batches) == 12 and len(variant_batches) == 2
+    assert variant_batches == [12]  # the changed variants of all twelve products (up to 50)
     assert category_batches == [10]
     assert converged(tmp_path, config_path, connector)

@@ -28,16 +28,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from . import (  # noqa: F401  (they register their routes on import)
-    b2b,
-    catalog_meta,
-    content,
-    product_parts,
-    promotions,
-    themes,
-)
+from . import areas, b2b, themes  # noqa: F401  (areas: every route registers on import)
 from .errors import ApiError
-from .routes import Call, Reply, resolve
+from .routes import Call, Reply, dispatch
 from .store import Store
 from .v2 import Gate
 
@@ -361,9 +354,9 @@ class Emulator:
         try:
             if bad_json:
                 raise ApiError(400, "Input is invalid", detail="Syntax error")
-            handler, params = resolve(request.method, rest)
             base_url = str(request.base_url).rstrip("/")
-            reply = handler(store, Call(params=params, query=query, body=body, base_url=base_url))
+            call = Call(params={}, query=query, body=body, base_url=base_url)
+            reply = dispatch(store, request.method, rest, call)
             response = self._reply(reply, headers)
         except ApiError as err:
             response = self._error(err, v2, headers)

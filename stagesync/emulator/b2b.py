@@ -38,7 +38,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 # isort: off
-from .routes import Call, Reply, _compile  # first: routes imports the domain modules below
+from .routes import Call, Reply, compile_template
 from . import customers as customer_domain
 from . import orders as order_domain
 from . import pricing as pricing_domain
@@ -1008,7 +1008,7 @@ TABLE: list[tuple[str, dict[str, Handler]]] = [
     ),
 ]
 
-_ROUTES = [(_compile(template), methods) for template, methods in TABLE]
+_ROUTES = [(compile_template(template), methods) for template, methods in TABLE]
 
 
 def _resolve(method: str, path: str) -> tuple[Handler, dict[str, Any]]:

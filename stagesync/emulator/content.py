@@ -19,7 +19,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError, invalid, not_found
-from .routes import Call, FilterSpec, Handler, Reply, apply_filters, page_of, register, single
+from .routes import (
+    Call,
+    FilterSpec,
+    Reply,
+    Table,
+    apply_filters,
+    page_of,
+    register,
+    single,
+)
 from .store import Record, Store, now_rfc3339, slugify
 
 MAX_PAGES = 4000
@@ -711,7 +720,7 @@ def delete_associations(store: Store, call: Call) -> Reply:
     return Reply(204)
 
 
-TABLE: list[tuple[str, dict[str, Handler]]] = [
+TABLE: Table = [
     (
         "/v3/content/pages",
         {"GET": list_pages, "POST": create_pages, "PUT": update_pages, "DELETE": delete_pages},

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError, invalid, not_found
-from .routes import Call, Handler, Reply, apply_filters, page_of, single
+from .routes import Call, Reply, Table, apply_filters, page_of, register, single
 from .store import Record, Store, now_rfc3339
 from .v2 import limit, refuse_read_only, require_object, state_of, too_large, v2_page
 
@@ -602,7 +602,7 @@ def delete_attribute_values(store: Store, call: Call) -> Reply:
     return Reply(204)
 
 
-TABLE: list[tuple[str, dict[str, Handler]]] = [
+TABLE: Table = [
     ("/v2/customer_groups", {"GET": list_groups, "POST": post_group}),
     (
         "/v2/customer_groups/{group_id}",
@@ -636,6 +636,7 @@ TABLE: list[tuple[str, dict[str, Handler]]] = [
         },
     ),
 ]
+register(TABLE)
 
 for _method, _template, _most in (
     ("PUT", "/v3/customers", 3),

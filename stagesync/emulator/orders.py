@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError, not_found
-from .routes import Call, Handler, Reply
+from .routes import Call, Handler, Reply, Table, register
 from .store import Record, Store, now_rfc3339
 from .v2 import refuse_read_only, require_object, state_of, v2_page
 
@@ -507,10 +507,11 @@ def _sub(table_name: str) -> Handler:
     return handler
 
 
-TABLE: list[tuple[str, dict[str, Handler]]] = [
+TABLE: Table = [
     ("/v2/orders", {"GET": list_orders, "POST": post_order}),
     ("/v2/orders/{order_id}", {"GET": get_order, "PUT": put_order, "DELETE": delete_order}),
     ("/v2/orders/{order_id}/products", {"GET": _sub("products")}),
     ("/v2/orders/{order_id}/shipping_addresses", {"GET": _sub("addresses")}),
     ("/v2/orders/{order_id}/coupons", {"GET": _sub("coupons")}),
 ]
+register(TABLE)

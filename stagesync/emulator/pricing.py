@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError, invalid, not_found
-from .routes import Call, Handler, Reply, apply_filters, page_of, single
+from .routes import Call, Reply, Table, apply_filters, page_of, register, single
 from .store import Record, Store, now_rfc3339
 from .v2 import limit, state_of, too_large
 
@@ -315,7 +315,7 @@ def delete_assignments(store: Store, call: Call) -> Reply:
     return Reply(204)
 
 
-TABLE: list[tuple[str, dict[str, Handler]]] = [
+TABLE: Table = [
     ("/v3/pricelists", {"GET": list_lists, "POST": post_list}),
     (
         "/v3/pricelists/assignments",
@@ -327,6 +327,7 @@ TABLE: list[tuple[str, dict[str, Handler]]] = [
         {"GET": list_records, "PUT": put_records, "DELETE": delete_records},
     ),
 ]
+register(TABLE)
 
 for _method, _template, _most in (
     ("DELETE", "/v3/pricelists/{id}", 1),

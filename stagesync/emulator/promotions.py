@@ -35,7 +35,16 @@ from typing import Any
 
 from .customers import state as customer_state
 from .errors import ApiError, invalid, not_found
-from .routes import Call, FilterSpec, Handler, Reply, apply_filters, page_of, register, single
+from .routes import (
+    Call,
+    FilterSpec,
+    Reply,
+    Table,
+    apply_filters,
+    page_of,
+    register,
+    single,
+)
 from .shipping import state as shipping_state
 from .store import Record, Store, now_rfc3339
 from .v2 import limit, state_of
@@ -853,7 +862,7 @@ def codegen(store: Store, call: Call) -> Reply:
     return Reply(201, {"data": data, "meta": {}})
 
 
-TABLE: list[tuple[str, dict[str, Handler]]] = [
+TABLE: Table = [
     ("/v3/promotions/codes", {"GET": find_code, "DELETE": delete_code_by_code}),
     (PATH, {"GET": list_promotions, "POST": post_promotion, "DELETE": delete_promotions}),
     (f"{PATH}/{{id}}", {"GET": get_promotion, "PUT": put_promotion, "DELETE": delete_promotion}),

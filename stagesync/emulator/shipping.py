@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError, not_found
-from .routes import Call, Handler, Reply
+from .routes import Call, Reply, Table, register
 from .store import Record, Store
 from .v2 import refuse_read_only, require_object, state_of
 
@@ -221,7 +221,7 @@ def carrier_connection(store: Store, call: Call) -> Reply:
     return Reply(204)
 
 
-TABLE: list[tuple[str, dict[str, Handler]]] = [
+TABLE: Table = [
     ("/v2/shipping/zones", {"GET": list_zones, "POST": post_zone}),
     ("/v2/shipping/zones/{zone_id}", {"GET": get_zone, "PUT": put_zone, "DELETE": delete_zone}),
     ("/v2/shipping/zones/{zone_id}/methods", {"GET": list_methods, "POST": post_method}),
@@ -234,3 +234,4 @@ TABLE: list[tuple[str, dict[str, Handler]]] = [
         {"POST": carrier_connection, "PUT": carrier_connection, "DELETE": carrier_connection},
     ),
 ]
+register(TABLE)

@@ -32,7 +32,16 @@ import orjson
 
 from .content import new_uuid
 from .errors import ApiError, invalid, not_found
-from .routes import Call, FilterSpec, Handler, Reply, apply_filters, page_of, register, single
+from .routes import (
+    Call,
+    FilterSpec,
+    Reply,
+    Table,
+    apply_filters,
+    page_of,
+    register,
+    single,
+)
 from .store import Record, Store
 
 MAX_CUSTOM_THEMES = 20
@@ -377,7 +386,7 @@ def list_configurations(store: Store, call: Call) -> Reply:
     return page_of(apply_filters(items, call.query, spec), call.query)
 
 
-TABLE: list[tuple[str, dict[str, Handler]]] = [
+TABLE: Table = [
     ("/v3/themes", {"GET": list_themes, "POST": upload_theme}),
     ("/v3/themes/actions/activate", {"POST": activate_theme}),
     ("/v3/themes/jobs/{job_id}", {"GET": get_job}),

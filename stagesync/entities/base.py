@@ -103,7 +103,9 @@ class Lookup:
 
 
 FetchFn = Callable[[StoreApi], Awaitable[list[Raw]]]
-FetchPagesFn = Callable[[StoreApi], AsyncIterator[list[Raw]]]
+FetchPagesFn = Callable[[StoreApi, Sequence[str]], AsyncIterator[list[Raw]]]
+"""(api, also) -> pages; ``also``: what other kinds read with this listing (``ListedWith``)
+want it to include."""
 IdentifyFn = Callable[[list[Raw]], dict[str, Raw]]
 NormaliseFn = Callable[[str, Raw, Lookup], Record]
 ReferencesFn = Callable[[str, Record], Iterable[EntityKey]]
@@ -177,6 +179,18 @@ def v2_listing(count: int, destination: Snapshot) -> int:
 
 
 @dataclass(frozen=True)
+class ListedWith:
+    """A kind whose objects come with another kind's listing (products carry their reviews and
+    bulk pricing rules with ``include=``): when both are read together, that listing asks for
+    ``include`` too and ``take`` turns each of its pages into this kind's raw objects, so this
+    kind costs no listing of its own."""
+
+    kind: str
+    include: str
+    take: Callable[[list[Raw]], list[Raw]]
+
+
+@dataclass(frozen=True)
 class EntityKind:
     name: str
     """snake_case plural used everywhere: ``products``."""
@@ -234,7 +248,12 @@ class EntityKind:
     update_many: UpdateManyFn | None = None
     """Optional batch update of several (key, record, live raw) triples."""
     batch_size: int = 1
-    """How many operations push hands ``create_many`` / ``update_many`` at once."""
+    """How many operations push hands ``create_many`` / ``update_many`` at once (and the plan's
+    estimate counts one shared request per ``batch_size`` operations of a batch group)."""
+    update_batch_size: int = 0
+    """How many operations push hands ``update_many`` at once when that differs from
+    ``batch_size`` (0: the same): a kind whose updates write some part in larger batches than
+    the rest (products: base fields ten a ``PUT``, changed variants fifty a ``PUT``)."""
     pii_fields: tuple[tuple[str, str], ...] = field(default=())
     """Personal data in this kind's records: (field name at any depth, pseudonym type), the type
     one of ``email``, ``name``, ``phone``, ``address``, ``text`` (see ``stagesync.redact``)."""
@@ -246,6 +265,15 @@ class EntityKind:
     """Optional streaming ``fetch``: the same raw objects one page at a time, so pull and push
     never hold a large kind's whole listing. Setting it promises that ``identify`` works page by
     page (an object's key depends on that object alone); pull checks keys across pages."""
+    listed_with: ListedWith | None = None
+    """Read from another kind's listing when that kind is read too (``fetch`` otherwise, and for
+    ``find``)."""
+
+    def batch_size_of(self, action: Action) -> int:
+        """How many operations of ``action`` push hands over together."""
+        if action is Action.UPDATE and self.update_batch_size:
+            return self.update_batch_size
+        return self.batch_size
 
     @property
     def depends_on(self) -> tuple[str, ...]:

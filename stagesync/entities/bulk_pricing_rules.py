@@ -1,8 +1,8 @@
 """Bulk pricing rules, a part of products selectable on its own, keyed ``<product key>/<
 quantity_min>`` (a product's rules never overlap, so the lowest quantity names one).
 
-Pull reads them with the product list (``include=bulk_pricing_rules``, 250 a page); push writes
-one request per rule through its product."""
+Pull and push read them with the product list they read anyway (``include=bulk_pricing_rules``,
+250 a page: ``listed_with``); push writes one request per rule through its product."""
 
 from __future__ import annotations
 
@@ -62,5 +62,6 @@ KIND = EntityKind(
     create=create,
     update=update,
     delete=delete,
-    read_requests=parts.product_listing,
+    read_requests=parts.no_listing,
+    listed_with=parts.listed_with("bulk_pricing_rules"),
 )

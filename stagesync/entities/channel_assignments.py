@@ -36,15 +36,37 @@ def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     }
 
 
+NAME = "channel_assignments"
+
+
+def remember(lookup: Lookup, product: str, product_id: int, channel_ids: list[int]) -> None:
+    """Record that product ``product`` (live ``product_id``) is on ``channel_ids`` now, so
+    ``create_many`` does not assign it there again. Channels the lookup cannot name are left out
+    (their assignments are written, which is harmless)."""
+    for channel_id in channel_ids:
+        channel = channels.key_of(lookup, channel_id)
+        if not channel.startswith("#"):
+            lookup.add(NAME, f"{product}/{channel}", f"{product_id}:{channel_id}")
+
+
 async def create_many(api: StoreApi, items: list[tuple[str, Record]], lookup: Lookup) -> list[str]:
+    """Assign in one ``PUT`` every pair the store does not have yet (a product this push created
+    may already be on a channel the platform chose: see ``remember``)."""
+    made: list[str] = []
     body = []
-    for _, record in items:
+    names = []
+    for key, record in items:
+        if lookup.has(NAME, key):
+            made.append(str(lookup.live_id_of(NAME, key)))
+            continue
         product_id = lookup.id_of("products", record["product"])
         channel_id = await channels.id_of(api, lookup, record["channel"])
         body.append({"product_id": product_id, "channel_id": channel_id})
-    names = ", ".join(key for key, _ in items)
-    await api.put(PATH, body, entity=f"channel assignments {names}")
-    return [f"{b['product_id']}:{b['channel_id']}" for b in body]
+        made.append(f"{product_id}:{channel_id}")
+        names.append(key)
+    if body:
+        await api.put(PATH, body, entity=f"channel assignments {', '.join(names)}")
+    return made
 
 
 async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> str:
@@ -66,7 +88,7 @@ def read_requests(count: int, destination: Snapshot) -> int:
 
 
 KIND = EntityKind(
-    name="channel_assignments",
+    name=NAME,
     singular="channel assignment",
     display_name="Channel Assignments",
     fetch=fetch,

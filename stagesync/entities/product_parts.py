@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 
-from stagesync.entities.base import Lookup, Raw, pages
+from stagesync.entities.base import ListedWith, Lookup, Raw
 from stagesync.errors import StageSyncError
 from stagesync.model import EntityKey, Record, Snapshot
 from stagesync.ports import StoreApi
@@ -20,14 +20,26 @@ PRODUCTS = "/v3/catalog/products"
 
 
 async def fetch_included(api: StoreApi, include: str) -> list[Raw]:
-    """Every product's ``include`` sub-resource from the product list (250 a page, ids only),
-    each item with its ``product_id``."""
+    """Every product's ``include`` sub-resource from a product list of its own (250 a page, ids
+    only), each item with its ``product_id``: for ``find``; a live read takes them from the
+    product list it reads anyway (``listed_with``)."""
     products = await api.get_all(PRODUCTS, {"include": include, "include_fields": "id"})
+    return included_items(products, include)
+
+
+def included_items(products: list[Raw], include: str) -> list[Raw]:
+    """The ``include`` sub-resource of every product of ``products``, each item with its
+    ``product_id``; the products no longer carry it (nothing else reads it there)."""
     return [
         {**item, "product_id": int(product["id"])}
         for product in products
-        for item in product.get(include) or []
+        for item in product.pop(include, None) or []
     ]
+
+
+def listed_with(include: str) -> ListedWith:
+    """A part kind read with the product list (``include=``)."""
+    return ListedWith("products", include, lambda page: included_items(page, include))
 
 
 def identify_by(kind: str, raws: list[Raw], lookup: Lookup, item_key: object) -> dict[str, Raw]:
@@ -60,6 +72,6 @@ def owner(record: Record) -> Iterable[EntityKey]:
     yield EntityKey("products", str(record["product"]))
 
 
-def product_listing(count: int, destination: Snapshot) -> int:
-    """Reading a part kind lists the products (250 a page) with that sub-resource included."""
-    return pages(len(destination.records("products")))
+def no_listing(count: int, destination: Snapshot) -> int:
+    """A part kind read with the product list costs no request of its own (``listed_with``)."""
+    return 0

@@ -2,8 +2,8 @@
 ``<product key>/<reviewer>/<date_reviewed>/<title>`` (the platform gives reviews no natural key;
 the reviewer is the email, or the name when there is none).
 
-Pull reads them with the product list (``include=reviews``, 250 a page); push writes one request
-per review through its product."""
+Pull and push read them with the product list they read anyway (``include=reviews``, 250 a page:
+``listed_with``); push writes one request per review through its product."""
 
 from __future__ import annotations
 
@@ -68,6 +68,7 @@ KIND = EntityKind(
     create=create,
     update=update,
     delete=delete,
-    read_requests=parts.product_listing,
+    read_requests=parts.no_listing,
+    listed_with=parts.listed_with("reviews"),
     pii_fields=(("email", "email"), ("name", "name")),
 )

@@ -6,19 +6,22 @@ display name and their values by label, images by ``image_url``, custom fields b
 
 Pull asks for the sub-resources inline (``include=``), which the platform answers at most ten
 products per page because options are included. Push creates a product and all of its variants,
-images and custom fields in one request, then fixes up option details the platform cannot take
-inline; an update writes only the parts that differ.
+images and custom fields in one request, reads back what the platform derived for ten new products
+at a time, then fixes up option details the platform cannot take inline; an update writes only
+the parts that differ.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from stagesync.entities import channel_assignments
 from stagesync.entities import product_extras as extras
 from stagesync.entities.base import EntityKind, Lookup, Raw, pages
 from stagesync.entities.common import sync_children, unique_by_key, without
+from stagesync.errors import StageSyncError
 from stagesync.model import Action, EntityKey, Record, Snapshot
 from stagesync.ports import StoreApi
 
@@ -97,15 +100,16 @@ def product_key(raw: Raw) -> str:
 
 async def fetch(api: StoreApi) -> list[Raw]:
     """Every product with its sub-resources (see ``fetch_pages``)."""
-    return [product async for page in fetch_pages(api) for product in page]
+    return [product async for page in fetch_pages(api, ()) for product in page]
 
 
-async def fetch_pages(api: StoreApi) -> AsyncIterator[list[Raw]]:
+async def fetch_pages(api: StoreApi, also: Sequence[str]) -> AsyncIterator[list[Raw]]:
     """Every product with its sub-resources, a page at a time, in as few requests as the API
     allows: options and modifiers in one lean pass at ten a page (no product field says which
     products have modifiers) and metafields through the store-wide lists, both read first; then
-    the product list at 250 a page (variants, images, custom fields, videos), each page completed
-    with complex rules (one list per product that may have them) as it arrives."""
+    the product list at 250 a page (variants, images, custom fields, videos, and ``also``: the
+    part kinds read with it, ``reviews`` and ``bulk_pricing_rules``), each page completed with
+    complex rules (one list per product that may have them) as it arrives."""
     limited, product_fields, variant_fields = await asyncio.gather(
         api.get_all(PATH, {"include": LIMITED_INCLUDE, "include_fields": "id"}),
         api.get_all(extras.PRODUCT_METAFIELDS),
@@ -113,7 +117,7 @@ async def fetch_pages(api: StoreApi) -> AsyncIterator[list[Raw]]:
     )
     by_id = {int(p["id"]): p for p in limited}
     owned = owned_metafields(product_fields, variant_fields)
-    async for page in api.pages(PATH, {"include": INCLUDE}):
+    async for page in api.pages(PATH, {"include": ",".join([INCLUDE, *also])}):
         for product in page:
             found = by_id.get(int(product["id"]), {})
             product["options"] = found.get("options") or []
@@ -392,17 +396,61 @@ def inline_order(record: Record) -> list[Record]:
     return sorted(record.get("variants") or [], key=rank)
 
 
-async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int:
+CREATE_BATCH_SIZE = 10
+"""Products per ``create_many``: one read returns what the platform derived for all of them (the
+product list answers ten a page when options are included)."""
+DERIVED_INCLUDE = "options,channels"
+"""What the read after a create asks for: the options the platform made from the variants (their
+display settings cannot be sent inline) and the channels it put the product on."""
+
+
+def create_payload(record: Record, lookup: Lookup) -> dict[str, Any]:
+    """A product with all its variants, images and custom fields, for one ``POST``."""
     body = base_payload(record, lookup)
     body["variants"] = [variant_payload(v) for v in inline_order(record)]
     body["images"] = record.get("images") or []
     body["custom_fields"] = record.get("custom_fields") or []
-    entity = f"product {key}"
-    created = await api.post(PATH, body, entity=entity)
+    return body
+
+
+async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int:
+    (product_id,) = await create_many(api, [(key, record)], lookup)
+    return product_id
+
+
+async def create_many(api: StoreApi, items: list[tuple[str, Record]], lookup: Lookup) -> list[int]:
+    """Each product in one ``POST`` with its variants, images and custom fields; then one read
+    (``id:in``, ten a page) of what the platform derived for all of them: their options, fixed up
+    where they differ from the record, and their channels, which go into the lookup so channel
+    assignments the platform already made are not written again; then each product's extras."""
+    created = [
+        await api.post(PATH, create_payload(record, lookup), entity=f"product {key}")
+        for key, record in items
+    ]
+    ids = [int(made["id"]) for made in created]
+    query = {"id:in": ",".join(map(str, ids)), "include": DERIVED_INCLUDE, "include_fields": "id"}
+    derived = {int(raw["id"]): raw for raw in await api.get_all(PATH, query)}
+    for (key, record), made, product_id in zip(items, created, ids, strict=True):
+        live = derived.get(product_id)
+        if live is None:  # push then looks it up by SKU and completes it as an update
+            raise StageSyncError(
+                f"product {key} was created (id {product_id}) but {lookup.store} did not list it "
+                "when read back; it was not completed."
+            )
+        channel_assignments.remember(lookup, key, product_id, live.get("channels") or [])
+        await complete_create(api, key, record, made, live.get("options") or [])
+    return ids
+
+
+async def complete_create(
+    api: StoreApi, key: str, record: Record, created: Raw, options: list[Raw]
+) -> None:
+    """What a new product still lacks after its ``POST``: option details that differ from what
+    the platform derived, modifiers, videos, complex rules and metafields."""
     product_id = int(created["id"])
+    entity = f"product {key}"
     if record.get("options"):
-        live = await api.get(f"{PATH}/{product_id}/options")
-        await sync_options(api, key, product_id, record, {"options": live})
+        await sync_options(api, key, product_id, record, {"options": options})
     await extras.sync_modifiers(api, entity, product_id, record.get("modifiers") or [], [])
     await extras.sync_videos(api, entity, product_id, record.get("videos") or [], [])
     if record.get("complex_rules"):
@@ -417,7 +465,6 @@ async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int
             variant_id = variant_ids[str(variant["sku"]).casefold()]
             writes.plan("variant", variant_id, variant["metafields"], [])
     await writes.write(api, entity)
-    return product_id
 
 
 def plan_metafields(
@@ -470,6 +517,8 @@ BATCH_SIZE = 10
 """Products per ``PUT /v3/catalog/products`` (the documented maximum)."""
 VARIANT_BATCH_SIZE = 50
 """Variants per ``PUT /v3/catalog/variants`` (the documented maximum)."""
+UPDATE_BATCH_SIZE = 50
+"""Products per ``update_many``: enough that their changed variants fill the variant batches."""
 
 
 def base_changed(key: str, record: Record, live: Raw, lookup: Lookup) -> bool:
@@ -477,8 +526,8 @@ def base_changed(key: str, record: Record, live: Raw, lookup: Lookup) -> bool:
 
 
 async def update_many(api: StoreApi, items: list[tuple[str, Record, Raw]], lookup: Lookup) -> None:
-    """Base fields of up to ten products in one request, changed variants fifty at a time; the
-    other sub-resources product by product."""
+    """Base fields ten products a request, the changed variants of all of them fifty a request;
+    the other sub-resources product by product."""
     bodies = [
         {"id": int(live["id"]), **base_payload(record, lookup)}
         for key, record, live in items
@@ -667,10 +716,14 @@ def warnings(key: str, after: Record, before: Record | None) -> list[str]:
 
 
 def estimate_requests(action: Action, record: Record | None) -> int:
+    """A create is its ``POST``, its share of the read after a batch of creates (push batches
+    ``CREATE_BATCH_SIZE``, and the plan counts one shared request per batch) and its extras.
+    Option fix-ups are not counted: variants are sent in the order that makes the platform number
+    option values as the record does, so only options whose display settings differ from what the
+    platform derived take a write."""
     if action is Action.DELETE or record is None:
         return 1
-    options = len(record.get("options") or [])
-    create = 1 + (1 + options if options else 0) + extras.create_requests(record)
+    create = 2 + extras.create_requests(record)
     if action is Action.CREATE:
         return create
     if action is Action.REPLACE:
@@ -708,8 +761,10 @@ KIND = EntityKind(
     delete=delete,
     estimate_requests=estimate_requests,
     find=find,
+    create_many=create_many,
     update_many=update_many,
-    batch_size=BATCH_SIZE,
+    batch_size=CREATE_BATCH_SIZE,
+    update_batch_size=UPDATE_BATCH_SIZE,
     read_requests=read_requests,
     warnings=warnings,
     links=links,

@@ -8,15 +8,17 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stagesync import b2b
-from stagesync.bigcommerce import BigCommerceClient
-from stagesync.bigcommerce.b2b import B2BClient
 from stagesync.config import Environment
 from stagesync.entities import products
 from stagesync.errors import StageSyncError
 from stagesync.ports import Progress, StoreApi
 from stagesync.stages import Refusal
+
+if TYPE_CHECKING:  # the HTTP clients are imported when a store is opened
+    from stagesync.bigcommerce.b2b import B2BClient
 
 Connector = Callable[[Environment], AbstractAsyncContextManager[StoreApi]]
 """Opens a store API for an environment. Tests pass one that reaches the emulator in process."""
@@ -24,6 +26,8 @@ Connector = Callable[[Environment], AbstractAsyncContextManager[StoreApi]]
 
 def connect(environment: Environment) -> AbstractAsyncContextManager[StoreApi]:
     """The real thing: HTTPS to the environment's ``api_url`` with its token."""
+    from stagesync.bigcommerce import BigCommerceClient
+
     return BigCommerceClient(
         environment.store_hash, environment.token(), api_url=environment.api_url
     )

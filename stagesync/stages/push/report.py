@@ -10,7 +10,6 @@ from stagesync.files import write_atomic_chunks
 from stagesync.journal import journal_path
 from stagesync.model import Plan
 from stagesync.report.common import Outcome
-from stagesync.report.html import html_chunks
 from stagesync.stages import need
 from stagesync.stages.push.record import result_file
 from stagesync.stages.push.run import PushResult, PushRun
@@ -33,6 +32,8 @@ async def report(run: PushRun) -> StageSyncError | None:
     )
     if run.options.dry_run:
         return None
+    from stagesync.report.html import html_chunks  # the templates: only when writing the report
+
     html = result_file(run.plan_path, ".result.html")
     statuses = {
         r.operation.id: Outcome(r.status, r.error, r.requests, r.duration_ms / 1000)

@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stagesync import planfile
-from stagesync.bigcommerce.b2b import B2BClient
 from stagesync.config import Environment
 from stagesync.journal import Journal, JournalState
 from stagesync.model import Finding, Plan
@@ -16,6 +16,9 @@ from stagesync.ports import StoreApi, Tally
 from stagesync.pull import LiveState
 from stagesync.push import DEFAULT_CONCURRENCY, Applied, Drift, OperationResult
 from stagesync.stages.store import StoreRun
+
+if TYPE_CHECKING:
+    from stagesync.bigcommerce.b2b import B2BClient
 
 ORDER_STATUSES = ("pending", "keep")
 

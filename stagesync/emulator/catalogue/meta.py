@@ -23,9 +23,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ApiError, conflict, invalid, not_found
-from .routes import Call, Handler, Reply, _body_list, page_of, register, single
-from .store import Record, Store, now_rfc3339
+from stagesync.emulator.errors import ApiError, conflict, invalid, not_found
+from stagesync.emulator.routes import (
+    Call,
+    Handler,
+    Reply,
+    Table,
+    body_list,
+    page_of,
+    register,
+    single,
+)
+from stagesync.emulator.store import Record, Store, now_rfc3339
 
 PERMISSION_SETS = (
     "app_only",
@@ -220,13 +229,13 @@ def _metafield_routes(resource_type: str, plural: str) -> list[tuple[str, dict[s
         return page_of(items, call.query)
 
     def create_many(store: Store, call: Call) -> Reply:
-        return _batch(store, resource_type, _body_list(call.body, None, "metafields"), True)
+        return _batch(store, resource_type, body_list(call.body, None, "metafields"), True)
 
     def update_many(store: Store, call: Call) -> Reply:
-        return _batch(store, resource_type, _body_list(call.body, None, "metafields"), False)
+        return _batch(store, resource_type, body_list(call.body, None, "metafields"), False)
 
     def delete_many(store: Store, call: Call) -> Reply:
-        ids = _body_list(call.body, None, "metafield ids")
+        ids = body_list(call.body, None, "metafield ids")
         known = {f["id"] for f in _live_metafields(store, resource_type)}
         unknown = [i for i in ids if i not in known]
         if unknown:
@@ -314,7 +323,7 @@ def get_sort_order(store: Store, call: Call) -> Reply:
 
 def put_sort_order(store: Store, call: Call) -> Reply:
     category = _category(store, call)
-    items = _body_list(call.body, None, "sort orders")
+    items = body_list(call.body, None, "sort orders")
     assigned = {r["product_id"] for r in _sort_order_rows(store, category["id"])}
     errors: dict[str, str] = {}
     for index, item in enumerate(items):
@@ -568,7 +577,7 @@ def graphql(store: Store, call: Call) -> Reply:
     )
 
 
-TABLE: list[tuple[str, dict[str, Handler]]] = [
+TABLE: Table = [
     *_metafield_routes("category", "categories"),
     *_metafield_routes("brand", "brands"),
     (

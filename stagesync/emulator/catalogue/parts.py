@@ -36,10 +36,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ApiError, conflict, invalid, not_found
-from .fields import FieldSpec, defaults, read_fields
-from .routes import Call, FilterSpec, Handler, Reply, apply_filters, page_of, register, single
-from .store import (
+from stagesync.emulator.errors import ApiError, conflict, invalid, not_found
+from stagesync.emulator.fields import FieldSpec, defaults, read_fields
+from stagesync.emulator.routes import (
+    Call,
+    FilterSpec,
+    Handler,
+    Reply,
+    Table,
+    apply_filters,
+    page_of,
+    register,
+    single,
+)
+from stagesync.emulator.store import (
     MAX_OPTION_VALUES,
     PRODUCT_DELETE_HOOKS,
     PRODUCT_RENDER_HOOKS,
@@ -48,7 +58,7 @@ from .store import (
     Store,
     now_rfc3339,
 )
-from .v2 import state_of
+from stagesync.emulator.v2 import state_of
 
 MODIFIER_TYPES = (
     "date",
@@ -965,7 +975,7 @@ def delete_assignments(store: Store, call: Call) -> Reply:
 
 
 PRODUCT = "/v3/catalog/products/{product_id}"
-TABLE: list[tuple[str, dict[str, Handler]]] = [
+TABLE: Table = [
     ("/v3/catalog/products/metafields", _batch_metafields("product")),
     ("/v3/catalog/variants/metafields", _batch_metafields("variant")),
     (
