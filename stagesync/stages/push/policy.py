@@ -17,6 +17,7 @@ from stagesync.config import load_config
 from stagesync.entities import REGISTRY
 from stagesync.errors import PolicyRefused
 from stagesync.model import Finding, KindSnapshot, Record, Snapshot
+from stagesync.planfile import finding_to_json
 from stagesync.policy.check import destination_policy
 from stagesync.policy.engine import rules_in_force
 from stagesync.policy.rules import Severity
@@ -80,11 +81,7 @@ def policy_record(
     return {
         "findings": [
             {
-                "rule": f.rule,
-                "severity": str(f.severity),
-                "kind": f.kind,
-                "key": f.key,
-                "message": f.message,
+                **{k: v for k, v in finding_to_json(f).items() if k != "fix"},
                 "overridden": f.severity == Severity.ERROR and f.rule in overridden,
             }
             for f in findings
