@@ -79,12 +79,16 @@ class DestinationPolicy:
 
 
 def destination_policy(
-    config: Config | None, plan: Plan, *, policy_file: Path | None = None
+    config: Config | None,
+    plan: Plan,
+    *,
+    policy_file: Path | None = None,
+    env: Environment | None = None,
 ) -> DestinationPolicy:
-    """The policy for ``plan``'s destination: the role of its environment in ``config``
-    (``production`` when none is configured), and ``config``'s ``[policy]`` and
-    ``[environments.NAME.policy]``, or ``policy_file``'s tables instead."""
-    env = _environment(config, plan)
+    """The policy for ``plan``'s destination (``env`` when given, as push binds it): the role of
+    its environment in ``config`` (``production`` when none is configured), and ``config``'s
+    ``[policy]`` and ``[environments.NAME.policy]``, or ``policy_file``'s tables instead."""
+    env = env or _environment(config, plan)
     name = env.name if env is not None else plan.destination.environment
     role = env.role if env is not None else "production"
     if policy_file is not None:

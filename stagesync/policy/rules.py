@@ -89,6 +89,9 @@ class Rule:
     covers: tuple[str, ...] = ()
     """Phrases of plan warnings this rule reports as its own findings (``plan-warning`` leaves
     them out while this rule is on)."""
+    reads_beyond_plan: bool = False
+    """Reads destination records of kinds the plan does not touch, which push does not read:
+    push keeps the plan's findings of this rule that its own read cannot repeat."""
 
     def default_severity(self, role: str) -> Severity:
         return self.severity if role == "production" else self.relaxed
@@ -346,6 +349,7 @@ RULES: tuple[Rule, ...] = (
         Severity.WARN,
         _delete_referenced,
         covers=("which this plan deletes",),
+        reads_beyond_plan=True,
     ),
     Rule(
         "price-change",

@@ -1,10 +1,11 @@
 """The policy part of push's check stage: the rules again, against what push read.
 
 The findings are those of the rules over the plan and the live destination (``run.live``),
-with ``--activate`` for ``theme-activation``; findings the plan recorded that this read cannot
-see again (a reference held by a kind push does not read) are kept, re-graded by the policy in
-force now (a rule turned off or an entity excepted since drops them). An error-level finding
-whose rule is not overridden (``--override RULE --reason TEXT``) refuses the push.
+with ``--activate`` for ``theme-activation``. Findings the plan recorded of rules that read kinds
+push does not read (``Rule.reads_beyond_plan``: a reference held by a product, when the plan
+only deletes a brand) are kept unless push found the same, re-graded by the policy in force now
+(a rule turned off or an entity excepted since drops them). An error-level finding whose rule is
+not overridden (``--override RULE --reason TEXT``) refuses the push.
 """
 
 from __future__ import annotations
@@ -34,14 +35,14 @@ def check_policy(run: PushRun) -> PolicyRefused | None:
     ``run.findings`` and writes them with the overrides to the journal. Refuses when an
     error-level finding's rule is not overridden."""
     target = need(run.target)
-    policy = destination_policy(load_config(run.config_path), target.plan)
+    policy = destination_policy(load_config(run.config_path), target.plan, env=target.env)
     live = live_snapshot(need(run.live))
     fresh = policy.evaluate(target.plan, live, activate=run.options.activate)
     in_force = {r.rule.id: r for r in rules_in_force(policy.role, policy.layers)}
     carried = []
     for old in target.plan.findings:
         rule = in_force.get(old.rule)
-        if rule is None or rule.severity is Severity.OFF:
+        if rule is None or rule.severity is Severity.OFF or not rule.rule.reads_beyond_plan:
             continue
         if old.kind is not None and rule.excepted(old.kind, old.key):
             continue
