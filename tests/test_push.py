@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -211,3 +213,38 @@ def test_a_push_refused_for_drift_does_not_block_the_next_one(
     plan_path = make_plan(tmp_path, config_path, connector)  # re-planned into the same file
     result = api.push(plan_path, config_path=config_path, connector=connector)
     assert [r.operation.describe() for r in result.results] == ["+ brands Zebu"]
+
+
+def test_a_whole_number_the_store_now_writes_189_is_no_drift_from_189_0(
+    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+) -> None:
+    """A store answers ``189.0`` until a write of ``189``, then ``189``: the same price, so the
+    plan made while it said ``189.0`` still holds."""
+
+    def jacket(name: str) -> Callable[[StoreApi], Awaitable[int]]:
+        async def work(client: StoreApi) -> int:
+            body = {"name": name, "sku": "NW-JKT-01", "type": "physical", "weight": 1}
+            made = await client.post("/v3/catalog/products", {**body, "price": 189.0})
+            return int(made["id"])
+
+        return work
+
+    async def price(client: StoreApi) -> Any:
+        (found,) = await client.get_all("/v3/catalog/products", {"sku": "NW-JKT-01"})
+        return found["price"]
+
+    on_store(emulator, "alpha", jacket("Nordwand Jacket"))
+    beta_id = on_store(emulator, "beta", jacket("Old Jacket"))
+    plan_path = make_plan(tmp_path, config_path, connector)
+    assert repr(on_store(emulator, "beta", price)) == "189.0"
+
+    async def rewrite(client: StoreApi) -> None:
+        await client.put(f"/v3/catalog/products/{beta_id}", {"price": 189})
+
+    on_store(emulator, "beta", rewrite)
+    assert repr(on_store(emulator, "beta", price)) == "189"
+
+    result = api.push(plan_path, config_path=config_path, connector=connector)
+    assert [(r.operation.describe(), r.status) for r in result.results] == [
+        ("~ products NW-JKT-01 (custom_url, name)", "done")
+    ]
