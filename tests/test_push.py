@@ -215,16 +215,22 @@ def test_a_push_refused_for_drift_does_not_block_the_next_one(
     assert [r.operation.describe() for r in result.results] == ["+ brands Zebu"]
 
 
-def test_a_whole_number_the_store_now_writes_189_is_no_drift_from_189_0(
-    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+@pytest.mark.parametrize(("pulled", "now"), [(189.0, 189), (189, 189.0)])
+def test_a_whole_number_written_the_other_way_is_no_drift(
+    emulator: Emulator,
+    tmp_path: Path,
+    config_path: Path,
+    connector: Connector,
+    pulled: float,
+    now: float,
 ) -> None:
-    """A store answers ``189.0`` until a write of ``189``, then ``189``: the same price, so the
-    plan made while it said ``189.0`` still holds."""
+    """A store answers ``189.0`` until a write of ``189``, then ``189`` (and the other way round):
+    the same price, so the plan made while it said the one still holds when it says the other."""
 
     def jacket(name: str) -> Callable[[StoreApi], Awaitable[int]]:
         async def work(client: StoreApi) -> int:
             body = {"name": name, "sku": "NW-JKT-01", "type": "physical", "weight": 1}
-            made = await client.post("/v3/catalog/products", {**body, "price": 189.0})
+            made = await client.post("/v3/catalog/products", {**body, "price": pulled})
             return int(made["id"])
 
         return work
@@ -236,13 +242,13 @@ def test_a_whole_number_the_store_now_writes_189_is_no_drift_from_189_0(
     on_store(emulator, "alpha", jacket("Nordwand Jacket"))
     beta_id = on_store(emulator, "beta", jacket("Old Jacket"))
     plan_path = make_plan(tmp_path, config_path, connector)
-    assert repr(on_store(emulator, "beta", price)) == "189.0"
+    assert repr(on_store(emulator, "beta", price)) == repr(pulled)
 
     async def rewrite(client: StoreApi) -> None:
-        await client.put(f"/v3/catalog/products/{beta_id}", {"price": 189})
+        await client.put(f"/v3/catalog/products/{beta_id}", {"price": now})
 
     on_store(emulator, "beta", rewrite)
-    assert repr(on_store(emulator, "beta", price)) == "189"
+    assert repr(on_store(emulator, "beta", price)) == repr(now)
 
     result = api.push(plan_path, config_path=config_path, connector=connector)
     assert [(r.operation.describe(), r.status) for r in result.results] == [
