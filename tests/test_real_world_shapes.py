@@ -61,7 +61,7 @@ company, a widget's template (each required by its OpenAPI file)."""
 EXTRA = "x_field_added_by_the_platform_later"
 EXTRA_VALUE = {"enabled": True, "values": [1, None, "a"]}
 
-Path = tuple[str | int, ...]
+FieldPath = tuple[str | int, ...]
 
 
 @pytest.fixture(scope="module")
@@ -102,7 +102,7 @@ def raws_of(live: dict[str, LiveState], kind: str) -> list[tuple[LiveState, str,
     ]
 
 
-def paths(value: Any, prefix: Path = ()) -> Iterator[Path]:
+def paths(value: Any, prefix: FieldPath = ()) -> Iterator[FieldPath]:
     """Every field of ``value`` at any depth (fields of objects, inside lists too)."""
     if isinstance(value, dict):
         for name in sorted(value):
@@ -113,7 +113,7 @@ def paths(value: Any, prefix: Path = ()) -> Iterator[Path]:
             yield from paths(item, (*prefix, index))
 
 
-def changed(raw: Raw, path: Path, value: Any = ..., *, drop: bool = False) -> Raw:
+def changed(raw: Raw, path: FieldPath, value: Any = ..., *, drop: bool = False) -> Raw:
     out = copy.deepcopy(raw)
     parent: Any = out
     for step in path[:-1]:
@@ -135,7 +135,7 @@ def whole_numbers_as_ints(value: Any) -> Any:
     return value
 
 
-def left_alone(kind: str, path: Path) -> bool:
+def left_alone(kind: str, path: FieldPath) -> bool:
     """Whether the platform always sets the field at ``path`` (see the module's docstring)."""
     last = str(path[-1])
     return (
@@ -171,6 +171,13 @@ def normalised(kind: str, state: LiveState, key: str, raw: Raw) -> bytes:
 
 def test_every_kind_has_real_objects_to_try(live: dict[str, LiveState]) -> None:
     assert [kind for kind in REGISTRY if not raws_of(live, kind)] == []
+    with_whole_floats = {
+        kind
+        for kind in REGISTRY
+        for _, _, raw in raws_of(live, kind)
+        if repr(whole_numbers_as_ints(raw)) != repr(raw)
+    }
+    assert {"products", "price_list_records"} <= with_whole_floats
 
 
 @pytest.mark.parametrize("kind", [kind for kind in REGISTRY if kind not in LINKS])
@@ -204,13 +211,14 @@ def test_null_or_absent_fields_at_any_depth(live: dict[str, LiveState], kind: st
                     continue  # part of the natural key: identify refuses it
                 try:
                     normalised(kind, state, key, mutated)
-                except Exception as error:  # noqa: BLE001 - any failure is the finding
+                except Exception as error:  # any failure is the finding
                     failures.append(f"{key} {how} {'.'.join(map(str, path))}: {error!r}")
     assert failures == []
 
 
 def test_a_complex_product_as_real_stores_answer_it(live: dict[str, LiveState]) -> None:
-    """The fields the issue was found with: null where the OpenAPI files say integer or date."""
+    """The nulls real stores answer for a complex product where the OpenAPI files say integer or
+    date, and whole numbers without a decimal part."""
     state = live["rich"]
     for key, raw in sorted(state.raws["products"].items()):
         nulls = {"base_variant_id": None, "option_set_id": None, "date_last_imported": None}
