@@ -33,7 +33,7 @@ import orjson
 from stagesync.errors import SnapshotError
 from stagesync.filetree import content_bytes, content_value, file_hash
 from stagesync.keys import split_raw
-from stagesync.model import KindSnapshot, Record, Snapshot, canonical_json
+from stagesync.model import KindSnapshot, Record, Snapshot, canonical_dumps, canonical_json
 
 FORMAT = "stagesync.snapshot"
 FORMAT_VERSION = 1
@@ -312,8 +312,10 @@ def write_snapshot(
 
 
 def dump_record(kind: str, key: str, record: Record) -> bytes:
-    """The exact bytes of one record file: sorted keys, 2-space indent, trailing newline."""
-    return orjson.dumps({"kind": kind, "key": key, "record": record}, option=_DUMP_OPTIONS) + b"\n"
+    """The exact bytes of one record file: sorted keys, 2-space indent, trailing newline, every
+    number in its one form (``189``, never ``189.0``: ``stagesync.model.canonical_number``)."""
+    document = {"kind": kind, "key": key, "record": record}
+    return canonical_dumps(document, _DUMP_OPTIONS) + b"\n"
 
 
 def _write_kind(
@@ -835,12 +837,21 @@ def _verify_kind(
             f"{len(records.records)} record files: {advice}",
             path=str(folder),
         )
-    if records.digest != entry["digest"]:
+    if records.digest != entry["digest"] and _written_digest(records) != entry["digest"]:
         raise SnapshotError(
             f"the {kind} records in {folder} do not match the digest in "
             f"{directory / MANIFEST}: {advice}",
             path=str(folder),
         )
+
+
+def _written_digest(records: KindSnapshot) -> str:
+    """The digest over the records as written, numbers as they are: what stagesync wrote in
+    manifests before numbers had one form (a snapshot pulled then, holding ``189.0``, still
+    reads; its records compare by value all the same)."""
+    ordered = {key: records.records[key] for key in sorted(records.records)}
+    as_written = orjson.dumps(ordered, option=orjson.OPT_SORT_KEYS)
+    return "sha256:" + hashlib.sha256(as_written).hexdigest()
 
 
 def _json_position(error: orjson.JSONDecodeError) -> str:
