@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from stagesync import __version__, api
 from stagesync.config import DEFAULT_CONFIG_NAME, init_config
@@ -35,8 +35,24 @@ EXIT_PUSH_FAILED = 4
 EXIT_INTERRUPTED = 130
 
 
+def _without_flag_placeholders(params: list[Any]) -> list[Any]:
+    """Flags take no value, so help shows no ``<bool>`` placeholder for them."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _without_flag_placeholders(super().get_params(ctx))
+
+
 class _Group(TyperGroup):
     """The one place errors become ``Error: ...`` on stderr and an exit code."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _without_flag_placeholders(super().get_params(ctx))
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -54,13 +70,50 @@ app = typer.Typer(
     cls=_Group,
     help="git and Terraform for BigCommerce store data: pull, diff, push.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
-connect_app = typer.Typer(help="Connect an environment to a service.", no_args_is_help=True)
-emulator_app = typer.Typer(help="A local fake BigCommerce.", no_args_is_help=True)
+connect_app = typer.Typer(
+    cls=_Group, help="Connect an environment to a service.", no_args_is_help=True
+)
+emulator_app = typer.Typer(cls=_Group, help="A local fake BigCommerce.", no_args_is_help=True)
 app.add_typer(connect_app, name="connect")
 app.add_typer(emulator_app, name="emulator")
+
+
+def _examples(*lines: str) -> str:
+    """An ``Examples:`` block for a command's ``--help`` (one command per line)."""
+    return "Examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+EXAMPLES = {
+    "init": _examples("stagesync init", "stagesync init --path config/stagesync.toml --force"),
+    "status": _examples("stagesync status", "stagesync status --offline"),
+    "b2b": _examples("stagesync connect b2b staging"),
+    "pull": _examples(
+        "stagesync pull staging",
+        "stagesync pull production --kinds products,brands --out snapshots/prod-catalogue",
+        "stagesync pull staging --redact --stock",
+    ),
+    "diff": _examples(
+        "stagesync diff snapshots/staging snapshots/production --out plan.json --html plan.html",
+        "stagesync diff snapshots/staging snapshots/production --only 'products:SHOE-*'",
+        "stagesync diff snapshots/staging snapshots/production --markdown plan.md --exit-code",
+    ),
+    "show": _examples("stagesync show plan.json", "stagesync show plan.json --html plan.html"),
+    "push": _examples(
+        "stagesync push --plan plan.json",
+        "stagesync push --plan plan.json --dry-run",
+        "stagesync push --plan plan.json --yes --verify",
+        "stagesync push --plan plan.json --resume",
+    ),
+    "serve": _examples(
+        "stagesync emulator serve --seed demo",
+        "stagesync emulator serve --port 9000 --store abc123=secret --fault-rate 0.1",
+    ),
+    "demo": _examples("stagesync demo", "stagesync demo --dir demo-run"),
+}
+"""What each command's ``--help`` ends with."""
 
 
 class OutputFormat(StrEnum):
@@ -135,7 +188,7 @@ def _root(
 # --- commands --------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command, epilog=EXAMPLES["init"])
 def init(
     path: Annotated[
         Path, typer.Option("--path", help="Where to write the configuration file.")
@@ -147,10 +200,19 @@ def init(
     _say(f"Wrote {written}. Edit its environments, then export each access_token_env variable.")
 
 
-@app.command()
-def status(ctx: typer.Context) -> None:
+@app.command(cls=_Command, epilog=EXAMPLES["status"])
+def status(
+    ctx: typer.Context,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Send nothing: show the B2B connection as recorded, check no store.",
+        ),
+    ] = False,
+) -> None:
     """List environments: store, API URL, token variable, B2B connection, reachability."""
-    statuses = api.status(ctx.obj)
+    statuses = api.status(ctx.obj, offline=offline)
     if not statuses:
         _say("No environments configured. Add [environments.NAME] tables to stagesync.toml.")
         return
@@ -159,13 +221,15 @@ def status(ctx: typer.Context) -> None:
         token = f"{s.token_env} {'set' if s.token_set else 'not set'}"
         reachable = {True: "yes", False: "no", None: "-"}[s.reachable]
         if s.detail:
-            reachable += f" ({s.detail})"
-        b2b = "Connected" if s.b2b == "Connected" else s.b2b
-        rows.append((s.name, s.store_hash, s.api_url, token, b2b, reachable))
+            reachable += f" ({s.detail.rstrip('.')})"
+        rows.append((s.name, s.store_hash, s.api_url, token, s.b2b, reachable))
     typer.echo(_columns(rows))
+    for s in statuses:
+        for hint in s.hints:
+            _say(f"{s.name}: {hint}")
 
 
-@connect_app.command("b2b")
+@connect_app.command("b2b", cls=_Command, epilog=EXAMPLES["b2b"])
 def connect_b2b(
     ctx: typer.Context,
     environment: Annotated[str, typer.Argument(metavar="ENV", help="The environment.")],
@@ -181,7 +245,7 @@ def connect_b2b(
     )
 
 
-@app.command()
+@app.command(cls=_Command, epilog=EXAMPLES["pull"])
 def pull(
     ctx: typer.Context,
     environment: Annotated[str, typer.Argument(metavar="ENV", help="The environment to pull.")],
@@ -225,7 +289,7 @@ def pull(
     )
 
 
-@app.command()
+@app.command(cls=_Command, epilog=EXAMPLES["diff"])
 def diff(
     ctx: typer.Context,
     source: Annotated[Path, typer.Argument(metavar="SOURCE_DIR", help="Snapshot to copy from.")],
@@ -284,7 +348,7 @@ def diff(
         raise typer.Exit(EXIT_CHANGES)
 
 
-@app.command()
+@app.command(cls=_Command, epilog=EXAMPLES["show"])
 def show(
     plan_path: Annotated[Path, typer.Argument(metavar="PLAN", help="A plan file (plan.json).")],
     html: HtmlOption = None,
@@ -296,7 +360,7 @@ def show(
     _render(plan, html=html, markdown=markdown, plan_path=plan_path, output_format=output_format)
 
 
-@app.command()
+@app.command(cls=_Command, epilog=EXAMPLES["push"])
 def push(
     ctx: typer.Context,
     plan_path: Annotated[
@@ -381,7 +445,7 @@ def push(
         raise typer.Exit(EXIT_PUSH_FAILED)
 
 
-@emulator_app.command("serve")
+@emulator_app.command("serve", cls=_Command, epilog=EXAMPLES["serve"])
 def emulator_serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8765,
@@ -451,7 +515,7 @@ def emulator_serve(
     emulator.serve(fake, host, port)
 
 
-@app.command()
+@app.command(cls=_Command, epilog=EXAMPLES["demo"])
 def demo(
     directory: Annotated[
         Path,

@@ -95,6 +95,8 @@ class Environment:
     ``default``)."""
     stock: bool = False
     """Whether pulls record inventory levels (and so diffs compare and pushes write them)."""
+    source: str = field(default=DEFAULT_CONFIG_NAME, compare=False)
+    """The configuration file it was read from (for messages that say where to fix it)."""
 
     def token(self) -> str:
         """The access token from ``access_token_env``; ``ConfigError`` when it is unset or empty."""
@@ -346,6 +348,7 @@ def _parse_environment(name: str, table: Any, where: str, path: Path | None) -> 
         b2b=None if b2b_table is None else _parse_b2b(name, b2b_table, where, path),
         channels=_parse_channels(name, table.get("channels", {}), where, path),
         stock=stock,
+        source=str(path) if path is not None else DEFAULT_CONFIG_NAME,
     )
 
 

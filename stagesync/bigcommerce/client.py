@@ -216,13 +216,16 @@ class BigCommerceClient:
         sleep: Sleep = asyncio.sleep,
         timeout: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        config_file: str = "stagesync.toml",
     ) -> None:
+        """``config_file`` is where ``api_url`` was set, named by messages that ask to fix it."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         if max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
         self.store_hash = store_hash
         self.api_url = api_url.rstrip("/")
+        self.config_file = config_file
         self.max_retries = max_retries
         self._reached = False
         self.throttled = 0
@@ -257,9 +260,9 @@ class BigCommerceClient:
             )
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
             raise TransportError(
-                f"api_url {self.api_url!r} is not a usable URL ({exc}). Check api_url in "
-                f"stagesync.toml (e.g. {DEFAULT_API_URL}).",
+                f"api_url {self.api_url!r} is not a usable URL ({exc}).",
                 url=self.api_url,
+                hint=f"Check api_url in {config_file} (e.g. {DEFAULT_API_URL}).",
             ) from None
 
     def _path_prefix(self, store_hash: str) -> str:
@@ -674,9 +677,9 @@ class BigCommerceClient:
                 url=self.api_url,
             )
         return TransportError(
-            f"could not reach {self.api_url} ({method} {full_path}: {reason}){after}. "
-            f"Check api_url in stagesync.toml and the network.",
+            f"could not reach {self.api_url} ({method} {full_path}: {reason}){after}.",
             url=self.api_url,
+            hint=f"Check api_url in {self.config_file} and the network.",
         )
 
 
