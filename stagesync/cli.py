@@ -504,6 +504,16 @@ def emulator_serve(
                 param_hint="--b2b-user",
             )
         fake.add_b2b_user(store_hash, email, password)
+    from stagesync.emulator.server import listen
+
+    try:
+        sock = listen(host, port)
+    except OSError as exc:
+        raise StageSyncError(
+            f"the emulator cannot listen on {host}:{port}: {exc.strerror or exc}. Another "
+            "program (perhaps another emulator) uses that port: stop it, or choose another "
+            "with --port."
+        ) from None
     url = f"http://{host}:{port}"
     _say(f"stagesync emulator on {url} (seed: {seed.value}). Stop it with Ctrl-C.")
     for store_hash, served in sorted(fake.stores.items()):
@@ -512,7 +522,7 @@ def emulator_serve(
         _say(f"  B2B Edition on {store_hash}: admin {email}  ({url}/api/v3/io/...)")
     if not fake.stores:
         _say("  no stores: declare some with --store HASH=TOKEN, or use --seed demo")
-    emulator.serve(fake, host, port)
+    emulator.serve(fake, host, port, sock)
 
 
 @app.command(cls=_Command, epilog=EXAMPLES["demo"])

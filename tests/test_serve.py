@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,3 +109,23 @@ def test_unreachable_store_is_a_clear_error(tmp_path: Path) -> None:
     assert result.stderr.startswith("Error: ")
     assert "http://127.0.0.1:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_port_in_use_fails_before_the_banner_with_exit_1(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*STAGESYNC, "emulator", "serve", "--seed", "demo", "--port", str(port)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"Error: the emulator cannot listen on 127.0.0.1:{port}: ")
+    assert "already in use" in result.stderr
+    assert "--port" in result.stderr
+    assert "token" not in result.stderr
+    assert result.stdout == ""
