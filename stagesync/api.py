@@ -581,7 +581,7 @@ def push(
         r.operation.id: Outcome(r.status, r.error, r.requests, r.duration_ms / 1000)
         for r in results
     }
-    write_atomic_chunks(report, html_chunks(plan, statuses))
+    write_atomic_chunks(report, html_chunks(plan, statuses, requests=requests))
     result_json = plan_path.with_name(plan_path.stem + ".result.json")
     body = result_body(
         plan,

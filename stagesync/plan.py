@@ -547,6 +547,13 @@ def build_plan(
     )
 
 
+def write_requests(operations: Sequence[Operation], registry: Mapping[str, EntityKind]) -> int:
+    """About how many requests push spends writing ``operations`` (batches shared), without the
+    reads before the first write (``_read_requests``)."""
+    own = sum(registry[op.kind].estimate_requests(op.action, op.after) for op in operations)
+    return own - _shared_by_batches(list(operations), registry)
+
+
 def _shared_by_batches(operations: list[Operation], registry: Mapping[str, EntityKind]) -> int:
     """Requests saved because push hands operations of a kind that batches (``create_many`` /
     ``update_many``) over together: each operation's estimate counts its own write, but the

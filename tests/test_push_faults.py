@@ -152,8 +152,20 @@ def test_rollback_plan_restores_the_destination(
     rollback = api.load_plan(result.rollback)
     assert {op.action.value for op in rollback.operations} == {"delete"}
 
+    # One count of requests everywhere: the result JSON, the result HTML and the CLI's summary.
+    body = orjson.loads(result.result_json.read_bytes()) if result.result_json else {}
+    html = result.report.read_text(encoding="utf-8") if result.report else ""
+    assert body["requests"] == result.requests
+    assert f"<dt>Requests used</dt><dd>{result.requests} (" in html
+    assert sum(op["requests"] for op in body["operations"]) < result.requests
+
     undone = api.push(result.rollback, config_path=config_path, connector=connector)
     assert undone.ok
+    # The rollback's estimate counts its reads as a plan's does: close to what its push used.
+    assert abs(rollback.estimated_requests - undone.requests) <= undone.requests // 4, (
+        rollback.estimated_requests,
+        undone.requests,
+    )
     api.pull("beta", config_path=config_path, out=tmp_path / "beta-undone", connector=connector)
     assert api.diff(tmp_path / "beta", tmp_path / "beta-undone").empty
 
