@@ -10,9 +10,9 @@ import asyncio
 import os
 import socket
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -60,6 +60,8 @@ class PullResult:
     counts: dict[str, int]
     """Records written per kind."""
     requests: int
+    retries: Mapping[str, int] = field(default_factory=dict)
+    """Requests sent again, by cause (``ports.RETRY_CAUSES``); included in ``requests``."""
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,8 @@ class PushResult:
     """The rollback plan written (None when nothing was done)."""
     throttled: int = 0
     """429 responses met."""
+    retries: Mapping[str, int] = field(default_factory=dict)
+    """Requests sent again, by cause (``ports.RETRY_CAUSES``); included in ``requests``."""
     duration_ms: int = 0
     notices: tuple[str, ...] = ()
     """Advice to repeat to the person pushing (e.g. disable transactional emails)."""
@@ -252,24 +256,27 @@ def pull(
     directory = out or Path("snapshots") / environment
 
     reusable = theme_cache.previous(directory, env.store_hash) if "themes" in selected else {}
+    retries: dict[str, int] = {}
 
     async def fetch() -> tuple[LiveState, int, dict[str, bytes]]:
         themes.REUSE.set(reusable)
         needed = with_dependencies(selected)
         async with connector(env) as api, b2b.session(env, needed, b2b_factory) as b2b_api:
-            await _check_store(api, env)
-            # Records are normalised one at a time as they are written (themes whole: their
-            # download cache needs the raw objects).
-            keep = {"themes": None} if "themes" in selected else {}
-            live = await read_live(
-                api,
-                selected,
-                store=_store_name(env),
-                progress=progress,
-                channel_names=env.channels,
-                keep=keep,
-                settings=stock_settings(with_stock),
-            )
+            with tallying() as tally:
+                await _check_store(api, env)
+                # Records are normalised one at a time as they are written (themes whole: their
+                # download cache needs the raw objects).
+                keep = {"themes": None} if "themes" in selected else {}
+                live = await read_live(
+                    api,
+                    selected,
+                    store=_store_name(env),
+                    progress=progress,
+                    channel_names=env.channels,
+                    keep=keep,
+                    settings=stock_settings(with_stock),
+                )
+            retries.update(tally.retries)
             extras = theme_cache.entries(live, env.store_hash) if "themes" in selected else {}
             b2b_requests = b2b_api.requests_made if b2b_api is not None else 0
             return live, api.requests_made + b2b_requests, extras
@@ -286,7 +293,7 @@ def pull(
         snapshot = StreamedSnapshot(streams, environment, env.store_hash, pulled_at, with_stock)
         counts = {kind: len(stream.keys) for kind, stream in streams.items()}
     write_snapshot(directory, snapshot, kinds=selected, extras=extras)
-    return PullResult(directory, environment, env.store_hash, counts, requests)
+    return PullResult(directory, environment, env.store_hash, counts, requests, retries)
 
 
 def _stream(live: LiveState, kind: str) -> StreamedKind:
@@ -486,13 +493,14 @@ def push(
     theme, _, variation = (activate or "").partition(":")
     if activate is not None and not theme:
         raise StageSyncError('--activate needs a theme name: "THEME" or "THEME:VARIATION".')
+    retries: dict[str, int] = {}
 
     async def apply(
         journal: Journal | None, previous: JournalState | None
     ) -> tuple[Applied, int, int, str | None]:
         async with connector(env) as api, b2b.session(env, plan_kinds, b2b_factory) as b2b_api:
-            await _check_store(api, env)
             with tallying() as tally:
+                await _check_store(api, env)
                 applied = await apply_plan(
                     api,
                     plan,
@@ -507,6 +515,7 @@ def push(
                     settings={"order_status": order_status, **stock_settings(plan.stock)},
                     channel_names=env.channels,
                 )
+            retries.update(tally.retries)
             activated = None
             ok = all(r.status == "done" for r in applied.results)
             if theme and ok and not dry_run:
@@ -595,6 +604,7 @@ def push(
         duration_ms=duration,
         requests=requests,
         throttled=throttled,
+        retries=retries,
         concurrency=concurrency,
         resumed=bool(previous.runs),
         verified=verify,
@@ -613,6 +623,7 @@ def push(
         journal=journal_file,
         rollback=rollback,
         throttled=throttled,
+        retries=retries,
         duration_ms=duration,
         activated=activated,
         notices=push_notices(plan),

@@ -282,10 +282,14 @@ def pull(
             stock=stock,
             progress=progress,
         )
+    from stagesync.ports import describe_retries
+
     total = sum(result.counts.values())
+    retried = describe_retries(result.retries)
     _say(
         f"Pulled {_plural(total, 'record')} from {result.environment} (store {result.store_hash}) "
         f"into {result.directory} in {_plural(result.requests, 'request')}"
+        + (f", {retried}" if retried else "")
     )
 
 
@@ -655,8 +659,14 @@ def _say_push(result: api.PushResult) -> None:
             f"{result.plan.estimated_requests})."
         )
     else:
+        from stagesync.ports import describe_retries
+
         done = sum(1 for r in result.results if r.status == "done")
-        throttled = f", {_plural(result.throttled, '429 response')}" if result.throttled else ""
+        retried = describe_retries(result.retries)
+        if retried:
+            throttled = f"; {retried}"
+        else:
+            throttled = f", {_plural(result.throttled, '429 response')}" if result.throttled else ""
         _say(
             f"Applied {done} of {_plural(total, 'operation')} to {result.destination} "
             f"in {requests}{throttled}."

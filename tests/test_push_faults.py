@@ -74,6 +74,7 @@ def test_push_converges_under_faults_and_a_small_quota(
 
     result = api.push(plan_path, config_path=config_path, connector=connector)
 
+    pushed = len(emulator.requests)
     faults = [r for r in emulator.requests if r["status"] is None or (r["status"] or 0) >= 500]
     assert len(faults) >= 3, "the fault injection did not bite"
     assert [r.error for r in result.results if r.status != "done"] == []
@@ -84,6 +85,14 @@ def test_push_converges_under_faults_and_a_small_quota(
     assert report["format"] == "stagesync.push-result"
     assert report["summary"]["done"] == len(result.results)
     assert sum(op["requests"] for op in report["operations"]) <= report["requests"]
+    # Every fault and every 429 was answered by one retry, each counted under its cause.
+    limited = [r for r in emulator.requests[:pushed] if r["status"] == 429]
+    assert report["retries"] == {
+        "429": len(limited),
+        "5xx": sum(1 for r in faults if r["status"] is not None),
+        "connection": sum(1 for r in faults if r["status"] is None),
+    }
+    assert result.retries == report["retries"]
 
 
 def test_a_lost_create_is_looked_up_not_sent_twice(

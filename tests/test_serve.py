@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 from collections.abc import Iterator
@@ -86,14 +87,20 @@ def test_pull_survives_dropped_connections_and_5xx(tmp_path: Path, faulty_server
     env = configure(tmp_path, faulty_server)
     seen: set[str] = set()
     pulls = 0
+    said = ""
     while seen != {"drop", "5xx"} and pulls < 10:
         pulls += 1
         pulled = run(tmp_path, env, "pull", "staging", "--out", f"faulty-{pulls}")
         assert pulled.returncode == 0, pulled.stderr
+        said += pulled.stderr
         log = httpx.get(f"{faulty_server}/__emulator/requests").json()["requests"]
         seen |= {"drop" for r in log if r["status"] is None}
         seen |= {"5xx" for r in log if r["status"] in (500, 502, 503)}
     assert seen == {"drop", "5xx"}, f"only {seen} after {pulls} pulls"
+    # The retries are visible, with their causes: in the progress lines and the summary.
+    assert re.search(r"^pull \w+: .*, \d+ retr(y|ies) \(", said, re.MULTILINE)
+    assert re.search(r"^Pulled .* requests, \d+ retr(y|ies) \(.*after", said, re.MULTILINE)
+    assert "after 5xx" in said and "after dropped connection" in said
 
     httpx.post(f"{faulty_server}/__emulator/faults", json={"fault_rate": 0})
     assert run(tmp_path, env, "pull", "staging", "--out", "clean").returncode == 0

@@ -230,6 +230,8 @@ class BigCommerceClient:
         self._reached = False
         self.throttled = 0
         """How many 429 responses this client has seen, retried or not."""
+        self.retries: dict[str, int] = {}
+        """Requests sent again, by cause (``"429"``, ``"5xx"``, ``"connection"``)."""
         self.rate_limit: RateLimit | None = None
         """The quota headers of the last response that carried them."""
         self._token = token
@@ -529,6 +531,7 @@ class BigCommerceClient:
                     reason = _redact(_reason(exc), self._token)
                     log.debug("%s %s: %s; retry in %.2fs", method, full_path, reason, wait)
                     retries += 1
+                    self._count_retry("connection")
                     await self._sleep(wait)
                     continue
                 raise self._transport_error(method, full_path, exc, retries) from None
@@ -545,6 +548,7 @@ class BigCommerceClient:
                     wait = self._rate_limit_wait(response, retries)
                     log.debug("%s %s: 429; retry in %.2fs", method, full_path, wait)
                     retries += 1
+                    self._count_retry("429")
                     # Hold back every other request of this client until the window resets.
                     self._budget = 0
                     self._reset_at = max(self._reset_at, self._clock() + wait)
@@ -558,11 +562,18 @@ class BigCommerceClient:
                     wait = self._backoff(retries)
                     log.debug("%s %s: %d; retry in %.2fs", method, full_path, status, wait)
                     retries += 1
+                    self._count_retry("5xx")
                     await self._sleep(wait)
                     continue
             if status >= 400:
                 raise self._api_error(response, method, full_path, entity, retries)
             return response
+
+    def _count_retry(self, cause: str) -> None:
+        self.retries[cause] = self.retries.get(cause, 0) + 1
+        tally = current_tally()
+        if tally is not None:
+            tally.add(retry=cause)
 
     def _backoff(self, retries: int) -> float:
         ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2.0**retries)

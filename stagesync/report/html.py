@@ -120,9 +120,7 @@ def content_security_policy() -> str:
     )
 
 
-def render_html(
-    plan: Plan, results: Results | None = None, *, requests: int | None = None
-) -> str:
+def render_html(plan: Plan, results: Results | None = None, *, requests: int | None = None) -> str:
     """The plan as HTML; with ``results`` (op id -> (status, error) or ``Outcome``), a push
     result report. ``requests``: every request the push sent, the result JSON's ``requests``
     (the reads before and between writes included); default: the operations' own."""
