@@ -227,3 +227,10 @@ def test_docs_name_only_commands_flags_kinds_and_files_that_exist() -> None:
 def test_the_docs_check_catches_each_kind_of_mistake(text: str, expected: str) -> None:
     problems = problems_in("docs/example.md", text)
     assert any(expected in problem for problem in problems), problems
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (command,) = re.findall(r"^python3 -m venv .*pytest.*$", readme, re.MULTILINE)
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert command.strip() in ci
