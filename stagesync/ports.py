@@ -159,8 +159,9 @@ class Progress(Protocol):
 class ProgressStats(Protocol):
     """Optional extra a ``Progress`` may implement: request figures of a running task.
 
-    Push calls it (when the renderer has it) with the requests used so far by the task's
-    operations and the 429 responses they met, so the renderer can show them next to done/total.
+    Pull and push call it (when the renderer has it) with the requests used so far by the task,
+    the 429 responses met and the retries made by cause, so the renderer can show them next to
+    done/total.
     """
 
     def stats(

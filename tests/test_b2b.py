@@ -293,15 +293,20 @@ def test_connect_token_mode(b2b_emulator: Emulator, project: Path) -> None:
     assert b2b_requests[0]["store_hash"] == "beta"
 
 
+def connect_error(emulator: Emulator, project: Path, environment: str) -> str:
+    """The message of the ``B2BConnectError`` connecting ``environment`` raises."""
+    with pytest.raises(B2BConnectError) as caught:
+        api.connect_b2b(
+            environment, config_path=project / "stagesync.toml", b2b_factory=factory_for(emulator)
+        )
+    return str(caught.value)
+
+
 def test_connect_with_a_wrong_password_explains_what_to_check(
     b2b_emulator: Emulator, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ALPHA_B2B_PASSWORD", "wrong-password")
-    with pytest.raises(B2BConnectError) as caught:
-        api.connect_b2b(
-            "alpha", config_path=project / "stagesync.toml", b2b_factory=factory_for(b2b_emulator)
-        )
-    message = str(caught.value)
+    message = connect_error(b2b_emulator, project, "alpha")
     assert "logging in to B2B Edition as b2b@alpha.test failed" in message
     for check in ("activated", "manually", "emailed link", "delete the user"):
         assert check in message
@@ -317,11 +322,7 @@ def test_a_token_mode_failure_gives_token_advice_not_the_password_checklist(
     b2b_emulator: Emulator, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("STAGESYNC_BETA_TOKEN", "not-beta-token")
-    with pytest.raises(B2BConnectError) as caught:
-        api.connect_b2b(
-            "beta", config_path=project / "stagesync.toml", b2b_factory=factory_for(b2b_emulator)
-        )
-    message = str(caught.value)
+    message = connect_error(b2b_emulator, project, "beta")
     assert "(token auth, " in message
     assert "reading companies through the B2B Edition API failed: 401" in message
     assert "B2B Edition scope set to modify" in message
