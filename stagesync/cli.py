@@ -663,13 +663,11 @@ def _say_push(result: api.PushResult) -> None:
 
         done = sum(1 for r in result.results if r.status == "done")
         retried = describe_retries(result.retries)
-        if retried:
-            throttled = f"; {retried}"
-        else:
-            throttled = f", {_plural(result.throttled, '429 response')}" if result.throttled else ""
+        if not retried and result.throttled:
+            retried = _plural(result.throttled, "429 response")
         _say(
             f"Applied {done} of {_plural(total, 'operation')} to {result.destination} "
-            f"in {requests}{throttled}."
+            f"in {requests}{f'; {retried}' if retried else ''}."
         )
         if result.drifted:
             _say(

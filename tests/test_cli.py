@@ -7,6 +7,7 @@ exit codes, prompting); tests/test_cli_flow.py runs the real library end to end.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -437,6 +438,22 @@ def test_push_applies_and_exits_0(fake_push: list[dict[str, Any]]) -> None:
     assert fake_push[0]["plan_path"] == Path("plan.json")
     assert fake_push[0]["to"] == "production"
     assert fake_push[0]["dry_run"] is False
+
+
+def test_push_summary_names_retries_and_their_causes(monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = make_plan(2)
+    retried = replace(
+        push_result(plan, ["done", "done"]), throttled=1, retries={"429": 1, "connection": 2}
+    )
+    monkeypatch.setattr(api, "push", lambda plan_path, **_: retried)
+
+    result = invoke("push", "--plan", "plan.json")
+
+    assert result.exit_code == 0, result.output
+    assert (
+        "in 3 requests, estimated 0; 3 retries (1 after 429 (rate limit), "
+        "2 after dropped connection)." in result.stderr
+    )
 
 
 def test_push_with_failed_operations_exits_4(
