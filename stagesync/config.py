@@ -102,6 +102,8 @@ class Environment:
     """How careful stagesync must be with this store: ``production`` (the default, strictest
     checks), ``staging`` or ``sandbox``. Policy rules, the redaction guard and the write probe read
     it; no other key repeats it."""
+    source: str = field(default=DEFAULT_CONFIG_NAME, compare=False)
+    """The configuration file it was read from (for messages that say where to fix it)."""
 
     def token(self) -> str:
         """The access token from ``access_token_env``; ``ConfigError`` when it is unset or empty."""
@@ -363,6 +365,7 @@ def _parse_environment(name: str, table: Any, where: str, path: Path | None) -> 
         channels=_parse_channels(name, table.get("channels", {}), where, path),
         stock=stock,
         role=role,
+        source=str(path) if path is not None else DEFAULT_CONFIG_NAME,
     )
 
 

@@ -683,3 +683,53 @@ def test_a_snapshot_written_before_numbers_had_one_form_still_reads(tmp_path: Pa
     record_file.write_bytes(record_file.read_bytes().replace(b"189.0", b"188.0"))
     with pytest.raises(SnapshotError, match="do not match the digest"):
         read_snapshot(folder)
+
+
+# --- work folders a killed pull left behind ---------------------------------------------------
+
+
+def test_a_pull_killed_with_sigkill_leaves_a_folder_the_next_write_removes(tmp_path: Path) -> None:
+    """A real process makes its work folder the way write_snapshot does, then dies by SIGKILL.
+    The next write removes that folder and only such folders: a live process's, another
+    snapshot's, names of other patterns and a recent one of the older naming stay."""
+    import signal
+    import subprocess
+    import sys
+
+    target = tmp_path / "snapshots" / "staging"
+    target.parent.mkdir()
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, signal, sys; from pathlib import Path; from stagesync import snapshot; "
+            "folder = snapshot._work_folder(Path(sys.argv[1]), 'tmp'); folder.mkdir(); "
+            "(folder / 'brands').mkdir(); print(folder.name, flush=True); "
+            "os.kill(os.getpid(), signal.SIGKILL)",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    leftover = target.parent / killed.stdout.strip()
+    assert leftover.is_dir()
+    live = store._work_folder(target, "tmp")  # this process: alive
+    kept = [
+        live,
+        target.parent / ".production.tmp-1-1-0badcafe",  # another snapshot's
+        target.parent / ".staging.tmp-mine",  # not our pattern
+        target.parent / ".staging.tmp-0badcafe",  # older naming, fresh
+    ]
+    for folder in kept:
+        folder.mkdir()
+
+    write_snapshot(target, make(STORE))
+
+    assert not leftover.exists()
+    assert all(folder.is_dir() for folder in kept)
+    assert read_snapshot(target) == make(STORE)
+    old = target.parent / ".staging.tmp-0badcafe"
+    os.utime(old, (0, 0))
+    assert store.remove_stale_work_folders(target) == [old]
