@@ -21,7 +21,7 @@ from stagesync.entities import (
     resolve_patterns,
     with_dependencies,
 )
-from stagesync.errors import PlanError, StageSyncError
+from stagesync.errors import PlanError, StageSyncError, UsageError
 from stagesync.errors import PlanRefused as PlanRefused
 from stagesync.model import Plan, Snapshot
 from stagesync.plan import Quota, make_plan
@@ -69,9 +69,14 @@ class EnvironmentStatus:
     token_env: str
     token_set: bool
     reachable: bool | None
-    """None when it was not tried (no token)."""
+    """None when it was not tried (no token, or ``offline``)."""
     detail: str
+    """Why the store is not reachable (or why it was not tried), whole."""
     b2b: str
+    """``Connected``, ``failing`` (checked live and refused), ``not connected``,
+    ``not configured``; offline: ``Connected (not checked)``."""
+    hints: tuple[str, ...] = ()
+    """What to do about each problem found (unreachable store, failing B2B link)."""
 
 
 T = TypeVar("T")
@@ -102,26 +107,43 @@ def run_quietly(coroutine: Coroutine[Any, Any, T]) -> T:
 
 
 def status(
-    config_path: Path | None = None, *, connector: Connector = connect
+    config_path: Path | None = None,
+    *,
+    offline: bool = False,
+    connector: Connector = connect,
+    b2b_factory: b2b.B2BFactory = b2b.open_b2b,
 ) -> list[EnvironmentStatus]:
-    """Every configured environment, with whether its token is set and its store answers."""
+    """Every configured environment, with whether its token is set, whether its store answers
+    and whether its B2B Edition connection works (one read each). ``offline`` sends nothing and
+    shows the B2B connection as recorded."""
     config = load_config(config_path)
 
     async def probe(environment: Environment) -> EnvironmentStatus:
         token_set = True
         reachable: bool | None = None
-        detail = ""
+        detail = "not checked" if offline else ""
+        hints: list[str] = []
         try:
             environment.token()
         except StageSyncError:
             token_set = False
-        if token_set:
+            detail = "token not set"
+        if token_set and not offline:
             try:
                 async with connector(environment) as api:
                     await check_store(api, environment)
                 reachable = True
             except StageSyncError as error:
-                reachable, detail = False, str(error).split(". ")[0]
+                reachable, detail = False, error.summary
+                if error.hint:
+                    hints.append(error.hint)
+        if offline:
+            link = b2b.connection_state(environment)
+            state = f"{link} (not checked)" if link == "Connected" else link
+        else:
+            state, problem = await b2b.check_connection(environment, b2b_factory)
+            if problem is not None:
+                hints.append(f"B2B Edition: {problem}")
         return EnvironmentStatus(
             environment.name,
             environment.store_hash,
@@ -130,7 +152,8 @@ def status(
             token_set,
             reachable,
             detail,
-            b2b.connection_state(environment),
+            state,
+            tuple(hints),
         )
 
     async def probe_all() -> list[EnvironmentStatus]:
@@ -212,7 +235,7 @@ def diff(
     if selected is not None and patterns:
         outside = sorted({kind for kind, _ in patterns} - set(selected))
         if outside:
-            raise PlanError(
+            raise UsageError(
                 f"--only names {', '.join(outside)}, which --kinds leaves out; add "
                 f"{', '.join(outside)} to --kinds or drop the pattern."
             )

@@ -27,14 +27,25 @@ from stagesync.ports import B2BNotConnected, using_b2b
 if TYPE_CHECKING:  # the HTTP client is imported when a session opens, not by every command
     from stagesync.bigcommerce.b2b import Auth, B2BClient
 
-CHECKS = (
+PASSWORD_CHECKS = (
     "B2B Edition is activated on that store;",
     "the B2B user was created manually in the B2B control panel (Settings → System users and "
     "roles → Users → Add User), not bulk-imported;",
     "the user's password was set through the emailed link, not through the API;",
-    "if all else fails, delete the user, recreate it and reset the password.",
+    "if all else fails, delete the user, recreate it and reset the password;",
+    "optionally, create the same email as a user of the store's control panel (Settings → "
+    "Users): not required, but it helps the platform's support diagnose the login.",
 )
-"""What to check when a connection fails (docs/b2b.md explains each)."""
+"""What to check when a password-mode connection fails (docs/b2b.md explains each)."""
+
+TOKEN_CHECKS = (
+    "B2B Edition is activated on that store;",
+    "the store API account behind the token has the B2B Edition scope set to modify (a token "
+    "made before that scope was added must be re-created);",
+    "the token belongs to the configured store_hash (B2B Edition is asked with X-Store-Hash);",
+    "b2b.api_url points at the B2B Edition API (https://api-b2b.bigcommerce.com).",
+)
+"""What to check when a token-mode connection fails."""
 
 B2BFactory = Callable[[str, str, "Auth", str], "B2BClient"]
 """(store hash, token, auth mode, B2B API URL) -> a client. Tests pass one reaching the emulator."""
@@ -83,6 +94,24 @@ def connection_state(environment: Environment) -> str:
     except StageSyncError:
         found = None
     return "Connected" if found is not None else "not connected"
+
+
+async def check_connection(
+    environment: Environment, factory: B2BFactory = open_b2b
+) -> tuple[str, str | None]:
+    """What ``status`` shows, checked live with one read: (``Connected``, None), (``failing``,
+    what failed and what to do), or the recorded state when there is no connection to check."""
+    state = connection_state(environment)
+    if state != "Connected":
+        return state, None
+    try:
+        async with session(environment, ["b2b_companies"], factory) as client:
+            assert client is not None
+            await client.count("/companies")
+    except StageSyncError as error:
+        again = f"`stagesync connect b2b {environment.name}` tells what to check."
+        return "failing", f"{error.message} {again}"
+    return "Connected", None
 
 
 def require_connection(environment: Environment, kinds: Iterable[str]) -> B2BConnection:
@@ -154,10 +183,11 @@ async def connect(
     except ConfigError:
         raise
     except StageSyncError as error:
-        checks = "\n".join(f"  - {check}" for check in CHECKS)
+        listed = PASSWORD_CHECKS if auth == "password" else TOKEN_CHECKS
+        checks = "\n".join(f"  - {check}" for check in listed)
         raise B2BConnectError(
             f"Could not connect environment '{environment.name}' to B2B Edition "
-            f"({auth} auth, {b2b.api_url}): {step} failed: {error}\nCheck that:\n{checks}"
+            f"({auth} auth, {b2b.api_url}): {step} failed: {error.summary}\nCheck that:\n{checks}"
         ) from None
     path = save_b2b_connection(environment, token=token, connected_at=_now(), project=project)
     return ConnectResult(environment.name, auth, b2b.email, path, first)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from stagesync import __version__
 from stagesync.config import DEFAULT_CONFIG_NAME, init_config
@@ -43,8 +43,24 @@ EXIT_POLICY = 5
 EXIT_INTERRUPTED = 130
 
 
+def _without_flag_placeholders(params: list[Any]) -> list[Any]:
+    """Flags take no value, so help shows no ``<bool>`` placeholder for them."""
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
+class _Command(TyperCommand):
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _without_flag_placeholders(super().get_params(ctx))
+
+
 class _Group(TyperGroup):
     """The one place errors become ``Error: ...`` on stderr and an exit code."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _without_flag_placeholders(super().get_params(ctx))
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -62,18 +78,61 @@ app = typer.Typer(
     cls=_Group,
     help="git and Terraform for BigCommerce store data: pull, diff, push.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
 connect_app = typer.Typer(
-    help="Connect an environment to a service.", no_args_is_help=True, rich_markup_mode=None
+    cls=_Group,
+    help="Connect an environment to a service.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 emulator_app = typer.Typer(
-    help="A local fake BigCommerce.", no_args_is_help=True, rich_markup_mode=None
+    cls=_Group, help="A local fake BigCommerce.", no_args_is_help=True, rich_markup_mode=None
 )
 app.add_typer(connect_app, name="connect")
 app.add_typer(emulator_app, name="emulator")
+
+
+def _examples(*lines: str) -> str:
+    """An ``Examples:`` block for a command's ``--help`` (one command per line)."""
+    return "Examples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+EXAMPLES = {
+    "init": _examples("stagesync init", "stagesync init --path config/stagesync.toml --force"),
+    "status": _examples("stagesync status", "stagesync status --offline"),
+    "b2b": _examples("stagesync connect b2b staging"),
+    "pull": _examples(
+        "stagesync pull staging",
+        "stagesync pull production --kinds products,brands --out snapshots/prod-catalogue",
+        "stagesync pull staging --redact --stock",
+    ),
+    "diff": _examples(
+        "stagesync diff snapshots/staging snapshots/production --out plan.json --html plan.html",
+        "stagesync diff snapshots/staging snapshots/production --only 'products:SHOE-*'",
+        "stagesync diff snapshots/staging snapshots/production --markdown plan.md --exit-code",
+    ),
+    "show": _examples("stagesync show plan.json", "stagesync show plan.json --html plan.html"),
+    "check": _examples(
+        "stagesync check plan.json",
+        "stagesync check plan.json --policy ci-policy.toml --format json",
+    ),
+    "push": _examples(
+        "stagesync push --plan plan.json",
+        "stagesync push --plan plan.json --dry-run",
+        "stagesync push --plan plan.json --yes --verify",
+        "stagesync push --plan plan.json --resume",
+        'stagesync push --plan plan.json --override price-change --reason "clearance sale"',
+    ),
+    "serve": _examples(
+        "stagesync emulator serve --seed demo",
+        "stagesync emulator serve --port 9000 --store abc123=secret --fault-rate 0.1",
+    ),
+    "demo": _examples("stagesync demo", "stagesync demo --dir demo-run"),
+}
+"""What each command's ``--help`` ends with."""
 
 
 class OutputFormat(StrEnum):
@@ -148,7 +207,7 @@ def _root(
 # --- commands --------------------------------------------------------------------------------
 
 
-@app.command()
+@app.command(cls=_Command, epilog=EXAMPLES["init"])
 def init(
     path: Annotated[
         Path, typer.Option("--path", help="Where to write the configuration file.")
@@ -160,12 +219,21 @@ def init(
     _say(f"Wrote {written}. Edit its environments, then export each access_token_env variable.")
 
 
-@app.command()
-def status(ctx: typer.Context) -> None:
+@app.command(cls=_Command, epilog=EXAMPLES["status"])
+def status(
+    ctx: typer.Context,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Send nothing: show the B2B connection as recorded, check no store.",
+        ),
+    ] = False,
+) -> None:
     """List environments: store, API URL, token variable, B2B connection, reachability."""
     from stagesync import api
 
-    statuses = api.status(ctx.obj)
+    statuses = api.status(ctx.obj, offline=offline)
     if not statuses:
         _say("No environments configured. Add [environments.NAME] tables to stagesync.toml.")
         return
@@ -174,13 +242,15 @@ def status(ctx: typer.Context) -> None:
         token = f"{s.token_env} {'set' if s.token_set else 'not set'}"
         reachable = {True: "yes", False: "no", None: "-"}[s.reachable]
         if s.detail:
-            reachable += f" ({s.detail})"
-        b2b = "Connected" if s.b2b == "Connected" else s.b2b
-        rows.append((s.name, s.store_hash, s.api_url, token, b2b, reachable))
+            reachable += f" ({s.detail.rstrip('.')})"
+        rows.append((s.name, s.store_hash, s.api_url, token, s.b2b, reachable))
     typer.echo(_columns(rows))
+    for s in statuses:
+        for hint in s.hints:
+            _say(f"{s.name}: {hint}")
 
 
-@connect_app.command("b2b")
+@connect_app.command("b2b", cls=_Command, epilog=EXAMPLES["b2b"])
 def connect_b2b(
     ctx: typer.Context,
     environment: Annotated[str, typer.Argument(metavar="ENV", help="The environment.")],
@@ -198,7 +268,7 @@ def connect_b2b(
     )
 
 
-@app.command()
+@app.command(cls=_Command, epilog=EXAMPLES["pull"])
 def pull(
     ctx: typer.Context,
     environment: Annotated[str, typer.Argument(metavar="ENV", help="The environment to pull.")],
@@ -238,14 +308,18 @@ def pull(
             stock=stock,
             progress=progress,
         )
+    from stagesync.ports import describe_retries
+
     total = sum(result.counts.values())
+    retried = describe_retries(result.retries)
     _say(
         f"Pulled {_plural(total, 'record')} from {result.environment} (store {result.store_hash}) "
         f"into {result.directory} in {_plural(result.requests, 'request')}"
+        + (f", {retried}" if retried else "")
     )
 
 
-@app.command()
+@app.command(cls=_Command, epilog=EXAMPLES["diff"])
 def diff(
     ctx: typer.Context,
     source: Annotated[Path, typer.Argument(metavar="SOURCE_DIR", help="Snapshot to copy from.")],
@@ -306,7 +380,7 @@ def diff(
         raise typer.Exit(EXIT_CHANGES)
 
 
-@app.command()
+@app.command(cls=_Command, epilog=EXAMPLES["show"])
 def show(
     plan_path: Annotated[Path, typer.Argument(metavar="PLAN", help="A plan file (plan.json).")],
     html: HtmlOption = None,
@@ -320,7 +394,7 @@ def show(
     _render(plan, html=html, markdown=markdown, plan_path=plan_path, output_format=output_format)
 
 
-@app.command()
+@app.command(cls=_Command, epilog=EXAMPLES["check"])
 def check(
     ctx: typer.Context,
     plan_path: Annotated[Path, typer.Argument(metavar="PLAN", help="A plan file (plan.json).")],
@@ -364,7 +438,7 @@ def check(
         raise typer.Exit(EXIT_POLICY)
 
 
-@app.command()
+@app.command(cls=_Command, epilog=EXAMPLES["push"])
 def push(
     ctx: typer.Context,
     plan_path: Annotated[
@@ -469,7 +543,7 @@ def push(
         raise typer.Exit(EXIT_PUSH_FAILED)
 
 
-@emulator_app.command("serve")
+@emulator_app.command("serve", cls=_Command, epilog=EXAMPLES["serve"])
 def emulator_serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port.")] = 8765,
@@ -528,6 +602,16 @@ def emulator_serve(
                 param_hint="--b2b-user",
             )
         fake.add_b2b_user(store_hash, email, password)
+    from stagesync.emulator.server import listen
+
+    try:
+        sock = listen(host, port)
+    except OSError as exc:
+        raise StageSyncError(
+            f"the emulator cannot listen on {host}:{port}: {exc.strerror or exc}. Another "
+            "program (perhaps another emulator) uses that port: stop it, or choose another "
+            "with --port."
+        ) from None
     url = f"http://{host}:{port}"
     _say(f"stagesync emulator on {url} (seed: {seed.value}). Stop it with Ctrl-C.")
     for store_hash, served in sorted(fake.stores.items()):
@@ -536,10 +620,10 @@ def emulator_serve(
         _say(f"  B2B Edition on {store_hash}: admin {email}  ({url}/api/v3/io/...)")
     if not fake.stores:
         _say("  no stores: declare some with --store HASH=TOKEN, or use --seed demo")
-    emulator.serve(fake, host, port)
+    emulator.serve(fake, host, port, sock)
 
 
-@app.command()
+@app.command(cls=_Command, epilog=EXAMPLES["demo"])
 def demo(
     directory: Annotated[
         Path,
@@ -676,11 +760,15 @@ def _say_push(result: PushResult) -> None:
             f"{result.plan.estimated_requests})."
         )
     else:
+        from stagesync.ports import describe_retries
+
         done = sum(1 for r in result.results if r.status == "done")
-        throttled = f", {_plural(result.throttled, '429 response')}" if result.throttled else ""
+        retried = describe_retries(result.retries)
+        if not retried and result.throttled:
+            retried = _plural(result.throttled, "429 response")
         _say(
             f"Applied {done} of {_plural(total, 'operation')} to {result.destination} "
-            f"in {requests}{throttled}."
+            f"in {requests}{f'; {retried}' if retried else ''}."
         )
         if result.drifted:
             _say(

@@ -109,6 +109,8 @@ class Environment:
     policy: PolicySettings | None = None
     """``[environments.NAME.policy]``: policy settings for plans whose destination this is, on
     top of ``[policy]`` (``stagesync.policy.settings``)."""
+    source: str = field(default=DEFAULT_CONFIG_NAME, compare=False)
+    """The configuration file it was read from (for messages that say where to fix it)."""
 
     def token(self) -> str:
         """The access token from ``access_token_env``; ``ConfigError`` when it is unset or empty."""
@@ -393,6 +395,7 @@ def _parse_environment(
         stock=stock,
         role=role,
         policy=_policy(table.get("policy"), ("environments", name, "policy"), where, text),
+        source=str(path) if path is not None else DEFAULT_CONFIG_NAME,
     )
 
 

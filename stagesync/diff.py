@@ -1,9 +1,9 @@
 """Two snapshots in, the entities that differ out: ``diff(source, destination) -> list[Change]``.
 
 Pure: no files, no HTTP, no printing. Records are compared by canonical JSON first (equal bytes
-iff equal digests, without hashing); only records that differ are diffed field by field, and
-only their differing nested fields go through deepdiff, so a snapshot of 100,000 unchanged
-products costs 200,000 serialisations and nothing more.
+iff equal digests, without hashing; numbers by value, ``189`` = ``189.0``); only records that
+differ are diffed field by field, and only their differing nested fields go through deepdiff, so a
+snapshot of 100,000 unchanged products costs 200,000 serialisations and nothing more.
 
 Field paths are dotted (``price``, ``custom_fields[Color].value``). A list of dicts is addressed by
 its items' natural key when it has one: the first of ``KEY_FIELDS`` that every item on both sides
@@ -27,6 +27,7 @@ from stagesync.model import (
     Record,
     Snapshot,
     canonical_json,
+    canonical_value,
     digest,
 )
 
@@ -119,7 +120,9 @@ file is one change, at ``files/<path>`` (``files/templates/pages/home.html``).""
 
 def field_changes(before: Record, after: Record) -> tuple[FieldChange, ...]:
     """Field-level changes from ``before`` to ``after``, sorted by path (file trees last, one
-    change per added, removed or changed file)."""
+    change per added, removed or changed file). Numbers compare by value: ``189`` and ``189.0``
+    are no change, and changes show numbers in their one form."""
+    before, after = canonical_value(before), canonical_value(after)
     tree: list[FieldChange] = []
     for name in TREE_FIELDS:
         old, new = before.get(name), after.get(name)

@@ -1,6 +1,7 @@
 """Every error stagesync raises on purpose.
 
     StageSyncError                 root; the CLI turns it into "Error: ..." and exit code 1
+    ├── UsageError                 an unknown kind or a malformed --only on the command line: exit 2
     ├── ConfigError                stagesync.toml, environments, missing token variables
     ├── SnapshotError              a snapshot folder or file that cannot be read or written (.path)
     ├── PlanError                  a plan file that is unreadable, edited or from a newer stagesync
@@ -27,6 +28,8 @@ class StageSyncError(Exception):
     """Root of every error stagesync raises on purpose."""
 
     exit_code = 1
+    hint: str | None = None
+    """The advice at the end of ``message``, when the error carries it apart."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -34,6 +37,19 @@ class StageSyncError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def summary(self) -> str:
+        """What happened: ``message`` without its ``hint``, never cut short."""
+        if self.hint and self.message.endswith(f" {self.hint}"):
+            return self.message[: -len(self.hint) - 1]
+        return self.message
+
+
+class UsageError(StageSyncError):
+    """The command line itself is wrong (an unknown kind, a malformed pattern): exit 2."""
+
+    exit_code = 2
 
 
 class ConfigError(StageSyncError):
@@ -117,6 +133,7 @@ class RateLimitError(ApiError):
 
 
 class TransportError(StageSyncError):
-    def __init__(self, message: str, *, url: str) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, url: str, hint: str | None = None) -> None:
+        self.hint = hint
+        super().__init__(f"{message} {hint}" if hint else message)
         self.url = url

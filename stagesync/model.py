@@ -7,6 +7,7 @@ Nothing here does I/O.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
@@ -20,9 +21,52 @@ Record = dict[str, Any]
 """One entity's ID-free body, exactly as stored in its snapshot file."""
 
 
+_LONG_MIN, _LONG_MAX = -(2**63), 2**63
+_POINT_ZERO = re.compile(rb"\.0(?![0-9])")
+_EXPONENT = re.compile(rb"[0-9]e\+")
+
+
+def _may_hold_whole_float(data: bytes) -> bool:
+    """Whether orjson's ``data`` may hold a float without a fractional part (``189.0``,
+    ``1e+16``), cheaply: literal searches, no walk. Strings may match too (``"v1.0"``), which
+    only costs a second, exact pass."""
+    return _POINT_ZERO.search(data) is not None or (b"+" in data and bool(_EXPONENT.search(data)))
+
+
+def canonical_number(value: float) -> int | float:
+    """The one form of a number: a float without a fractional part is an int (``189.0`` ->
+    ``189``, ``-0.0`` -> ``0``), as stores write whole numbers either way; floats beyond 64-bit
+    integers (which JSON readers give back as floats anyway) stay floats."""
+    if value.is_integer() and _LONG_MIN <= value < _LONG_MAX:
+        return int(value)
+    return value
+
+
+def canonical_value(value: Any) -> Any:
+    """``value`` with every number in its one form (``canonical_number``), at any depth: so
+    ``189`` and ``189.0`` are the same value to every digest, diff and snapshot file."""
+    if isinstance(value, float):
+        return canonical_number(value)
+    if isinstance(value, dict):
+        return {name: canonical_value(item) for name, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [canonical_value(item) for item in value]
+    return value
+
+
+def canonical_dumps(value: Any, option: int) -> bytes:
+    """``orjson.dumps(value, option=option)`` with every number in its one form. Values without
+    whole floats (most records) are serialised once, and never walked in Python."""
+    data = orjson.dumps(value, option=option)
+    if _may_hold_whole_float(data):
+        data = orjson.dumps(canonical_value(value), option=option)
+    return data
+
+
 def canonical_json(value: Any) -> bytes:
-    """The one serialisation digests are computed over: sorted keys, no whitespace."""
-    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    """The one serialisation digests are computed over: sorted keys, no whitespace, numbers
+    compared by value (``canonical_value``)."""
+    return canonical_dumps(value, orjson.OPT_SORT_KEYS)
 
 
 def compact_json(value: Any) -> bytes:

@@ -123,11 +123,13 @@ def plan_from_json(data: bytes, *, path: str) -> Plan:
             f"{path} is not valid JSON ({error}); re-run stagesync diff to make a new plan.",
             path=path,
         ) from None
-    return _verified(document, path=path)
+    return _verified(document, path=path, as_written=lambda: data)
 
 
-def _verified(document: Any, *, path: str) -> Plan:
-    """The plan in a parsed plan file, once its format, version and digest are checked."""
+def _verified(document: Any, *, path: str, as_written: Callable[[], bytes]) -> Plan:
+    """The plan in a parsed plan file, once its format, version and digest are checked.
+    ``as_written`` gives the file's bytes again, read only when the digest differs (see
+    ``_digest_as_written``)."""
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise PlanError(
             f'{path} is not a stagesync plan (its "format" is not "{FORMAT}").', path=path
@@ -157,7 +159,7 @@ def _verified(document: Any, *, path: str) -> Plan:
             except (KeyError, TypeError, ValueError) as error:
                 problems.append(error)
 
-    if claimed != _body_digest(document, consume):
+    if claimed != _body_digest(document, consume) and claimed != _digest_as_written(as_written()):
         raise PlanError(
             f"{path} was edited after it was made (digest mismatch); re-run stagesync diff to "
             f"make a new plan.",
@@ -193,7 +195,23 @@ def read_plan(path: Path) -> Plan:
             f"{path} is not valid JSON ({error}); re-run stagesync diff to make a new plan.",
             path=str(path),
         ) from None
-    return _verified(document, path=str(path))
+    return _verified(document, path=str(path), as_written=path.read_bytes)
+
+
+def _digest_as_written(data: bytes) -> str | None:
+    """The digest of a plan file's body with its numbers as written: what stagesync computed
+    before numbers had one form, so a plan made then, holding ``189.0``, still reads (None when
+    the bytes do not parse)."""
+    try:
+        document = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(document, dict):
+        return None
+    document.pop("digest", None)
+    return (
+        "sha256:" + hashlib.sha256(orjson.dumps(document, option=orjson.OPT_SORT_KEYS)).hexdigest()
+    )
 
 
 def _load(path: Path) -> Any:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from stagesync.errors import StageSyncError
@@ -159,16 +159,25 @@ class Progress(Protocol):
 class ProgressStats(Protocol):
     """Optional extra a ``Progress`` may implement: request figures of a running task.
 
-    Push calls it (when the renderer has it) with the requests used so far by the task's
-    operations and the 429 responses they met, so the renderer can show them next to done/total.
+    Pull and push call it (when the renderer has it) with the requests used so far by the task,
+    the 429 responses met and the retries made by cause, so the renderer can show them next to
+    done/total.
     """
 
-    def stats(self, task: str, *, requests: int, throttled: int) -> None: ...
+    def stats(
+        self,
+        task: str,
+        *,
+        requests: int,
+        throttled: int,
+        retries: Mapping[str, int] | None = None,
+    ) -> None: ...
 
 
 @dataclass
 class Tally:
-    """Requests sent (retries included) and 429s met while it is the current tally.
+    """Requests sent (retries included), 429s met and retries made (by cause: ``RETRY_CAUSES``)
+    while it is the current tally.
 
     A store client adds every request it sends to ``current_tally()`` and to its parents, so push
     can say what each operation cost even when operations run concurrently.
@@ -177,13 +186,38 @@ class Tally:
     requests: int = 0
     throttled: int = 0
     parent: Tally | None = None
+    retries: dict[str, int] = field(default_factory=dict)
+    """Cause (``"429"``, ``"5xx"``, ``"connection"``) -> requests sent again for it."""
 
-    def add(self, *, requests: int = 0, throttled: int = 0) -> None:
+    def add(self, *, requests: int = 0, throttled: int = 0, retry: str | None = None) -> None:
         tally: Tally | None = self
         while tally is not None:
             tally.requests += requests
             tally.throttled += throttled
+            if retry is not None:
+                tally.retries[retry] = tally.retries.get(retry, 0) + 1
             tally = tally.parent
+
+
+RETRY_CAUSES = {
+    "429": "429 (rate limit)",
+    "5xx": "5xx",
+    "connection": "dropped connection",
+}
+"""Why a request was sent again -> how messages name it."""
+
+
+def describe_retries(retries: Mapping[str, int]) -> str:
+    """``3 retries (2 after 5xx, 1 after dropped connection)``; "" when there were none."""
+    total = sum(retries.values())
+    if not total:
+        return ""
+    causes = ", ".join(
+        f"{retries[cause]} after {name}"
+        for cause, name in RETRY_CAUSES.items()
+        if retries.get(cause)
+    )
+    return f"{total} {'retry' if total == 1 else 'retries'} ({causes})"
 
 
 _TALLY: ContextVar[Tally | None] = ContextVar("stagesync_tally", default=None)

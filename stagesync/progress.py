@@ -9,16 +9,18 @@ clock; the bars or lines are refreshed at most every ``refresh`` (terminal) or `
         api.pull("staging", progress=progress)
 
 Plain lines look like ``pull products: 120/250`` (``pull products: 120`` while the total is
-unknown); push tasks add the requests used, the 429s met and an ETA while running:
-``push products: 120/250, 340 requests, 0 429s, ETA 1m20s``.
+unknown); pull and push tasks add the requests used, the retries made and their causes (when
+there were any) and, while running, an ETA:
+``push products: 120/250, 340 requests, 3 retries (2 after 429 (rate limit), 1 after 5xx),
+ETA 1m20s``.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TextIO
 
@@ -31,6 +33,8 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+
+from stagesync.ports import describe_retries
 
 
 @dataclass
@@ -46,6 +50,7 @@ class _Task:
     started: float = 0.0
     requests: int | None = None
     throttled: int = 0
+    retries: Mapping[str, int] = field(default_factory=dict)
 
 
 class ProgressRenderer:
@@ -105,11 +110,20 @@ class ProgressRenderer:
             state.last = now
             self._show(task, state)
 
-    def stats(self, task: str, *, requests: int, throttled: int) -> None:
-        """Requests used and 429s met by ``task`` so far (shown next to done/total)."""
+    def stats(
+        self,
+        task: str,
+        *,
+        requests: int,
+        throttled: int,
+        retries: Mapping[str, int] | None = None,
+    ) -> None:
+        """Requests used, 429s met and retries made (by cause) by ``task`` so far (shown next to
+        done/total)."""
         state = self._tasks.get(task)
         if state is not None:
             state.requests, state.throttled = requests, throttled
+            state.retries = dict(retries or {})
 
     def finish(self, task: str) -> None:
         state = self._tasks.get(task)
@@ -168,11 +182,16 @@ class ProgressRenderer:
 
 
 def _info(state: _Task, now: float | None) -> str:
-    """``340 requests, 2 429s, ETA 1m20s``: what is known; ETA only while running."""
+    """``340 requests, 3 retries (2 after 429 (rate limit), 1 after 5xx), ETA 1m20s``: what is
+    known; retries only when there were some; ETA only while running."""
     parts = []
     if state.requests is not None:
         parts.append(f"{state.requests} request{'' if state.requests == 1 else 's'}")
-        parts.append(f"{state.throttled} 429s")
+        retried = describe_retries(state.retries)
+        if retried:
+            parts.append(retried)
+        elif state.throttled:
+            parts.append(f"{state.throttled} 429s")
     if now is not None and state.total and 0 < state.done < state.total:
         elapsed = now - state.started
         if elapsed > 0:

@@ -236,7 +236,9 @@ async def read_live(
                     take(kind, entity.identify(items), across_pages=False)
                 progress.advance(task, count)
         if isinstance(progress, ProgressStats):
-            progress.stats(task, requests=tally.requests, throttled=tally.throttled)
+            progress.stats(
+                task, requests=tally.requests, throttled=tally.throttled, retries=tally.retries
+            )
         progress.advance(task, 0, count)
         progress.finish(task)
 

@@ -64,6 +64,8 @@ class OperationResult:
     created_id: LiveId | None = None
     resumed: bool = False
     """Done by an earlier run (recorded in the journal)."""
+    retries: Mapping[str, int] = field(default_factory=dict)
+    """Requests sent again for it, by cause (a batch's are given to its first operation)."""
 
 
 @dataclass
@@ -320,6 +322,17 @@ def _outcome_unknown(error: StageSyncError) -> bool:
     return isinstance(error, ApiError) and error.status >= 500
 
 
+def _count_retry(tally: Tally, error: StageSyncError) -> None:
+    """Count trying an operation again after ``error`` under its ``ports.RETRY_CAUSES`` key. A
+    404 is not counted: it answers a repeat the client already counted (a lost DELETE)."""
+    if isinstance(error, RateLimitError):
+        tally.add(retry="429")
+    elif isinstance(error, TransportError):
+        tally.add(retry="connection")
+    elif isinstance(error, ApiError) and error.status >= 500:
+        tally.add(retry="5xx")
+
+
 class _Runner:
     def __init__(
         self,
@@ -350,6 +363,8 @@ class _Runner:
         self.totals: dict[str, int] = {}
         self.kind_stats: dict[str, list[int]] = {}
         """kind -> [requests, throttled]."""
+        self.kind_retries: dict[str, dict[str, int]] = {}
+        """kind -> cause -> retries."""
 
     async def run(self) -> list[OperationResult]:
         loop = asyncio.get_running_loop()
@@ -430,8 +445,11 @@ class _Runner:
         stats = self.kind_stats.setdefault(kind, [0, 0])
         stats[0] += result.requests
         stats[1] += result.throttled
+        retries = self.kind_retries.setdefault(kind, {})
+        for cause, count in result.retries.items():
+            retries[cause] = retries.get(cause, 0) + count
         if isinstance(self.progress, ProgressStats):
-            self.progress.stats(task, requests=stats[0], throttled=stats[1])
+            self.progress.stats(task, requests=stats[0], throttled=stats[1], retries=retries)
         self.progress.advance(task)
 
     async def _decide(self, op: Operation) -> OperationResult:
@@ -506,6 +524,7 @@ class _Runner:
                 except StageSyncError as error:
                     if _outcome_unknown(error) and attempt < OPERATION_ATTEMPTS:
                         uncertain = True
+                        _count_retry(tally, error)
                         await asyncio.sleep(self._backoff(attempt))
                         continue
                     return self._result(op, "failed", started, tally, error=str(error))
@@ -526,8 +545,9 @@ class _Runner:
         requests = _share(tally.requests, share, index)
         throttled = _share(tally.throttled, share, index)
         duration = int((time.monotonic() - started) * 1000)
+        retries = dict(tally.retries) if index == 0 else {}
         return OperationResult(
-            op, status, error, requests, duration, throttled, created_id=created_id
+            op, status, error, requests, duration, throttled, created_id=created_id, retries=retries
         )
 
     def _backoff(self, attempt: int) -> float:
@@ -695,8 +715,10 @@ class _Batcher:
                     triples = [(op.key.key, op.after or {}, raws[op.key.key]) for op in ops]
                     await entity.update_many(runner.api, triples, lookup)
                     ids = [None] * len(ops)
-            except StageSyncError:
+            except StageSyncError as error:
                 failed = True
+                if _outcome_unknown(error):  # applied one by one below: a retry
+                    _count_retry(tally, error)
             else:
                 failed = False
         if not failed:

@@ -3,11 +3,12 @@ requests it used and how long it took. The format is documented in docs/push.md.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from stagesync.jsonstream import indented_chunks
 from stagesync.model import Plan
+from stagesync.ports import RETRY_CAUSES
 from stagesync.push import OperationResult, result_summary
 
 FORMAT = "stagesync.push-result"
@@ -28,6 +29,7 @@ def result_body(
     requests: int,
     throttled: int,
     concurrency: int,
+    retries: Mapping[str, int] | None = None,
     resumed: bool,
     verified: bool,
     journal: str | None,
@@ -65,6 +67,7 @@ def result_body(
         "duration_ms": duration_ms,
         "requests": requests,
         "throttled": throttled,
+        "retries": {cause: (retries or {}).get(cause, 0) for cause in RETRY_CAUSES},
         "concurrency": concurrency,
         "resumed": resumed,
         "verified": verified,

@@ -15,6 +15,7 @@ from collections.abc import Collection, Mapping
 from stagesync.diff import field_changes
 from stagesync.entities import REGISTRY
 from stagesync.model import Action, Endpoint, EntityKey, Operation, Plan, Record, digest
+from stagesync.stages.plan.estimate import write_requests
 
 ROLLBACK_REASON = "rollback"
 
@@ -92,7 +93,10 @@ def rollback_plan(
         )
         for op in operations
     ]
-    estimated = sum(REGISTRY[op.kind].estimate_requests(op.action, op.after) for op in operations)
+    # Pushing the rollback reads the same kinds of the same store as its push did before writing:
+    # the pushed plan's estimate less its writes.
+    reads = max(0, plan.estimated_requests - write_requests(plan.operations, REGISTRY))
+    estimated = write_requests(operations, REGISTRY) + reads if operations else 0
     destination = plan.destination
     return Plan(
         source=Endpoint(destination.environment, destination.store_hash, plan.destination.digest),
@@ -102,4 +106,6 @@ def rollback_plan(
         warnings=(f"Rollback of {plan_name}: restores what its push changed.",),
         estimated_requests=estimated,
         kinds=plan.kinds,
+        quota=plan.quota,
+        window_ms=plan.window_ms,
     )

@@ -33,7 +33,7 @@ import orjson
 from stagesync.errors import SnapshotError
 from stagesync.filetree import content_bytes, content_value, file_hash
 from stagesync.keys import split_raw
-from stagesync.model import KindSnapshot, Record, Snapshot, canonical_json
+from stagesync.model import KindSnapshot, Record, Snapshot, canonical_dumps, canonical_json
 
 FORMAT = "stagesync.snapshot"
 FORMAT_VERSION = 1
@@ -264,7 +264,8 @@ def write_snapshot(
         _check_same_store(directory, previous, snapshot)
         carried = {k: v for k, v in previous.kinds.items() if k not in selected}
 
-    staging = directory.parent / f".{directory.name}.tmp-{secrets.token_hex(4)}"
+    remove_stale_work_folders(directory)
+    staging = _work_folder(directory, "tmp")
     try:
         directory.parent.mkdir(parents=True, exist_ok=True)
         staging.mkdir()
@@ -312,8 +313,10 @@ def write_snapshot(
 
 
 def dump_record(kind: str, key: str, record: Record) -> bytes:
-    """The exact bytes of one record file: sorted keys, 2-space indent, trailing newline."""
-    return orjson.dumps({"kind": kind, "key": key, "record": record}, option=_DUMP_OPTIONS) + b"\n"
+    """The exact bytes of one record file: sorted keys, 2-space indent, trailing newline, every
+    number in its one form (``189``, never ``189.0``: ``stagesync.model.canonical_number``)."""
+    document = {"kind": kind, "key": key, "record": record}
+    return canonical_dumps(document, _DUMP_OPTIONS) + b"\n"
 
 
 def _write_kind(
@@ -449,7 +452,7 @@ def _swap(staging: Path, directory: Path) -> None:
         os.rename(staging, directory)
         _fsync_dir(directory.parent)
         return
-    aside = directory.parent / f".{directory.name}.old-{secrets.token_hex(4)}"
+    aside = _work_folder(directory, "old")
     os.rename(directory, aside)
     try:
         os.rename(staging, directory)
@@ -458,6 +461,70 @@ def _swap(staging: Path, directory: Path) -> None:
         raise
     _fsync_dir(directory.parent)
     shutil.rmtree(aside, ignore_errors=True)
+
+
+# -- work folders: ".NAME.tmp-PID-START-RANDOM" (being built), ".NAME.old-..." (being replaced) --
+
+_LEGACY_STALE_AFTER = 24 * 3600.0
+"""Seconds untouched after which a work folder of an older stagesync (no owner in its name) is
+taken as abandoned."""
+
+
+def _work_folder(directory: Path, role: str) -> Path:
+    """A hidden sibling of ``directory`` named after the process that owns it: its pid and start
+    time, so a later pull can tell a folder a killed pull left behind from one still in use."""
+    pid = os.getpid()
+    owner = f"{pid}-{_process_start(pid) or 0}"
+    return directory.parent / f".{directory.name}.{role}-{owner}-{secrets.token_hex(4)}"
+
+
+def remove_stale_work_folders(directory: Path) -> list[Path]:
+    """Remove the work folders of ``directory`` that no running process owns (a pull killed with
+    SIGKILL leaves its ``.NAME.tmp-*`` behind); returns them. Only names of this exact pattern are
+    touched; an ``.old-`` folder only once ``directory`` exists again (the swap it belonged to
+    completed), so a previous snapshot is never lost."""
+    if not directory.parent.is_dir():
+        return []
+    pattern = re.compile(
+        rf"\.{re.escape(directory.name)}\.(tmp|old)-"
+        r"(?:(?P<pid>\d+)-(?P<start>\d+)-[0-9a-f]{8}|(?P<legacy>[0-9a-f]{8}))"
+    )
+    removed = []
+    for entry in directory.parent.iterdir():
+        match = pattern.fullmatch(entry.name)
+        if match is None or entry.is_symlink() or not entry.is_dir():
+            continue
+        if match[1] == "old" and not directory.is_dir():
+            continue
+        if match["legacy"] is not None:
+            stale = time.time() - entry.stat().st_mtime > _LEGACY_STALE_AFTER
+        else:
+            stale = not _running(int(match["pid"]), int(match["start"]))
+        if stale:
+            shutil.rmtree(entry, ignore_errors=True)
+            removed.append(entry)
+    return removed
+
+
+def _process_start(pid: int) -> int | None:
+    """When process ``pid`` started (clock ticks since boot, from /proc); None where unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        return int(stat.rsplit(")", 1)[1].split()[19])  # field 22, counted after "(comm)"
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _running(pid: int, start: int) -> bool:
+    """Whether process ``pid`` exists and is the one that started at ``start`` (0: unknown, so
+    any process with that pid counts: a folder is kept rather than risk removing a live one)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return start == 0 or _process_start(pid) in (start, None)
 
 
 def _existing_manifest(directory: Path, *, partial: bool) -> _Manifest | None:
@@ -835,12 +902,21 @@ def _verify_kind(
             f"{len(records.records)} record files: {advice}",
             path=str(folder),
         )
-    if records.digest != entry["digest"]:
+    if records.digest != entry["digest"] and _written_digest(records) != entry["digest"]:
         raise SnapshotError(
             f"the {kind} records in {folder} do not match the digest in "
             f"{directory / MANIFEST}: {advice}",
             path=str(folder),
         )
+
+
+def _written_digest(records: KindSnapshot) -> str:
+    """The digest over the records as written, numbers as they are: what stagesync wrote in
+    manifests before numbers had one form (a snapshot pulled then, holding ``189.0``, still
+    reads; its records compare by value all the same)."""
+    ordered = {key: records.records[key] for key in sorted(records.records)}
+    as_written = orjson.dumps(ordered, option=orjson.OPT_SORT_KEYS)
+    return "sha256:" + hashlib.sha256(as_written).hexdigest()
 
 
 def _json_position(error: orjson.JSONDecodeError) -> str:

@@ -271,7 +271,10 @@ def test_connect_password_mode_caches_the_token_in_a_private_file_outside_the_pr
     assert token in text
     assert B2B_USERS["alpha"][1] not in text
     assert not [p for p in project.rglob("*") if "credentials" in p.name]
-    statuses = {s.name: s.b2b for s in api.status(config, connector=_connector(b2b_emulator))}
+    found = api.status(
+        config, connector=_connector(b2b_emulator), b2b_factory=factory_for(b2b_emulator)
+    )
+    statuses = {s.name: s.b2b for s in found}
     assert statuses == {"alpha": "Connected", "beta": "not connected", "plain": "not configured"}
 
 
@@ -290,20 +293,71 @@ def test_connect_token_mode(b2b_emulator: Emulator, project: Path) -> None:
     assert b2b_requests[0]["store_hash"] == "beta"
 
 
+def connect_error(emulator: Emulator, project: Path, environment: str) -> str:
+    """The message of the ``B2BConnectError`` connecting ``environment`` raises."""
+    with pytest.raises(B2BConnectError) as caught:
+        api.connect_b2b(
+            environment, config_path=project / "stagesync.toml", b2b_factory=factory_for(emulator)
+        )
+    return str(caught.value)
+
+
 def test_connect_with_a_wrong_password_explains_what_to_check(
     b2b_emulator: Emulator, project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ALPHA_B2B_PASSWORD", "wrong-password")
-    with pytest.raises(B2BConnectError) as caught:
-        api.connect_b2b(
-            "alpha", config_path=project / "stagesync.toml", b2b_factory=factory_for(b2b_emulator)
-        )
-    message = str(caught.value)
+    message = connect_error(b2b_emulator, project, "alpha")
     assert "logging in to B2B Edition as b2b@alpha.test failed" in message
     for check in ("activated", "manually", "emailed link", "delete the user"):
         assert check in message
+    assert "same email as a user of the store's control panel" in message
+    assert "optionally" in message
+    assert "access token" not in message
+    assert "B2B Edition scope" not in message
     assert "wrong-password" not in message
     assert "wrong-password" not in str(b2b_emulator.requests)
+
+
+def test_a_token_mode_failure_gives_token_advice_not_the_password_checklist(
+    b2b_emulator: Emulator, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STAGESYNC_BETA_TOKEN", "not-beta-token")
+    message = connect_error(b2b_emulator, project, "beta")
+    assert "(token auth, " in message
+    assert "reading companies through the B2B Edition API failed: 401" in message
+    assert "B2B Edition scope set to modify" in message
+    assert "X-Store-Hash" in message
+    for password_advice in ("emailed link", "bulk-imported", "delete the user", "control panel"):
+        assert password_advice not in message
+    assert "not-beta-token" not in message
+
+
+def test_status_checks_the_b2b_link_live_and_offline_shows_the_record(
+    b2b_emulator: Emulator, project: Path
+) -> None:
+    config = project / "stagesync.toml"
+    connect_both(b2b_emulator, config)
+    connector, factory = _connector(b2b_emulator), factory_for(b2b_emulator)
+
+    def states(**options: Any) -> dict[str, str]:
+        found = api.status(config, connector=connector, b2b_factory=factory, **options)
+        return {s.name: s.b2b for s in found}
+
+    assert states() == {"alpha": "Connected", "beta": "Connected", "plain": "not configured"}
+    # B2B Edition forgets the token alpha logged in with: the live check notices.
+    from stagesync.emulator.b2b import state
+
+    state(b2b_emulator.stores["alpha"]).tokens.clear()
+    before = len(b2b_emulator.requests)
+    offline = states(offline=True)
+    assert len(b2b_emulator.requests) == before
+    assert offline["alpha"] == "Connected (not checked)"
+    live = api.status(config, connector=connector, b2b_factory=factory)
+    alpha = next(s for s in live if s.name == "alpha")
+    assert alpha.b2b == "failing"
+    (hint,) = alpha.hints
+    assert hint.startswith("B2B Edition: 401 from GET /api/v3/io/companies")
+    assert "stagesync connect b2b alpha" in hint
 
 
 def test_connect_refuses_an_environment_without_b2b(b2b_emulator: Emulator, project: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,46 @@ def test_every_command_has_help(path: list[str]) -> None:
 
     assert result.exit_code == 0, result.output
     assert "Usage: stagesync" in result.stdout
+    assert "<bool>" not in result.stdout
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for p in command_paths() if p and p[0] not in ("connect", "emulator") or len(p) == 2],
+    ids=" ".join,
+)
+def test_every_command_help_ends_with_runnable_examples(path: list[str]) -> None:
+    """Each example is the command itself, with options the command really has."""
+    help_text = invoke(*path, "--help").stdout
+    examples = help_text.split("Examples:", 1)[1].split("\n")
+    lines = [line.strip() for line in examples if line.strip().startswith("stagesync ")]
+    assert lines
+    command = get_command(cli.app)
+    for name in path:
+        command = command.commands[name]  # type: ignore[attr-defined]
+    known = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+    for line in lines:
+        assert line.startswith("stagesync " + " ".join(path))
+        flags = {word for word in line.split() if word.startswith("-")}
+        assert flags <= known, (line, flags - known)
+
+
+def test_shell_completion_is_offered_and_completes_commands(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    top = invoke("--help").stdout
+    assert "--install-completion" in top
+    assert "--show-completion" in top
+
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
+    script = runner.invoke(cli.app, ["--show-completion", "bash"], prog_name="stagesync")
+    assert "_STAGESYNC_COMPLETE=complete_bash" in script.stdout
+
+    monkeypatch.setenv("_STAGESYNC_COMPLETE", "complete_bash")
+    monkeypatch.setenv("COMP_WORDS", "stagesync pu")
+    monkeypatch.setenv("COMP_CWORD", "1")
+    completed = runner.invoke(cli.app, [], prog_name="stagesync")
+    assert completed.stdout.split() == ["pull", "push"]
 
 
 def test_the_surface_is_complete() -> None:
@@ -214,7 +255,7 @@ def test_config_errors(tmp_path: Path, config: str | None, args: list[str], expe
 def test_config_option_reaches_the_library(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Path | None] = []
 
-    def status(config_path: Path | None) -> list[Any]:
+    def status(config_path: Path | None, **_: Any) -> list[Any]:
         seen.append(config_path)
         return []
 
@@ -289,7 +330,7 @@ def test_status_prints_a_table_on_stdout(monkeypatch: pytest.MonkeyPatch) -> Non
             "not configured",
         ),
     ]
-    monkeypatch.setattr(api, "status", lambda config_path: statuses)
+    monkeypatch.setattr(api, "status", lambda config_path, **_: statuses)
 
     result = invoke("status")
 
@@ -312,7 +353,7 @@ def test_status_prints_a_table_on_stdout(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_status_without_environments(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(api, "status", lambda config_path: [])
+    monkeypatch.setattr(api, "status", lambda config_path, **_: [])
 
     result = invoke("status")
 
@@ -400,6 +441,22 @@ def test_push_applies_and_exits_0(fake_push: list[dict[str, Any]]) -> None:
     assert fake_push[0]["plan_path"] == Path("plan.json")
     assert fake_push[0]["to"] == "production"
     assert fake_push[0]["dry_run"] is False
+
+
+def test_push_summary_names_retries_and_their_causes(monkeypatch: pytest.MonkeyPatch) -> None:
+    plan = make_plan(2)
+    retried = replace(
+        push_result(plan, ["done", "done"]), throttled=1, retries={"429": 1, "connection": 2}
+    )
+    monkeypatch.setattr(api, "push", lambda plan_path, **_: retried)
+
+    result = invoke("push", "--plan", "plan.json")
+
+    assert result.exit_code == 0, result.output
+    assert (
+        "in 3 requests, estimated 0; 3 retries (1 after 429 (rate limit), "
+        "2 after dropped connection)." in result.stderr
+    )
 
 
 def test_push_with_failed_operations_exits_4(
@@ -490,7 +547,7 @@ def test_push_plan_is_required() -> None:
 def test_a_config_error_from_the_library_is_printed_as_is(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def status(config_path: Path | None) -> list[Any]:
+    def status(config_path: Path | None, **_: Any) -> list[Any]:
         raise ConfigError("stagesync.toml: something is off.")
 
     monkeypatch.setattr(api, "status", status)

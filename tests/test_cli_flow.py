@@ -146,11 +146,33 @@ def test_pull_selected_kinds_by_display_name(wired: Emulator, config_path: Path)
     assert "products" not in json.dumps(manifest)
 
 
-def test_pull_unknown_kind_lists_the_valid_ones(wired: Emulator, config_path: Path) -> None:
-    result = ok(invoke(config_path, "pull", "alpha", "--kinds", "brnads"), 1)
+def test_pull_unknown_kind_is_a_usage_error_listing_the_valid_ones(
+    wired: Emulator, config_path: Path
+) -> None:
+    result = ok(invoke(config_path, "pull", "alpha", "--kinds", "brnads"), 2)
 
     assert 'Unknown kind "brnads"' in result.stderr
     assert "brands" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--kinds", "brnads"], 'Unknown kind "brnads"'),
+        (["--only", "products"], '--only pattern "products" is not KIND:KEY'),
+        (["--only", "nokind:X"], 'Unknown kind "nokind"'),
+        (["--kinds", "brands", "--only", "products:X"], "which --kinds leaves out"),
+    ],
+)
+def test_diff_selection_mistakes_exit_2(
+    wired: Emulator, config_path: Path, args: list[str], message: str
+) -> None:
+    ok(invoke(config_path, "pull", "alpha", "--out", "a", "--kinds", "brands"))
+
+    result = ok(invoke(config_path, "diff", "a", "a", *args), 2)
+
+    assert message in result.stderr
     assert result.stdout == ""
 
 
@@ -179,6 +201,40 @@ def test_status_reaches_the_stores(wired: Emulator, config_path: Path) -> None:
     assert lines[0].startswith("ENVIRONMENT")
     assert [line.split()[0] for line in lines[1:]] == ["alpha", "beta"]
     assert [line.split()[-1] for line in lines[1:]] == ["yes", "yes"]
+
+
+def test_status_keeps_the_whole_reason_and_names_the_configuration_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("stagesync.bigcommerce.client.FIRST_CONTACT_RETRIES", 0)
+    Path("closed.toml").write_text(
+        '[environments.gone]\nstore_hash = "abc"\naccess_token_env = "GONE_TOKEN"\n'
+        'api_url = "http://127.0.0.1:9"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("GONE_TOKEN", "gone-token-1")
+
+    result = ok(invoke(Path("closed.toml"), "status"))
+
+    (row,) = result.stdout.splitlines()[1:]
+    reason = row.split("  no (", 1)[1]
+    assert reason.startswith("could not reach http://127.0.0.1:9 (GET /stores/abc/v2/store: ")
+    assert reason.endswith(")")
+    assert reason.count("(") + 1 == reason.count(")")  # "no (" opened one more
+    assert "gone: Check api_url in closed.toml and the network." in result.stderr
+    assert "stagesync.toml" not in result.stderr
+
+
+def test_status_offline_sends_nothing(wired: Emulator, config_path: Path) -> None:
+    before = len(wired.requests)
+
+    result = ok(invoke(config_path, "status", "--offline"))
+
+    assert len(wired.requests) == before
+    rows = result.stdout.splitlines()[1:]
+    assert [row.split()[0] for row in rows] == ["alpha", "beta"]
+    assert all(row.endswith("not configured  - (not checked)") for row in rows)
 
 
 # --- configuration errors, as the library meets them ---------------------------------------------

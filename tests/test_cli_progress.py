@@ -100,16 +100,24 @@ def test_rich_bars_end_complete() -> None:
     assert "3/3" in text
 
 
-def test_push_lines_show_requests_429s_and_eta() -> None:
+def test_push_lines_show_requests_retries_with_causes_and_eta() -> None:
     out = io.StringIO()
     now = [0.0]
     with ProgressRenderer(out, live=False, interval=1.0, clock=lambda: now[0]) as progress:
         progress.start("push products", 100)
+        progress.start("push brands", 10)
         now[0] = 10.0
-        progress.stats("push products", requests=60, throttled=1)
+        retries = {"429": 1, "5xx": 2, "connection": 1}
+        progress.stats("push products", requests=60, throttled=1, retries=retries)
+        progress.stats("push brands", requests=10, throttled=0)
         progress.advance("push products", 20)
+        progress.advance("push brands", 10)
         progress.finish("push products")
+        progress.finish("push brands")
+    causes = "4 retries (1 after 429 (rate limit), 2 after 5xx, 1 after dropped connection)"
     assert out.getvalue().splitlines() == [
-        "push products: 20/100, 60 requests, 1 429s, ETA 40s",
-        "push products: 20/100, 60 requests, 1 429s",
+        f"push products: 20/100, 60 requests, {causes}, ETA 40s",
+        "push brands: 10/10, 10 requests",
+        f"push products: 20/100, 60 requests, {causes}",
+        "push brands: 10/10, 10 requests",
     ]

@@ -134,9 +134,22 @@ def test_added_and_removed_fields_and_type_changes():
 
 
 def test_differences_deepdiff_calls_equal_still_show():
-    assert paths({"a": 0.0, "b": 1}, {"a": -0.0, "b": 1}) == [("a", 0.0, -0.0)]
-    assert paths({"a": [1]}, {"a": [1.0]}) == [("a", [1], [1.0])]
     assert paths({}, {"a": None}) == [("a", None, None)]
+    assert paths({"a": [1]}, {"a": [True]}) == [("a", [1], [True])]
+
+
+def test_numbers_compare_by_value():
+    # a store answers 189 after a write where it answered 189.0 before: no change
+    before = {"sku": "NW-JKT-01", "price": 189.0, "variants": [{"sku": "V", "price": 5.0}]}
+    after = {"sku": "NW-JKT-01", "price": 189, "variants": [{"sku": "V", "price": 5}]}
+    assert diff(snap(products={"NW-JKT-01": after}), snap(products={"NW-JKT-01": before})) == []
+    assert paths({"a": 0.0, "b": 1}, {"a": -0.0, "b": 1}) == []
+    assert paths({"a": [1]}, {"a": [1.0]}) == []
+    # a real change elsewhere in the record shows alone, numbers in their one form
+    after["variants"][0]["sku_name"] = "x"
+    assert paths(before, after) == [("variants[V].sku_name", None, "x")]
+    (change,) = field_changes({"price": 189.0}, {"price": 189.5})
+    assert (change.before, type(change.before), change.after) == (189, int, 189.5)
 
 
 def test_a_whole_keyed_list_added_is_returned_as_a_plain_list():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -181,4 +182,22 @@ def test_a_malformed_plan_with_a_valid_digest_is_refused():
     document["operations"][0]["action"] = "explode"
     document["digest"] = digest(document)
     with pytest.raises(PlanError, match="not a well-formed stagesync plan"):
+        plan_from_json(orjson.dumps(document), path="plan.json")
+
+
+def test_a_plan_written_before_numbers_had_one_form_still_reads(tmp_path: Path):
+    """Its records say ``189.0`` and its digest is over those very bytes."""
+    document = orjson.loads(plan_to_json(sample_plan()))
+    document["operations"][1]["after"]["price"] = 189.0
+    del document["digest"]
+    body = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
+    document["digest"] = "sha256:" + hashlib.sha256(body).hexdigest()
+    path = tmp_path / "plan.json"
+    path.write_bytes(orjson.dumps(document))
+
+    for plan in (read_plan(path), plan_from_json(path.read_bytes(), path="plan.json")):
+        after = plan.operations[1].after
+        assert after is not None and repr(after["price"]) == "189"
+    document["operations"][1]["after"]["price"] = 188.0
+    with pytest.raises(PlanError, match="digest mismatch"):
         plan_from_json(orjson.dumps(document), path="plan.json")

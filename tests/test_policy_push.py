@@ -67,7 +67,7 @@ def test_an_error_level_finding_refuses_the_push_writing_nothing(
         ]
     assert str(refused.value).splitlines() == [
         "the policy stops this push: 1 error-level finding; nothing was written.",
-        "  ERROR  price-change  products KITE: price 100.0 -> 10.0: 90% down, more than the 50% "
+        "  ERROR  price-change  products KITE: price 100 -> 10: 90% down, more than the 50% "
         "the rule allows.",
         "Fix the plan (stagesync check PLAN says how), or accept them on the record: "
         '--override price-change --reason "..."',
@@ -99,7 +99,7 @@ def test_an_override_applies_the_plan_and_is_recorded(
                 "severity": "error",
                 "kind": "products",
                 "key": "KITE",
-                "message": "price 100.0 -> 10.0: 90% down, more than the 50% the rule allows.",
+                "message": "price 100 -> 10: 90% down, more than the 50% the rule allows.",
                 "overridden": True,
             }
         ],

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -211,3 +213,44 @@ def test_a_push_refused_for_drift_does_not_block_the_next_one(
     plan_path = make_plan(tmp_path, config_path, connector)  # re-planned into the same file
     result = api.push(plan_path, config_path=config_path, connector=connector)
     assert [r.operation.describe() for r in result.results] == ["+ brands Zebu"]
+
+
+@pytest.mark.parametrize(("pulled", "now"), [(189.0, 189), (189, 189.0)])
+def test_a_whole_number_written_the_other_way_is_no_drift(
+    emulator: Emulator,
+    tmp_path: Path,
+    config_path: Path,
+    connector: Connector,
+    pulled: float,
+    now: float,
+) -> None:
+    """A store answers ``189.0`` until a write of ``189``, then ``189`` (and the other way round):
+    the same price, so the plan made while it said the one still holds when it says the other."""
+
+    def jacket(name: str) -> Callable[[StoreApi], Awaitable[int]]:
+        async def work(client: StoreApi) -> int:
+            body = {"name": name, "sku": "NW-JKT-01", "type": "physical", "weight": 1}
+            made = await client.post("/v3/catalog/products", {**body, "price": pulled})
+            return int(made["id"])
+
+        return work
+
+    async def price(client: StoreApi) -> Any:
+        (found,) = await client.get_all("/v3/catalog/products", {"sku": "NW-JKT-01"})
+        return found["price"]
+
+    on_store(emulator, "alpha", jacket("Nordwand Jacket"))
+    beta_id = on_store(emulator, "beta", jacket("Old Jacket"))
+    plan_path = make_plan(tmp_path, config_path, connector)
+    assert repr(on_store(emulator, "beta", price)) == repr(pulled)
+
+    async def rewrite(client: StoreApi) -> None:
+        await client.put(f"/v3/catalog/products/{beta_id}", {"price": now})
+
+    on_store(emulator, "beta", rewrite)
+    assert repr(on_store(emulator, "beta", price)) == repr(now)
+
+    result = api.push(plan_path, config_path=config_path, connector=connector)
+    assert [(r.operation.describe(), r.status) for r in result.results] == [
+        ("~ products NW-JKT-01 (custom_url, name)", "done")
+    ]

@@ -74,6 +74,7 @@ def test_push_converges_under_faults_and_a_small_quota(
 
     result = api.push(plan_path, config_path=config_path, connector=connector)
 
+    pushed = len(emulator.requests)
     faults = [r for r in emulator.requests if r["status"] is None or (r["status"] or 0) >= 500]
     assert len(faults) >= 3, "the fault injection did not bite"
     assert [r.error for r in result.results if r.status != "done"] == []
@@ -84,6 +85,14 @@ def test_push_converges_under_faults_and_a_small_quota(
     assert report["format"] == "stagesync.push-result"
     assert report["summary"]["done"] == len(result.results)
     assert sum(op["requests"] for op in report["operations"]) <= report["requests"]
+    # Every fault and every 429 was answered by one retry, each counted under its cause.
+    limited = [r for r in emulator.requests[:pushed] if r["status"] == 429]
+    assert report["retries"] == {
+        "429": len(limited),
+        "5xx": sum(1 for r in faults if r["status"] is not None),
+        "connection": sum(1 for r in faults if r["status"] is None),
+    }
+    assert {cause: result.retries.get(cause, 0) for cause in report["retries"]} == report["retries"]
 
 
 def test_a_lost_create_is_looked_up_not_sent_twice(
@@ -152,8 +161,20 @@ def test_rollback_plan_restores_the_destination(
     rollback = api.load_plan(result.rollback)
     assert {op.action.value for op in rollback.operations} == {"delete"}
 
+    # One count of requests everywhere: the result JSON, the result HTML and the CLI's summary.
+    body = orjson.loads(result.result_json.read_bytes()) if result.result_json else {}
+    html = result.report.read_text(encoding="utf-8") if result.report else ""
+    assert body["requests"] == result.requests
+    assert f"<dt>Requests used</dt><dd>{result.requests} (" in html
+    assert sum(op["requests"] for op in body["operations"]) < result.requests
+
     undone = api.push(result.rollback, config_path=config_path, connector=connector)
     assert undone.ok
+    # The rollback's estimate counts its reads as a plan's does: close to what its push used.
+    assert abs(rollback.estimated_requests - undone.requests) <= undone.requests // 4, (
+        rollback.estimated_requests,
+        undone.requests,
+    )
     api.pull("beta", config_path=config_path, out=tmp_path / "beta-undone", connector=connector)
     assert api.diff(tmp_path / "beta", tmp_path / "beta-undone").empty
 

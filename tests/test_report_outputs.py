@@ -159,6 +159,41 @@ def test_markdown_update_plan(md_snapshot: Any) -> None:
     assert render_markdown(update_plan(), full_report="plan.html") == md_snapshot
 
 
+def test_markdown_shows_scalar_changes_before_and_after_cut_where_they_differ() -> None:
+    long_before = "A trail shoe " + "with a rock plate and " * 5 + "a grippy sole."
+    long_after = long_before.replace("grippy", "sticky")
+    op = Operation(
+        id="products:SHOE",
+        action=Action.UPDATE,
+        key=EntityKey("products", "SHOE"),
+        after={},
+        precondition="sha256:x",
+        fields=(
+            FieldChange("price", 110, 120.5),
+            FieldChange("is_visible", True, False),
+            FieldChange("description", long_before, long_after),
+            FieldChange("variants[SHOE-L].sku", "SHOE-L", None),
+            FieldChange("images", [{"url": "a"}], []),
+            FieldChange("name", "`tick` <b>@team", "plain"),
+        ),
+    )
+    plan = replace(update_plan(), operations=(op,))
+
+    line = next(x for x in render_markdown(plan).splitlines() if "`SHOE`" in x)
+
+    assert "price: `110` → `120.5`" in line
+    assert "is\\_visible: `true` → `false`" in line
+    assert 'variants\\[SHOE-L\\].sku: `"SHOE-L"` → `null`' in line
+    description = re.search(r"description: `([^`]*)` → `([^`]*)`", line)
+    assert description is not None
+    before, after = description.groups()
+    assert max(len(before), len(after)) <= 40
+    assert "grippy" in before and "sticky" in after  # cut around the difference, not the start
+    # Store text stays inside code spans (which render nothing), fenced past its own backticks.
+    assert 'name: ``"`tick` <b>@team"`` → `"plain"`' in line
+    assert line.endswith(", images)")
+
+
 def test_plan_json(json_snapshot: Any) -> None:
     assert plan_to_json(update_plan()).decode() == json_snapshot
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -100,14 +102,20 @@ def test_pull_survives_dropped_connections_and_5xx(tmp_path: Path, faulty_server
     env = configure(tmp_path, faulty_server)
     seen: set[str] = set()
     pulls = 0
+    said = ""
     while seen != {"drop", "5xx"} and pulls < 10:
         pulls += 1
         pulled = run(tmp_path, env, "pull", "staging", "--out", f"faulty-{pulls}")
         assert pulled.returncode == 0, pulled.stderr
+        said += pulled.stderr
         log = httpx.get(f"{faulty_server}/__emulator/requests").json()["requests"]
         seen |= {"drop" for r in log if r["status"] is None}
         seen |= {"5xx" for r in log if r["status"] in (500, 502, 503)}
     assert seen == {"drop", "5xx"}, f"only {seen} after {pulls} pulls"
+    # The retries are visible, with their causes: in the progress lines and the summary.
+    assert re.search(r"^pull \w+: .*, \d+ retr(y|ies) \(", said, re.MULTILINE)
+    assert re.search(r"^Pulled .* requests, \d+ retr(y|ies) \(.*after", said, re.MULTILINE)
+    assert "after 5xx" in said and "after dropped connection" in said
 
     httpx.post(f"{faulty_server}/__emulator/faults", json={"fault_rate": 0})
     assert run(tmp_path, env, "pull", "staging", "--out", "clean").returncode == 0
@@ -123,3 +131,23 @@ def test_unreachable_store_is_a_clear_error(tmp_path: Path) -> None:
     assert result.stderr.startswith("Error: ")
     assert "http://127.0.0.1:" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_port_in_use_fails_before_the_banner_with_exit_1(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [*STAGESYNC, "emulator", "serve", "--seed", "demo", "--port", str(port)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"Error: the emulator cannot listen on 127.0.0.1:{port}: ")
+    assert "already in use" in result.stderr
+    assert "--port" in result.stderr
+    assert "token" not in result.stderr
+    assert result.stdout == ""

@@ -644,3 +644,92 @@ def test_error_in_a_nested_record_file_names_that_file(written: Path) -> None:
     (path / "inner.json").write_bytes(b"[")
     error = read_error(written)
     assert error.path == str(path / "inner.json")
+
+
+# --- numbers --------------------------------------------------------------------------------
+
+
+def test_every_number_is_written_in_one_form(tmp_path: Path) -> None:
+    floats = {"price": 189.0, "weight": 0.8, "depth": -0.0, "rules": [{"qty": 2.0}], "n": 1e16}
+    ints = {"price": 189, "weight": 0.8, "depth": 0, "rules": [{"qty": 2}], "n": 10**16}
+    write_snapshot(tmp_path / "a", make({"products": {"P": floats}}))
+    write_snapshot(tmp_path / "b", make({"products": {"P": ints}}))
+
+    path = record_path("products", "P")
+    written = (tmp_path / "a" / path).read_bytes()
+    assert written == (tmp_path / "b" / path).read_bytes()
+    assert b'"price": 189,' in written and b'"qty": 2' in written and b'"depth": 0,' in written
+    assert b'"n": 10000000000000000' in written and b'"weight": 0.8' in written
+    assert (tmp_path / "a" / MANIFEST).read_bytes() == (tmp_path / "b" / MANIFEST).read_bytes()
+    assert read_snapshot(tmp_path / "a").records("products")["P"] == ints
+
+
+def test_a_snapshot_written_before_numbers_had_one_form_still_reads(tmp_path: Path) -> None:
+    """Its files say ``189.0`` and its manifest's digest is over those very bytes."""
+    folder = tmp_path / "old"
+    write_snapshot(folder, make({"products": {"P": {"price": 189}}}))
+    record_file = folder / record_path("products", "P")
+    record_file.write_bytes(record_file.read_bytes().replace(b"189", b"189.0"))
+    manifest = orjson.loads((folder / MANIFEST).read_bytes())
+    old_body = orjson.dumps({"P": {"price": 189.0}}, option=orjson.OPT_SORT_KEYS)
+    manifest["kinds"]["products"]["digest"] = "sha256:" + hashlib.sha256(old_body).hexdigest()
+    (folder / MANIFEST).write_bytes(orjson.dumps(manifest))
+
+    old = read_snapshot(folder)
+    assert (
+        old.kinds["products"].digest
+        == make({"products": {"P": {"price": 189}}}).kinds["products"].digest
+    )
+    record_file.write_bytes(record_file.read_bytes().replace(b"189.0", b"188.0"))
+    with pytest.raises(SnapshotError, match="do not match the digest"):
+        read_snapshot(folder)
+
+
+# --- work folders a killed pull left behind ---------------------------------------------------
+
+
+def test_a_pull_killed_with_sigkill_leaves_a_folder_the_next_write_removes(tmp_path: Path) -> None:
+    """A real process makes its work folder the way write_snapshot does, then dies by SIGKILL.
+    The next write removes that folder and only such folders: a live process's, another
+    snapshot's, names of other patterns and a recent one of the older naming stay."""
+    import signal
+    import subprocess
+    import sys
+
+    target = tmp_path / "snapshots" / "staging"
+    target.parent.mkdir()
+    killed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import os, signal, sys; from pathlib import Path; from stagesync import snapshot; "
+            "folder = snapshot._work_folder(Path(sys.argv[1]), 'tmp'); folder.mkdir(); "
+            "(folder / 'brands').mkdir(); print(folder.name, flush=True); "
+            "os.kill(os.getpid(), signal.SIGKILL)",
+            str(target),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert killed.returncode == -signal.SIGKILL
+    leftover = target.parent / killed.stdout.strip()
+    assert leftover.is_dir()
+    live = store._work_folder(target, "tmp")  # this process: alive
+    kept = [
+        live,
+        target.parent / ".production.tmp-1-1-0badcafe",  # another snapshot's
+        target.parent / ".staging.tmp-mine",  # not our pattern
+        target.parent / ".staging.tmp-0badcafe",  # older naming, fresh
+    ]
+    for folder in kept:
+        folder.mkdir()
+
+    write_snapshot(target, make(STORE))
+
+    assert not leftover.exists()
+    assert all(folder.is_dir() for folder in kept)
+    assert read_snapshot(target) == make(STORE)
+    old = target.parent / ".staging.tmp-0badcafe"
+    os.utime(old, (0, 0))
+    assert store.remove_stale_work_folders(target) == [old]

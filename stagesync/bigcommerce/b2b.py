@@ -144,7 +144,7 @@ class B2BClient(BigCommerceClient):
                 method=error.method,
                 path=error.path,
                 detail=f"B2B Edition rejected the email and password of {email} "
-                f"({_without(error.detail, password)})",
+                f"({_without(_message(error), password)})",
                 entity=None,
                 body=None,
             ) from None

@@ -216,17 +216,22 @@ class BigCommerceClient:
         sleep: Sleep = asyncio.sleep,
         timeout: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        config_file: str = "stagesync.toml",
     ) -> None:
+        """``config_file`` is where ``api_url`` was set, named by messages that ask to fix it."""
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
         if max_retries < 0:
             raise ValueError(f"max_retries must be 0 or more, got {max_retries}")
         self.store_hash = store_hash
         self.api_url = api_url.rstrip("/")
+        self.config_file = config_file
         self.max_retries = max_retries
         self._reached = False
         self.throttled = 0
         """How many 429 responses this client has seen, retried or not."""
+        self.retries: dict[str, int] = {}
+        """Requests sent again, by cause (``"429"``, ``"5xx"``, ``"connection"``)."""
         self.rate_limit: RateLimit | None = None
         """The quota headers of the last response that carried them."""
         self._token = token
@@ -257,9 +262,9 @@ class BigCommerceClient:
             )
         except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
             raise TransportError(
-                f"api_url {self.api_url!r} is not a usable URL ({exc}). Check api_url in "
-                f"stagesync.toml (e.g. {DEFAULT_API_URL}).",
+                f"api_url {self.api_url!r} is not a usable URL ({exc}).",
                 url=self.api_url,
+                hint=f"Check api_url in {config_file} (e.g. {DEFAULT_API_URL}).",
             ) from None
 
     def _path_prefix(self, store_hash: str) -> str:
@@ -526,6 +531,7 @@ class BigCommerceClient:
                     reason = _redact(_reason(exc), self._token)
                     log.debug("%s %s: %s; retry in %.2fs", method, full_path, reason, wait)
                     retries += 1
+                    self._count_retry("connection")
                     await self._sleep(wait)
                     continue
                 raise self._transport_error(method, full_path, exc, retries) from None
@@ -542,6 +548,7 @@ class BigCommerceClient:
                     wait = self._rate_limit_wait(response, retries)
                     log.debug("%s %s: 429; retry in %.2fs", method, full_path, wait)
                     retries += 1
+                    self._count_retry("429")
                     # Hold back every other request of this client until the window resets.
                     self._budget = 0
                     self._reset_at = max(self._reset_at, self._clock() + wait)
@@ -555,11 +562,18 @@ class BigCommerceClient:
                     wait = self._backoff(retries)
                     log.debug("%s %s: %d; retry in %.2fs", method, full_path, status, wait)
                     retries += 1
+                    self._count_retry("5xx")
                     await self._sleep(wait)
                     continue
             if status >= 400:
                 raise self._api_error(response, method, full_path, entity, retries)
             return response
+
+    def _count_retry(self, cause: str) -> None:
+        self.retries[cause] = self.retries.get(cause, 0) + 1
+        tally = current_tally()
+        if tally is not None:
+            tally.add(retry=cause)
 
     def _backoff(self, retries: int) -> float:
         ceiling = min(BACKOFF_CAP, BACKOFF_BASE * 2.0**retries)
@@ -674,9 +688,9 @@ class BigCommerceClient:
                 url=self.api_url,
             )
         return TransportError(
-            f"could not reach {self.api_url} ({method} {full_path}: {reason}){after}. "
-            f"Check api_url in stagesync.toml and the network.",
+            f"could not reach {self.api_url} ({method} {full_path}: {reason}){after}.",
             url=self.api_url,
+            hint=f"Check api_url in {self.config_file} and the network.",
         )
 
 

@@ -108,6 +108,27 @@ def start_server(emulator: Emulator, host: str = "127.0.0.1", port: int = 0) -> 
     return RunningServer(emulator, host, port).start()
 
 
-def serve(emulator: Emulator, host: str = "127.0.0.1", port: int = 8765) -> None:
-    """Serve ``emulator`` in the foreground until interrupted (``stagesync emulator serve``)."""
-    uvicorn.Server(_config(emulator, host, port)).run()
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to ``host:port``; OSError (e.g. address already in use) when it cannot be,
+    so ``serve``'s caller fails before printing anything about a server that will not run."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def serve(
+    emulator: Emulator,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    sock: socket.socket | None = None,
+) -> None:
+    """Serve ``emulator`` in the foreground until interrupted (``stagesync emulator serve``), on
+    ``sock`` when given (from ``listen``)."""
+    server = uvicorn.Server(_config(emulator, host, port))
+    server.run(sockets=None if sock is None else [sock])

@@ -44,7 +44,7 @@ from stagesync.entities import (
     widgets,
 )
 from stagesync.entities.base import EntityKind, Lookup
-from stagesync.errors import StageSyncError
+from stagesync.errors import UsageError
 
 REGISTRY: Mapping[str, EntityKind] = {
     kind.name: kind
@@ -89,7 +89,7 @@ PLANNED = tuple(kind for kind in dependencies.ROWS if kind not in REGISTRY)
 """Kinds named in the design that this version cannot move yet."""
 
 
-class UnknownKind(StageSyncError):
+class UnknownKind(UsageError):
     pass
 
 

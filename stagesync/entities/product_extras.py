@@ -48,14 +48,14 @@ def normalise_modifier(raw: Raw) -> Record:
     record = without(raw, MODIFIER_READ_ONLY)
     record["option_values"] = sorted(
         (without(v, VALUE_READ_ONLY) for v in raw.get("option_values") or []),
-        key=lambda v: (v.get("sort_order", 0), v["label"]),
+        key=lambda v: (v.get("sort_order") or 0, v["label"]),
     )
     return record
 
 
 def normalise_modifiers(raws: Iterable[Raw]) -> list[Record]:
     modifiers = [normalise_modifier(raw) for raw in raws]
-    return sorted(modifiers, key=lambda m: (m.get("sort_order", 0), m["display_name"]))
+    return sorted(modifiers, key=lambda m: (m.get("sort_order") or 0, m["display_name"]))
 
 
 def normalise_video(raw: Raw) -> Record:
@@ -126,7 +126,7 @@ def rule_key(rule: Mapping[str, Any]) -> str:
 def normalise_rules(raw_product: Raw) -> list[Record]:
     names = condition_names(raw_product)
     rules = [normalise_rule(r, names) for r in raw_product.get("complex_rules") or []]
-    return sorted(rules, key=lambda r: (r.get("sort_order", 0), rule_key(r)))
+    return sorted(rules, key=lambda r: (r.get("sort_order") or 0, rule_key(r)))
 
 
 # -- write ------------------------------------------------------------------------------------

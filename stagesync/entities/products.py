@@ -189,7 +189,9 @@ def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record = without(raw, READ_ONLY + REFERENCES + CHILDREN)
     brand_id = int(raw.get("brand_id") or 0)
     record["brand"] = lookup.key_of("brands", brand_id) if brand_id else None
-    record["categories"] = sorted(lookup.key_of("categories", int(c)) for c in raw["categories"])
+    record["categories"] = sorted(
+        lookup.key_of("categories", int(c)) for c in raw.get("categories") or []
+    )
     record["related_products"] = [
         -1 if int(p) == -1 else lookup.key_of("products", int(p))
         for p in raw.get("related_products") or []
@@ -236,14 +238,14 @@ def normalise_option(raw: Raw) -> Record:
     record = without(raw, OPTION_READ_ONLY)
     record["option_values"] = sorted(
         (without(value, ("id",)) for value in raw.get("option_values") or []),
-        key=lambda v: (v.get("sort_order", 0), v["label"]),
+        key=lambda v: (v.get("sort_order") or 0, v["label"]),
     )
     return record
 
 
 def normalise_options(raws: Iterable[Raw]) -> list[Record]:
     options = [normalise_option(raw) for raw in raws]
-    return sorted(options, key=lambda o: (o.get("sort_order", 0), o["display_name"]))
+    return sorted(options, key=lambda o: (o.get("sort_order") or 0, o["display_name"]))
 
 
 def normalise_images(raws: Iterable[Raw]) -> list[Record]:

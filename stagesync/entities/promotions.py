@@ -171,14 +171,16 @@ def normalise_rules(raw: Raw, lookup: Lookup) -> list[Any]:
         return {"product": lookup.key_of("products", found["product_id"]), "sku": found["sku"]}
 
     def convert(name: str, value: Any) -> Any:
+        if value is None:  # stores answer null for a list or reference they leave unset
+            return None
         if name in MATCHER_KINDS:
             return _sort_keys(lookup.key_of(MATCHER_KINDS[name], int(v)) for v in value)
         if name == "variants":
             return sorted((variant(v) for v in value), key=lambda v: str(v["sku"]))
         if name == "product_id":
-            return lookup.key_of("products", int(value)) if value is not None else None
+            return lookup.key_of("products", int(value))
         if name == "variant_id":
-            return variant(value) if value is not None else None
+            return variant(value)
         if name == "zone_ids":
             if value == "*":
                 return "*"
@@ -285,14 +287,16 @@ async def api_rules(api: StoreApi, rules: Any, lookup: Lookup) -> Any:
     variant_ids = {str(v["sku"]): await _variant_id(api, lookup, v) for v in variant_refs}
 
     def convert(name: str, value: Any) -> Any:
+        if value is None:  # stores answer null for a list or reference they leave unset
+            return None
         if name in MATCHER_KINDS:
             return [lookup.id_of(MATCHER_KINDS[name], str(v)) for v in value]
         if name == "variants":
             return [variant_ids[str(v["sku"])] for v in value]
         if name == "product":
-            return lookup.id_of("products", str(value)) if value is not None else None
+            return lookup.id_of("products", str(value))
         if name == "variant":
-            return variant_ids[str(value["sku"])] if value is not None else None
+            return variant_ids[str(value["sku"])]
         if name == "zones":
             if value == "*":
                 return "*"

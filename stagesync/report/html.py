@@ -121,23 +121,26 @@ def content_security_policy() -> str:
     )
 
 
-def render_html(plan: Plan, results: Results | None = None) -> str:
+def render_html(plan: Plan, results: Results | None = None, *, requests: int | None = None) -> str:
     """The plan as HTML; with ``results`` (op id -> (status, error) or ``Outcome``), a push
-    result report."""
-    return _template().render(_context(plan, results))
+    result report. ``requests``: every request the push sent, the result JSON's ``requests``
+    (the reads before and between writes included); default: the operations' own."""
+    return _template().render(_context(plan, results, requests))
 
 
-def html_chunks(plan: Plan, results: Results | None = None) -> Iterator[str]:
+def html_chunks(
+    plan: Plan, results: Results | None = None, *, requests: int | None = None
+) -> Iterator[str]:
     """``render_html``'s text in pieces as the template produces them (the same text joined),
     for writing a large report without holding it whole."""
-    return _template().generate(_context(plan, results))
+    return _template().generate(_context(plan, results, requests))
 
 
 def _template() -> jinja2.Template:
     return _environment().get_template("plan.html.j2")
 
 
-def _context(plan: Plan, results: Results | None) -> dict[str, Any]:
+def _context(plan: Plan, results: Results | None, requests: int | None) -> dict[str, Any]:
     counts = plan.counts()
     kinds = kinds_in_order(plan)
     done = outcomes(results) if results is not None else None
@@ -183,7 +186,8 @@ def _context(plan: Plan, results: Results | None) -> dict[str, Any]:
         ],
         "results": done is not None,
         "status_counts": [(s, n, status_class(s)) for s, n in sorted(status_counts.items())],
-        "requests_used": requests_used,
+        "requests_used": requests_used if requests is None else max(requests, requests_used),
+        "operation_requests": requests_used,
         "failures": [v for v in ops if v.status_class in ("bad", "held")],
     }
 

@@ -9,8 +9,11 @@ a key cannot inject links, images, HTML or @-mentions.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
+
+import orjson
 
 from stagesync.model import Operation, Plan
 from stagesync.planfile import plan_digest
@@ -23,6 +26,12 @@ MAX_CHARS = 65_536
 
 MAX_TEXT = 300
 """Longest piece of store text (a key, a warning) kept on one line; longer ones are cut."""
+
+MAX_VALUE = 40
+"""Longest value shown in a ``before → after`` change; longer ones are cut."""
+
+MAX_VALUES_SHOWN = 5
+"""Changes of one operation shown with their values; further changed fields are named only."""
 
 MAX_WARNINGS_CHARS = 12_000
 """The warnings section never takes more than this, leaving room for operations."""
@@ -141,11 +150,44 @@ def operation_line(op: Operation) -> str:
     """``- `+` products `SKU-1` (price, name) — dependency of …``"""
     line = f"- `{op.action.symbol}` {text(op.kind)} {code(op.key.key)}"
     if op.fields:
-        names = sorted({f.path.split(".")[0].split("[")[0] for f in op.fields})
-        line += " (" + ", ".join(text(name) for name in names) + ")"
+        line += " (" + ", ".join(_field_parts(op)) + ")"
     if op.reason != "selected":
         line += f" — {text(op.reason)}"
     return line
+
+
+def _field_parts(op: Operation) -> list[str]:
+    """Scalar changes as ``path: `before` → `after``` (the first ``MAX_VALUES_SHOWN``), then the
+    other changed fields by name."""
+    parts: list[str] = []
+    named: set[str] = set()
+    for change in op.fields:
+        if len(parts) < MAX_VALUES_SHOWN and _scalar(change.before) and _scalar(change.after):
+            before, after = _values(change.before, change.after)
+            parts.append(f"{text(change.path)}: {code(before)} → {code(after)}")
+        else:
+            named.add(change.path.split(".")[0].split("[")[0])
+    return parts + [text(name) for name in sorted(named)]
+
+
+def _scalar(value: object) -> bool:
+    return value is None or isinstance(value, str | int | float | bool)
+
+
+def _values(before: object, after: object) -> tuple[str, str]:
+    """Two scalars as JSON writes them (``"Blue"``, ``12.5``, ``null``), each cut to
+    ``MAX_VALUE``; long texts that start alike are shown from a little before they differ."""
+    old, new = orjson.dumps(before).decode("utf-8"), orjson.dumps(after).decode("utf-8")
+    if max(len(old), len(new)) > MAX_VALUE:
+        same = len(os.path.commonprefix([old, new]))
+        start = max(0, same - MAX_VALUE // 4)
+        if start > 1:
+            old, new = "…" + old[start:], "…" + new[start:]
+    return _cut_to(old, MAX_VALUE), _cut_to(new, MAX_VALUE)
+
+
+def _cut_to(value: str, size: int) -> str:
+    return value if len(value) <= size else value[: size - 1] + "…"
 
 
 def text(value: str) -> str:

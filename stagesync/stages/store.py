@@ -29,7 +29,10 @@ def connect(environment: Environment) -> AbstractAsyncContextManager[StoreApi]:
     from stagesync.bigcommerce import BigCommerceClient
 
     return BigCommerceClient(
-        environment.store_hash, environment.token(), api_url=environment.api_url
+        environment.store_hash,
+        environment.token(),
+        api_url=environment.api_url,
+        config_file=environment.source,
     )
 
 

@@ -49,6 +49,16 @@ def estimate(
     return estimated
 
 
+def write_requests(operations: Sequence[Operation], registry: Mapping[str, EntityKind]) -> int:
+    """About how many requests push spends writing ``operations`` (batches shared), without the
+    reads before the first write (``read_requests``)."""
+    own = sum(
+        1 if op.is_link else registry[op.kind].estimate_requests(op.action, op.after)
+        for op in operations
+    )
+    return own - _shared_by_batches(operations, registry)
+
+
 def _shared_by_batches(operations: Sequence[Operation], registry: Mapping[str, EntityKind]) -> int:
     """Requests saved because push hands operations of a kind that batches (``create_many`` /
     ``update_many``) over together: each operation's estimate counts its own write, but the

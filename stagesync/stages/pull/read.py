@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from stagesync.entities import themes, with_dependencies
 from stagesync.errors import StageSyncError
+from stagesync.ports import tallying
 from stagesync.pull import read_live
 from stagesync.stages import need
 from stagesync.stages.pull.run import PullRun
@@ -18,6 +19,7 @@ async def read_store(run: PullRun) -> StageSyncError | None:
     listing = need(run.listing)
     env = listing.env
     themes.REUSE.set(listing.reusable)
+    tally = run.held.enter_context(tallying())  # from the store check on
     opened = await open_store(run, env, with_dependencies(listing.kinds))
     if isinstance(opened, StageSyncError):
         return opened
@@ -31,5 +33,6 @@ async def read_store(run: PullRun) -> StageSyncError | None:
         keep={"themes": None} if "themes" in listing.kinds else {},
         settings=stock_settings(listing.stock),
     )
+    run.retries = dict(tally.retries)
     run.requests = api.requests_made + (b2b_api.requests_made if b2b_api is not None else 0)
     return None

@@ -3,7 +3,7 @@ what each stage finds, in stage order, and the result."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +33,8 @@ class PullResult:
     counts: dict[str, int]
     """Records written per kind."""
     requests: int
+    retries: Mapping[str, int] = field(default_factory=dict)
+    """Requests sent again, by cause (``ports.RETRY_CAUSES``); included in ``requests``."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class PullRun(StoreRun):
     demand)."""
     requests: int = 0
     """read."""
+    retries: dict[str, int] = field(default_factory=dict)
+    """read: requests sent again, by cause."""
     snapshot: Snapshot | StreamedSnapshot | None = None
     """normalise: the records to write (streamed: normalised one at a time as written)."""
     counts: dict[str, int] = field(default_factory=dict)

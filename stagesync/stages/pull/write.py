@@ -15,6 +15,11 @@ async def write(run: PullRun) -> StageSyncError | None:
     assert run.snapshot is not None, "normalise runs first"
     write_snapshot(listing.directory, run.snapshot, kinds=listing.kinds, extras=run.extras)
     run.result = PullResult(
-        listing.directory, run.environment, listing.env.store_hash, run.counts, run.requests
+        listing.directory,
+        run.environment,
+        listing.env.store_hash,
+        run.counts,
+        run.requests,
+        run.retries,
     )
     return None

@@ -17,11 +17,12 @@ async def read(run: PushRun) -> StageSyncError | None:
     the store answers as another store than the configuration names."""
     target = need(run.target)
     env = target.env
+    tally = run.held.enter_context(tallying())  # from the store check on
     opened = await open_store(run, env, target.kinds)
     if isinstance(opened, StageSyncError):
         return opened
     api, b2b_api = opened
-    run.session = Session(api, b2b_api, run.held.enter_context(tallying()))
+    run.session = Session(api, b2b_api, tally)
     run.live = await read_destination(
         api,
         target.plan,

@@ -40,6 +40,7 @@ async def record(run: PushRun) -> StageSyncError | None:
         duration_ms=run.duration_ms,
         requests=session.requests,
         throttled=session.tally.throttled,
+        retries=session.tally.retries,
         concurrency=run.options.concurrency,
         resumed=run.previous is not None,
         verified=run.options.verify,

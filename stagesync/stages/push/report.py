@@ -39,7 +39,7 @@ async def report(run: PushRun) -> StageSyncError | None:
         r.operation.id: Outcome(r.status, r.error, r.requests, r.duration_ms / 1000)
         for r in results
     }
-    write_atomic_chunks(html, html_chunks(target.plan, statuses))
+    write_atomic_chunks(html, html_chunks(target.plan, statuses, requests=session.requests))
     run.result = replace(
         run.result,
         report=html,
@@ -47,6 +47,7 @@ async def report(run: PushRun) -> StageSyncError | None:
         journal=journal_path(run.plan_path),
         rollback=run.rollback,
         throttled=session.tally.throttled,
+        retries=dict(session.tally.retries),
         duration_ms=run.duration_ms,
         activated=run.activated,
     )

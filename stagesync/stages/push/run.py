@@ -3,6 +3,7 @@ each stage finds, in stage order, and the result."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -92,6 +93,8 @@ class PushResult:
     """The rollback plan written (None when nothing was done)."""
     throttled: int = 0
     """429 responses met."""
+    retries: Mapping[str, int] = field(default_factory=dict)
+    """Requests sent again, by cause (``ports.RETRY_CAUSES``); included in ``requests``."""
     duration_ms: int = 0
     notices: tuple[str, ...] = ()
     """Advice to repeat to the person pushing (e.g. disable transactional emails)."""
