@@ -240,12 +240,24 @@ class EntityKind:
     one of ``email``, ``name``, ``phone``, ``address``, ``text`` (see ``stagesync.redact``)."""
     pii_key: str | None = None
     """The pseudonym type of the natural key itself when the key is personal data (``email``)."""
+    redacted_key: Callable[[Record], str] | None = None
+    """For a key built from personal fields (``<owner email>/<list name>``): the key of a record
+    once those fields are pseudonymised, computed from the record (``stagesync.redact``)."""
+    belongs_to_people: bool = False
+    """Records that belong to a customer or company account without holding personal data
+    themselves (a B2B order's data, an invoice): guarded like kinds with personal data."""
     notifies_customers: bool = False
     """Writes of this kind may send emails to the store's customers (orders, customers)."""
     fetch_pages: FetchPagesFn | None = None
     """Optional streaming ``fetch``: the same raw objects one page at a time, so pull and push
     never hold a large kind's whole listing. Setting it promises that ``identify`` works page by
     page (an object's key depends on that object alone); pull checks keys across pages."""
+
+    @property
+    def bears_people(self) -> bool:
+        """Records of people or of their accounts: pseudonymised ones never go to production
+        (``stagesync.stages.plan.guard``)."""
+        return bool(self.pii_fields or self.pii_key or self.belongs_to_people)
 
     @property
     def depends_on(self) -> tuple[str, ...]:

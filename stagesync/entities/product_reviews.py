@@ -70,4 +70,5 @@ KIND = EntityKind(
     delete=delete,
     read_requests=parts.product_listing,
     pii_fields=(("email", "email"), ("name", "name")),
+    redacted_key=lambda record: f"{record['product']}/{review_key(record)}",
 )
