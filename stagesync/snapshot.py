@@ -41,6 +41,7 @@ from stagesync.model import (
     Redaction,
     Snapshot,
     canonical_json,
+    digest,
 )
 
 FORMAT = "stagesync.snapshot"
@@ -305,7 +306,8 @@ def write_snapshot(
             manifest["stock"] = True
         redaction = _redaction_written(snapshot, previous, carried)
         if redaction is not None:
-            manifest["redaction"] = redaction.to_json()
+            marker = redaction.to_json()
+            manifest["redaction"] = {**marker, "digest": _redaction_digest(marker, entries)}
         _write_file(staging / MANIFEST, orjson.dumps(manifest, option=_DUMP_OPTIONS) + b"\n")
         _fsync_tree_dirs(staging)
         _swap(staging, directory)
@@ -336,6 +338,12 @@ def _redaction_written(
     if new is None:
         return kept
     return Redaction(new.version, new.keyed, {**kept.kinds, **new.kinds})
+
+
+def _redaction_digest(marker: Mapping[str, Any], entries: Mapping[str, Any]) -> str:
+    """Binds a redaction marker to the digests of the kinds it names."""
+    kinds = {kind: entries[kind]["digest"] for kind in sorted(marker["kinds"])}
+    return digest({"redaction": marker, "kinds": kinds})
 
 
 def dump_record(kind: str, key: str, record: Record) -> bytes:
@@ -753,6 +761,12 @@ def _read_redaction(
             raise invalid(f'{path} marks {kind!r} as redacted but does not list it in "kinds"')
         if not isinstance(entry.get("fields"), dict):
             raise invalid(shape)
+    marker = {k: v for k, v in value.items() if k != "digest"}
+    if value.get("digest") != _redaction_digest(marker, entries):
+        raise invalid(
+            f'the "redaction" of {path} does not match its digest: the manifest was edited by '
+            "hand. Pull again"
+        )
     if version > REDACTION_VERSION:
         raise SnapshotError(
             f"{path} was redacted with pseudonym scheme {version}, newer than this stagesync "

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 from stagesync import api, cli
 from stagesync.emulator import Emulator
 from stagesync.entities import REGISTRY
-from stagesync.errors import PlanError, PlanRefused
+from stagesync.errors import PlanError, PlanRefused, SnapshotError
 from stagesync.model import Action
 from stagesync.planfile import plan_to_json
 from stagesync.redact import holds_pseudonyms
@@ -29,6 +29,7 @@ from stagesync.stages.push.run import PushOptions, PushRun
 from tests import commerce
 from tests.conftest import STORES, connector_for, is_write, on_store
 from tests.test_b2b import B2B_KINDS, B2B_USERS, build_b2b, factory_for
+from tests.test_report_outputs import validator
 
 PEOPLE = sorted(name for name, kind in REGISTRY.items() if kind.bears_people)
 
@@ -155,6 +156,7 @@ def test_the_refresh_cycle_keeps_production_people_untouched(
             name == "json"
         ), name
     document = json.loads(reports["json"])
+    validator("plan.schema.json").validate(document)
     assert {"kind": "customers", "writes": 5, "deletes": 5} in document["withheld"]["kinds"]
 
     api.save_plan(plan, tmp_path / "back.json")
@@ -180,6 +182,7 @@ def test_a_redacted_snapshot_says_so_and_its_digest_covers_it(
 ) -> None:
     pull(stores, project, "alpha", tmp_path / "red", redact=True)
     manifest = json.loads((tmp_path / "red" / "snapshot.json").read_text())
+    validator("snapshot-manifest.schema.json").validate(manifest)
     marker = manifest["redaction"]
     assert marker["scheme"] == "stagesync-pseudonyms" and marker["version"] == 1
     assert marker["keyed"] is False
@@ -191,6 +194,12 @@ def test_a_redacted_snapshot_says_so_and_its_digest_covers_it(
         json.dumps({k: v for k, v in manifest.items() if k != "redaction"})
     )
     assert read_snapshot(tmp_path / "red").digest != snapshot.digest
+    # The manifest's own digest binds the marker to the records of the kinds it names.
+    edited = json.loads(json.dumps(manifest))
+    del edited["redaction"]["kinds"]["customers"]
+    (tmp_path / "red" / "snapshot.json").write_text(json.dumps(edited))
+    with pytest.raises(SnapshotError, match='"redaction" of .* does not match its digest'):
+        read_snapshot(tmp_path / "red")
 
     # A partial pull without --redact drops the marker of the kinds it replaces only.
     (tmp_path / "red" / "snapshot.json").write_text(json.dumps(manifest))
@@ -202,6 +211,7 @@ def test_a_redacted_snapshot_says_so_and_its_digest_covers_it(
     pull(stores, project, "beta", tmp_path / "beta")
     plan = api.diff(tmp_path / "red", tmp_path / "beta", kinds=["orders"], config_path=project)
     assert plan.source.redaction is not None
+    validator("plan.schema.json").validate(json.loads(plan_to_json(plan)))
     api.save_plan(plan, tmp_path / "plan.json")
     shown = CliRunner().invoke(cli.app, ["show", str(tmp_path / "plan.json")])
     assert shown.exit_code == 0, shown.output
