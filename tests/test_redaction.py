@@ -17,7 +17,8 @@ from stagesync import api, cli
 from stagesync.emulator import Emulator
 from stagesync.entities import REGISTRY
 from stagesync.errors import PlanError, PlanRefused, SnapshotError
-from stagesync.model import Action
+from stagesync.model import Action, KindSnapshot, Snapshot, Withheld
+from stagesync.plan import make_plan
 from stagesync.planfile import plan_to_json
 from stagesync.redact import holds_pseudonyms
 from stagesync.report.html import render_html
@@ -226,6 +227,11 @@ def test_only_people_into_production_is_refused_with_the_reason(
     with pytest.raises(PlanError, match="holds only pseudonymised people") as refused:
         api.diff(tmp_path / "red", tmp_path / "prod", kinds=["customers"], config_path=project)
     assert "alpha's role is production" in str(refused.value)
+    args = ["--config", str(project), "diff", str(tmp_path / "red"), str(tmp_path / "prod")]
+    cli_refused = CliRunner().invoke(cli.app, [*args, "--kinds", "customers,orders"])
+    assert cli_refused.exit_code == 1
+    assert "holds only pseudonymised people" in cli_refused.stderr
+    assert cli_refused.stdout == ""
     # Without a configuration the destination is taken to be production, the strictest.
     with pytest.raises(PlanError, match="holds only pseudonymised people"):
         api.diff(tmp_path / "red", tmp_path / "prod", kinds=["customers", "orders"])
@@ -265,3 +271,66 @@ def test_push_refuses_a_plan_edited_to_write_pseudonyms_into_production(
 def test_b2b_kinds_listed_are_guarded() -> None:
     assert set(B2B_KINDS) <= set(PEOPLE)
     assert {"customers", "orders", "product_reviews"} <= set(PEOPLE)
+
+
+# -- the guard as a planning step: two snapshots in, the plan out --------------------------------
+
+FAKE = "customer-0123456789abcdef@example.com"
+REAL = "jane@shop.test"
+
+
+def snapshot(**kinds: dict[str, dict[str, Any]]) -> Snapshot:
+    return Snapshot({kind: KindSnapshot(records) for kind, records in kinds.items()}, "env")
+
+
+def planned(source: Snapshot, destination: Snapshot, **options: Any) -> list[str]:
+    plan = make_plan(source, destination, REGISTRY, created_at="now", **options)
+    return [op.describe() for op in plan.operations]
+
+
+def test_into_staging_and_sandbox_pseudonyms_move_as_before() -> None:
+    source = snapshot(customers={FAKE: {"email": FAKE, "first_name": "Name 01234567"}})
+    destination = snapshot(customers={REAL: {"email": REAL, "first_name": "Jane"}})
+    for role in ("staging", "sandbox"):
+        assert planned(source, destination, prune=True, role=role) == [
+            f"+ customers {FAKE}",
+            f"- customers {REAL}",
+        ]
+    assert planned(source, destination, prune=True) == []  # production, the default
+
+
+def test_a_person_partly_typed_over_is_still_pseudonymised_and_a_pseudonym_may_be_deleted() -> None:
+    edited = {"email": FAKE, "first_name": "Janet"}  # a tester typed a real-looking name
+    stale = "customer-fedcba9876543210@example.com"
+    source = snapshot(customers={FAKE: edited, REAL: {"email": REAL, "first_name": "Jane"}})
+    destination = snapshot(
+        customers={stale: {"email": stale, "first_name": "Name 76543210"}, "bob@shop.test": {}}
+    )
+    plan = make_plan(source, destination, REGISTRY, created_at="now", prune=True)
+    # The real customer of the source is written; the pseudonymised one is not; the pseudonym
+    # on the destination may go; the real one there stays (the source holds pseudonyms).
+    assert [op.describe() for op in plan.operations] == [
+        f"+ customers {REAL}",
+        f"- customers {stale}",
+    ]
+    assert plan.withheld == (Withheld("customers", writes=1, deletes=1),)
+
+
+def test_what_references_a_pseudonymised_person_is_left_out_too() -> None:
+    order = {"customer": FAKE, "billing_address": {"first_name": "Ann"}, "products": []}
+    invoice = {"company": None, "order": "web:1", "details": {}}
+    source = snapshot(
+        customers={FAKE: {"email": FAKE}},
+        orders={"web:1": order},
+        b2b_invoices={"INV-9": invoice},
+    )
+    destination = snapshot(customers={}, orders={}, b2b_invoices={})
+    plan = make_plan(source, destination, REGISTRY, created_at="now")
+    assert plan.operations == ()
+    assert [(w.kind, w.writes) for w in plan.withheld] == [
+        ("customers", 1),
+        ("orders", 1),  # its billing name is real, but its customer is a pseudonym
+        ("b2b_invoices", 1),  # no personal data, but the invoice of a pseudonymous order
+    ]
+    with pytest.raises(PlanError, match=r"selection \(b2b_invoices\) holds only pseudonymised"):
+        make_plan(source, destination, REGISTRY, created_at="now", kinds=["b2b_invoices"])

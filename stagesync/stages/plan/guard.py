@@ -3,9 +3,10 @@
 Into an environment whose ``role`` is ``production``, a plan never writes a pseudonymised
 record of a person-bearing kind (``EntityKind.bears_people``: customers, orders, product
 reviews, the B2B kinds), and never deletes a real one because the source holds only pseudonyms
-for its kind. Pseudonyms are recognised by their shape (``stagesync.redact``), so a source
-pulled from a store that was itself filled from redacted data is caught as well as one pulled
-with ``--redact``. A record that references a pseudonymised one of these kinds (an invoice of a
+(a source holding pseudonymised people, or marked redacted, deletes no real person).
+Pseudonyms are recognised by their shape (``stagesync.redact``), so a source pulled from a
+store that was itself filled from redacted data is caught as well as one pulled with
+``--redact``. A record that references a pseudonymised one of these kinds (an invoice of a
 pseudonymous order) counts as pseudonymised too.
 
 The step hands the later stages a view of the source in which each such record is what the
@@ -60,20 +61,20 @@ def guard(
     role: str,
 ) -> Guarded:
     """The source with every pseudonymised record of a person-bearing kind replaced by the
-    destination's (absent if it has none) and, with ``prune``, every real destination record
-    of a kind the source holds pseudonyms of kept; unchanged unless ``role`` is production.
-    Counts only what the selection would have changed."""
+    destination's (absent if it has none) and, with ``prune``, when the source holds
+    pseudonymised people (or is marked redacted), every real destination record of these kinds
+    kept; unchanged unless ``role`` is production. Counts only what the selection would have
+    changed."""
     if role != GUARDED_ROLE:
         return Guarded(source)
     people = [k for k in kind_order(registry) if k in source.kinds and registry[k].bears_people]
     pseudonymised = _pseudonymised(source, registry, people)
-    marked = set(source.redaction.kinds) if source.redaction else set()
+    if not pseudonymised and source.redaction is None:
+        return Guarded(source)
     view = dict(source.kinds)
     withheld: list[Withheld] = []
     for kind in people:
         own = {key for key in pseudonymised if key.kind == kind}
-        if not own and kind not in marked:
-            continue
         records: dict[str, Record] = dict(source.records(kind))
         there = destination.records(kind)
         writes = deletes = 0
@@ -164,28 +165,30 @@ def refuse_pseudonyms(
     plan: Plan, live: LiveState, registry: Mapping[str, EntityKind], *, role: str, store: str
 ) -> PlanRefused | None:
     """Push's check of the same rule against what it read: into production, an operation that
-    writes a pseudonymised person-bearing record, or deletes a real one of a kind the plan's
-    source holds pseudonyms of, refuses the whole plan (a plan edited by hand)."""
+    writes a pseudonymised person-bearing record, or deletes a real one when the plan's source
+    holds pseudonymised people (as its ``withheld``, its source's redaction marker or its own
+    writes say), refuses the whole plan (a plan edited by hand)."""
     if role != GUARDED_ROLE:
         return None
-    sourced = {w.kind for w in plan.withheld}
-    if plan.source.redaction is not None:
-        sourced |= set(plan.source.redaction.kinds)
     writes, deletes = [], []
     for op in plan.operations:
         entity = registry.get(op.kind)
-        if entity is None or not entity.bears_people:
-            continue
         after = op.after
-        if after is not None and holds_pseudonyms(entity, op.key.key, after):
+        if entity is None or not entity.bears_people or after is None:
+            continue
+        if holds_pseudonyms(entity, op.key.key, after):
             writes.append(op)
-            sourced.add(op.kind)
+    pseudonymous_source = bool(plan.withheld or plan.source.redaction or writes)
     for op in plan.operations:
         entity = registry.get(op.kind)
-        if op.action is not Action.DELETE or entity is None or op.kind not in sourced:
+        if op.action is not Action.DELETE or entity is None or not entity.bears_people:
             continue
         current = live.records.get(op.kind, {}).get(op.key.key)
-        if current is not None and not is_pseudonymous(entity, op.key.key, current):
+        if (
+            pseudonymous_source
+            and current is not None
+            and not is_pseudonymous(entity, op.key.key, current)
+        ):
             deletes.append(op)
     if not writes and not deletes:
         return None
