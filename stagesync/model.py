@@ -309,6 +309,15 @@ class Withheld:
     writes: int = 0
     deletes: int = 0
 
+    def describe(self) -> str:
+        """``customers: 3 pseudonymised not written, 2 real not deleted``."""
+        parts = []
+        if self.writes:
+            parts.append(f"{self.writes} pseudonymised not written")
+        if self.deletes:
+            parts.append(f"{self.deletes} real not deleted")
+        return f"{self.kind}: {', '.join(parts)}"
+
 
 @dataclass(frozen=True)
 class Finding:

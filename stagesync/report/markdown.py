@@ -16,7 +16,7 @@ from stagesync.model import Operation, Plan
 from stagesync.planfile import plan_digest
 from stagesync.report.common import estimated_duration, warning_groups
 from stagesync.report.findings import SHOWN_IN_PLAN, counts_line
-from stagesync.report.redaction import source_redaction, withheld_heading, withheld_line
+from stagesync.report.redaction import source_redaction, withheld_heading
 from stagesync.report.text import ACTIONS, endpoint_label, kinds_in_order
 
 MAX_CHARS = 65_536
@@ -121,7 +121,7 @@ def _redaction(plan: Plan) -> list[str]:
         lines += [f"🔒 {text(said)}", ""]
     if plan.withheld:
         lines += [f"### 🔒 {text(withheld_heading(plan))}", ""]
-        lines += [f"- {text(withheld_line(w))}" for w in plan.withheld]
+        lines += [f"- {text(w.describe())}" for w in plan.withheld]
         lines.append("")
     return lines
 

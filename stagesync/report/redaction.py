@@ -3,7 +3,7 @@ what the redaction guard left out (``Plan.withheld``) and why. Pure functions ov
 
 from __future__ import annotations
 
-from stagesync.model import WITHHELD_REASON, Plan, Withheld
+from stagesync.model import WITHHELD_REASON, Plan
 
 
 def source_redaction(plan: Plan) -> str | None:
@@ -29,16 +29,6 @@ def withheld_heading(plan: Plan) -> str:
     )
 
 
-def withheld_line(withheld: Withheld) -> str:
-    """``customers: 3 pseudonymised not written, 2 real not deleted``."""
-    parts = []
-    if withheld.writes:
-        parts.append(f"{withheld.writes} pseudonymised not written")
-    if withheld.deletes:
-        parts.append(f"{withheld.deletes} real not deleted")
-    return f"{withheld.kind}: {', '.join(parts)}"
-
-
 def redaction_lines(plan: Plan) -> list[str]:
     """The text report's redaction section, after a blank line; nothing when there is none."""
     out: list[str] = []
@@ -47,5 +37,5 @@ def redaction_lines(plan: Plan) -> list[str]:
         out.append(said)
     if plan.withheld:
         out.append(withheld_heading(plan))
-        out.extend(f"  {withheld_line(w)}" for w in plan.withheld)
+        out.extend(f"  {w.describe()}" for w in plan.withheld)
     return ["", *out] if out else []

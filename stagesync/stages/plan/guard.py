@@ -142,23 +142,15 @@ def refuse_only_withheld(
     if not all(registry[kind].bears_people for kind in kinds):
         return
     env = destination.environment or "the destination"
-    counts = ", ".join(_count_line(w) for w in withheld)
+    table = f"[environments.{destination.environment or 'NAME'}]"
+    counts = "; ".join(w.describe() for w in withheld)
     raise PlanError(
         f"nothing to plan: the selection ({', '.join(kinds)}) holds only pseudonymised people "
         f"({counts}) and {env}'s role is production. stagesync never writes pseudonymised "
         "customers, orders or B2B people to production, nor deletes real ones in their place. "
         "Move the catalogue and content only (leave these kinds out of --kinds), or, if "
-        f'{env} is not production, set role = "staging" in its [environments.{env}] table.'
+        f'{env} is not production, set role = "staging" in its {table} table.'
     )
-
-
-def _count_line(withheld: Withheld) -> str:
-    parts = []
-    if withheld.writes:
-        parts.append(f"{withheld.writes} not written")
-    if withheld.deletes:
-        parts.append(f"{withheld.deletes} not deleted")
-    return f"{withheld.kind}: {' and '.join(parts)}"
 
 
 def refuse_pseudonyms(
