@@ -154,11 +154,12 @@ def redact_records(
     out: dict[str, Record] = {}
     for key, record in records.items():
         redacted = redact_value(record, fields, names) if fields else record
+        new_key = key
         if kind.pii_key:
-            key = names.of(kind.pii_key, key)
+            new_key = names.of(kind.pii_key, key)
         elif kind.redacted_key is not None:
-            key = kind.redacted_key(redacted)
-        out[key] = redacted
+            new_key = kind.redacted_key(redacted)
+        out[new_key] = redacted
     return out
 
 
