@@ -6,7 +6,8 @@ and an exit code in one place, ``_Group.invoke``:
 
     0  success (for ``diff``, also "no changes")     3  ``diff --exit-code`` found changes
     1  error or refusal                              4  ``push`` finished with operations failed
-    2  usage error                                 130  interrupted
+    2  usage error                                   5  ``check`` found an error-level finding
+                                                   130  interrupted
 
 Commands import what they need (the library, progress rendering, reports) when they run, so
 ``--help`` and the light commands never load the HTTP client, the differ or the templates; help
@@ -38,6 +39,7 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_CHANGES = 3
 EXIT_PUSH_FAILED = 4
+EXIT_POLICY = 5
 EXIT_INTERRUPTED = 130
 
 
@@ -113,6 +115,10 @@ EXAMPLES = {
         "stagesync diff snapshots/staging snapshots/production --markdown plan.md --exit-code",
     ),
     "show": _examples("stagesync show plan.json", "stagesync show plan.json --html plan.html"),
+    "check": _examples(
+        "stagesync check plan.json",
+        "stagesync check plan.json --policy ci-policy.toml --format json",
+    ),
     "push": _examples(
         "stagesync push --plan plan.json",
         "stagesync push --plan plan.json --dry-run",
@@ -385,6 +391,48 @@ def show(
 
     plan = api.load_plan(plan_path)
     _render(plan, html=html, markdown=markdown, plan_path=plan_path, output_format=output_format)
+
+
+@app.command(cls=_Command, epilog=EXAMPLES["check"])
+def check(
+    ctx: typer.Context,
+    plan_path: Annotated[Path, typer.Argument(metavar="PLAN", help="A plan file (plan.json).")],
+    policy: Annotated[
+        Path | None,
+        typer.Option(
+            "--policy",
+            metavar="FILE",
+            help="Policy settings to use instead of stagesync.toml's [policy] tables.",
+        ),
+    ] = None,
+    destination: Annotated[
+        Path | None,
+        typer.Option(
+            "--destination",
+            metavar="DIR",
+            help="The destination snapshot the plan was made from (default: snapshots/ENV).",
+        ),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", help="What to print on stdout: the findings as text or JSON."),
+    ] = OutputFormat.text,
+) -> None:
+    """Evaluate the policy rules over a plan; exit 5 on an error-level finding."""
+    from stagesync.policy.check import check_plan
+    from stagesync.report.findings import check_to_json, counts_line, render_check
+
+    result = check_plan(plan_path, policy_file=policy, destination=destination, config_path=ctx.obj)
+    if output_format is OutputFormat.json:
+        typer.echo(check_to_json(result).decode("utf-8"), nl=False)
+    else:
+        typer.echo(render_check(result), nl=False)
+    if result.failed:
+        _say(
+            f"Policy check failed ({counts_line(result.findings)}): fix the plan, or accept "
+            "each error-level finding on the record as its Override line says."
+        )
+        raise typer.Exit(EXIT_POLICY)
 
 
 @app.command(cls=_Command, epilog=EXAMPLES["push"])

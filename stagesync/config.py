@@ -19,9 +19,12 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stagesync.errors import ConfigError
+
+if TYPE_CHECKING:
+    from stagesync.policy.settings import PolicySettings
 
 CONFIG_ENV_VAR = "STAGESYNC_CONFIG"
 DEFAULT_CONFIG_NAME = "stagesync.toml"
@@ -42,6 +45,7 @@ _ENVIRONMENT_KEYS = (
     "channels",
     "stock",
     "role",
+    "policy",
 )
 ROLES = ("production", "staging", "sandbox")
 """``role`` values, strictest first: the one place that says how careful stagesync must be."""
@@ -104,6 +108,9 @@ class Environment:
     it; no other key repeats it."""
     source: str = field(default=DEFAULT_CONFIG_NAME, compare=False)
     """The configuration file it was read from (for messages that say where to fix it)."""
+    policy: PolicySettings | None = None
+    """``[environments.NAME.policy]``: policy settings for plans whose destination this is, on
+    top of ``[policy]`` (``stagesync.policy.settings``)."""
 
     def token(self) -> str:
         """The access token from ``access_token_env``; ``ConfigError`` when it is unset or empty."""
@@ -118,6 +125,8 @@ class Config:
 
     path: Path | None
     environments: Mapping[str, Environment] = field(default_factory=dict)
+    policy: PolicySettings | None = None
+    """``[policy]``: every rule's severity, thresholds and exceptions (docs/policy.md)."""
 
     def environment(self, name: str) -> Environment:
         """The environment called ``name``; ``ConfigError`` listing the configured ones if none."""
@@ -171,27 +180,40 @@ def load_config(path: Path | None = None) -> Config:
             f"{shown} ({how}) is not a file. Point --config at a stagesync.toml.", path=shown
         )
     try:
-        data = tomllib.loads(chosen.read_text(encoding="utf-8"))
+        text = chosen.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{shown} is not valid TOML: {exc}.", path=shown) from None
     except UnicodeDecodeError:
         raise ConfigError(f"{shown} is not UTF-8 text; save it as UTF-8.", path=shown) from None
     except OSError as exc:
         raise ConfigError(f"Cannot read {shown}: {exc.strerror or exc}.", path=shown) from None
-    return parse_config(data, path=chosen)
+    return parse_config(data, path=chosen, text=text)
 
 
-def parse_config(data: Mapping[str, Any], *, path: Path | None = None) -> Config:
-    """Validate already-parsed TOML data (``load_config`` without the file)."""
+def parse_config(
+    data: Mapping[str, Any], *, path: Path | None = None, text: str | None = None
+) -> Config:
+    """Validate already-parsed TOML data (``load_config`` without the file); ``text``, the
+    file's text, lets policy errors name their line."""
     where = str(path) if path else "the configuration"
-    _check_keys(data, ("environments",), where, "at the top level", path)
+    _check_keys(data, ("environments", "policy"), where, "at the top level", path)
     tables = data.get("environments", {})
     if not isinstance(tables, dict):
         raise _error(where, "'environments' must be a table: [environments.NAME]", path)
     environments: dict[str, Environment] = {}
     for name, table in tables.items():
-        environments[name] = _parse_environment(name, table, where, path)
-    return Config(path=path, environments=environments)
+        environments[name] = _parse_environment(name, table, where, path, text)
+    policy = _policy(data.get("policy"), ("policy",), where, text)
+    return Config(path=path, environments=environments, policy=policy)
+
+
+def _policy(table: Any, at: tuple[str, ...], where: str, text: str | None) -> PolicySettings | None:
+    if table is None:
+        return None
+    from stagesync.policy.settings import parse_policy
+
+    return parse_policy(table, at=at, where=where, text=text)
 
 
 CONFIG_TEMPLATE = """\
@@ -305,7 +327,9 @@ def _closest(key: str, allowed: tuple[str, ...]) -> str | None:
     return f"'{match[0]}'" if match else None
 
 
-def _parse_environment(name: str, table: Any, where: str, path: Path | None) -> Environment:
+def _parse_environment(
+    name: str, table: Any, where: str, path: Path | None, text: str | None = None
+) -> Environment:
     what = f"[environments.{name}]"
     if not isinstance(table, dict):
         raise _error(where, f"environments.{name} must be a table: {what}", path)
@@ -366,6 +390,7 @@ def _parse_environment(name: str, table: Any, where: str, path: Path | None) -> 
         stock=stock,
         role=role,
         source=str(path) if path is not None else DEFAULT_CONFIG_NAME,
+        policy=_policy(table.get("policy"), ("environments", name, "policy"), where, text),
     )
 
 

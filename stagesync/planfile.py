@@ -19,12 +19,16 @@ from stagesync.errors import PlanError
 from stagesync.files import write_atomic_chunks
 from stagesync.jsonstream import indented_chunks
 from stagesync.model import (
+    WITHHELD_REASON,
     Action,
     Endpoint,
     EntityKey,
     FieldChange,
+    Finding,
     Operation,
     Plan,
+    Redaction,
+    Withheld,
     canonical_json,
 )
 
@@ -59,6 +63,15 @@ def _head(plan: Plan) -> dict[str, Any]:
     }
     if plan.stock:
         head["stock"] = True
+    if plan.findings:
+        head["findings"] = [_finding_to_json(f) for f in plan.findings]
+    if plan.withheld:
+        head["withheld"] = {
+            "reason": WITHHELD_REASON,
+            "kinds": [
+                {"kind": w.kind, "writes": w.writes, "deletes": w.deletes} for w in plan.withheld
+            ],
+        }
     return head
 
 
@@ -335,18 +348,47 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 
 def _endpoint_to_json(endpoint: Endpoint) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "environment": endpoint.environment,
         "store_hash": endpoint.store_hash,
         "digest": endpoint.digest,
     }
+    if endpoint.redaction is not None:  # only for a redacted snapshot
+        out["redaction"] = endpoint.redaction.to_json()
+    return out
 
 
 def _endpoint_from_json(value: dict[str, Any]) -> Endpoint:
+    marker = value.get("redaction")
     return Endpoint(
         environment=_optional_str(value["environment"]),
         store_hash=_optional_str(value["store_hash"]),
         digest=_str(value["digest"]),
+        redaction=None
+        if marker is None
+        else Redaction(int(marker["version"]), marker["keyed"] is True, dict(marker["kinds"])),
+    )
+
+
+def _finding_to_json(finding: Finding) -> dict[str, Any]:
+    return {
+        "rule": finding.rule,
+        "severity": str(finding.severity),
+        "kind": finding.kind,
+        "key": finding.key,
+        "message": finding.message,
+        "fix": finding.fix,
+    }
+
+
+def _finding_from_json(value: dict[str, Any]) -> Finding:
+    return Finding(
+        rule=_str(value["rule"]),
+        severity=_str(value["severity"]),
+        message=_str(value["message"]),
+        fix=_str(value["fix"]),
+        kind=_optional_str(value["kind"]),
+        key=_optional_str(value["key"]),
     )
 
 
@@ -417,6 +459,11 @@ def _plan_from_body(body: dict[str, Any], operations: tuple[Operation, ...]) -> 
         quota=int(quota.get("requests", 150)),
         window_ms=int(quota.get("window_ms", 30000)),
         stock=body.get("stock") is True,
+        findings=tuple(_finding_from_json(f) for f in body.get("findings", [])),
+        withheld=tuple(
+            Withheld(_str(w["kind"]), int(w["writes"]), int(w["deletes"]))
+            for w in body.get("withheld", {}).get("kinds", [])
+        ),
     )
 
 

@@ -122,6 +122,7 @@ def test_shell_completion_is_offered_and_completes_commands(
 
 def test_the_surface_is_complete() -> None:
     assert sorted(" ".join(p) for p in command_paths() if p) == [
+        "check",
         "connect",
         "connect b2b",
         "demo",

@@ -64,6 +64,7 @@ def test_cli_docs_list_every_exit_code() -> None:
     for code in (cli.EXIT_OK, cli.EXIT_ERROR, cli.EXIT_USAGE, cli.EXIT_CHANGES):
         assert f"| {code} |" in codes
     assert f"| {cli.EXIT_PUSH_FAILED} |" in codes
+    assert f"| {cli.EXIT_POLICY} |" in codes
     assert f"| {cli.EXIT_INTERRUPTED} |" in codes
 
 

@@ -18,6 +18,8 @@ import orjson
 from stagesync.model import Operation, Plan
 from stagesync.planfile import plan_digest
 from stagesync.report.common import estimated_duration, warning_groups
+from stagesync.report.findings import SHOWN_IN_PLAN, counts_line
+from stagesync.report.redaction import source_redaction, withheld_heading
 from stagesync.report.text import ACTIONS, endpoint_label, kinds_in_order
 
 MAX_CHARS = 65_536
@@ -51,6 +53,8 @@ def render_markdown(plan: Plan, *, full_report: str | None = None, limit: int = 
     out = _Budget(limit - _FOOTER_RESERVE)
     out.add(f"## stagesync plan: {text(source)} → {text(destination)}")
     out.add("")
+    out.extend(_findings(plan))
+    out.extend(_redaction(plan))
     if plan.empty:
         out.add("**No changes.**")
         return out.finish()
@@ -100,6 +104,35 @@ def render_markdown(plan: Plan, *, full_report: str | None = None, limit: int = 
             f"{limit:,} characters. Full report: {text(where)}_"
         )
     return out.finish()
+
+
+def _findings(plan: Plan) -> list[str]:
+    """The policy findings, first (at most ``SHOWN_IN_PLAN``)."""
+    if not plan.findings:
+        return []
+    icon = "🛑" if any(f.severity == "error" for f in plan.findings) else "⚠️"
+    lines = [f"### {icon} Policy findings: {counts_line(plan.findings)}", ""]
+    lines += [
+        f"- **{f.severity}** {code(f.rule)} {code(f.entity)}: {text(f.message)}"
+        for f in plan.findings[:SHOWN_IN_PLAN]
+    ]
+    more = len(plan.findings) - SHOWN_IN_PLAN
+    if more > 0:
+        lines.append(f"- … and {more} more: `stagesync check PLAN` lists them all.")
+    return [*lines, ""]
+
+
+def _redaction(plan: Plan) -> list[str]:
+    """Whether the source is redacted, and what the redaction guard left out."""
+    lines = []
+    said = source_redaction(plan)
+    if said:
+        lines += [f"🔒 {text(said)}", ""]
+    if plan.withheld:
+        lines += [f"### 🔒 {text(withheld_heading(plan))}", ""]
+        lines += [f"- {text(w.describe())}" for w in plan.withheld]
+        lines.append("")
+    return lines
 
 
 def _warnings(plan: Plan) -> list[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 
 from stagesync.model import Action, FieldChange, Operation, Plan
+from stagesync.report.findings import plan_findings_lines
+from stagesync.report.redaction import redaction_lines
 
 ACTIONS: tuple[Action, ...] = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
 
@@ -79,7 +81,8 @@ def estimate_line(plan: Plan) -> str:
 
 
 def render_text(plan: Plan) -> str:
-    """The plan as text: summary table and request estimate, destructive operations, the rest."""
+    """The plan as text: policy findings, summary table and request estimate, destructive
+    operations, the rest."""
     out: list[str] = []
     if plan.empty:
         out.append("No changes.")
@@ -91,6 +94,7 @@ def render_text(plan: Plan) -> str:
         out.extend(_summary_table(plan))
         out.append("")
         out.append(estimate_line(plan))
+    out[1:1] = [*plan_findings_lines(plan.findings), *redaction_lines(plan)]
     if plan.warnings:
         out.append("")
         out.append("Warnings:")
