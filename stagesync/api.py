@@ -273,6 +273,7 @@ def diff(
         deps=deps,
         prune=prune,
         quota=destination_quota(after, config_path),
+        role=destination_role(after, config_path),
     )
     findings = plan_findings(plan, after, destination, config_path)
     return replace(plan, stock=before.stock or plan.stock, findings=findings)
@@ -294,18 +295,33 @@ def _check_b2b_connected(
             b2b.require_connection(env, kinds)
 
 
-def destination_quota(snapshot: Snapshot, config_path: Path | None = None) -> Quota:
-    """The request quota of the snapshot's environment, from the configuration when there is one
-    (found as every command finds it) that names the environment or its store; else the
-    Standard/Plus default of 150 requests per 30 s."""
+def destination_environment(
+    snapshot: Snapshot, config_path: Path | None = None
+) -> Environment | None:
+    """The snapshot's environment in the configuration, when there is one (found as every
+    command finds it) that names the environment or its store."""
     chosen, _ = config_file(config_path)
     if not chosen.is_file():
-        return Quota()
+        return None
     config = load_config(chosen)
     env = config.environments.get(snapshot.environment or "")
     if env is None and snapshot.store_hash:
         env = config.find_environment_by_store(snapshot.store_hash)
+    return env
+
+
+def destination_quota(snapshot: Snapshot, config_path: Path | None = None) -> Quota:
+    """The request quota of the snapshot's environment (``destination_environment``); else the
+    Standard/Plus default of 150 requests per 30 s."""
+    env = destination_environment(snapshot, config_path)
     return Quota(env.quota, env.window_ms) if env is not None else Quota()
+
+
+def destination_role(snapshot: Snapshot, config_path: Path | None = None) -> str:
+    """The ``role`` of the snapshot's environment (``destination_environment``); production,
+    the strictest, when no configuration names it."""
+    env = destination_environment(snapshot, config_path)
+    return env.role if env is not None else "production"
 
 
 def load_plan(path: Path) -> Plan:

@@ -106,11 +106,11 @@ class Environment:
     """How careful stagesync must be with this store: ``production`` (the default, strictest
     checks), ``staging`` or ``sandbox``. Policy rules, the redaction guard and the write probe read
     it; no other key repeats it."""
+    source: str = field(default=DEFAULT_CONFIG_NAME, compare=False)
+    """The configuration file it was read from (for messages that say where to fix it)."""
     policy: PolicySettings | None = None
     """``[environments.NAME.policy]``: policy settings for plans whose destination this is, on
     top of ``[policy]`` (``stagesync.policy.settings``)."""
-    source: str = field(default=DEFAULT_CONFIG_NAME, compare=False)
-    """The configuration file it was read from (for messages that say where to fix it)."""
 
     def token(self) -> str:
         """The access token from ``access_token_env``; ``ConfigError`` when it is unset or empty."""
@@ -394,8 +394,8 @@ def _parse_environment(
         channels=_parse_channels(name, table.get("channels", {}), where, path),
         stock=stock,
         role=role,
-        policy=_policy(table.get("policy"), ("environments", name, "policy"), where, text),
         source=str(path) if path is not None else DEFAULT_CONFIG_NAME,
+        policy=_policy(table.get("policy"), ("environments", name, "policy"), where, text),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
@@ -124,6 +124,39 @@ class KindSnapshot:
         return digest({key: self.records[key] for key in sorted(self.records)})
 
 
+REDACTION_SCHEME = "stagesync-pseudonyms"
+"""The pseudonym scheme of ``stagesync.redact``, as a redacted snapshot names it."""
+REDACTION_VERSION = 1
+"""The version of its pseudonym shapes; a change to any of them is a new version."""
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """What a redacted snapshot says about itself (``snapshot.json``'s ``redaction``): the
+    pseudonym scheme's version, whether the pseudonyms were keyed with a secret, and for each
+    kind redacted, the pseudonym type of its key (when the key is personal) and of each field."""
+
+    version: int
+    keyed: bool
+    kinds: Mapping[str, Mapping[str, Any]]
+    """kind -> ``{"key": type or None, "fields": {field: type}}``."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scheme": REDACTION_SCHEME,
+            "version": self.version,
+            "keyed": self.keyed,
+            "kinds": {kind: dict(self.kinds[kind]) for kind in sorted(self.kinds)},
+        }
+
+    def only(self, kinds: Iterable[str]) -> Redaction:
+        """The same marker for ``kinds`` alone."""
+        wanted = set(kinds)
+        return Redaction(
+            self.version, self.keyed, {k: v for k, v in self.kinds.items() if k in wanted}
+        )
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """A whole environment's records, by kind then key. Kinds absent were not pulled."""
@@ -134,6 +167,8 @@ class Snapshot:
     pulled_at: str | None = None
     stock: bool = False
     """Pulled with inventory levels (``stock = true`` or ``pull --stock``)."""
+    redaction: Redaction | None = None
+    """Set when personal data was pseudonymised (``pull --redact``); None otherwise."""
 
     def records(self, kind: str) -> Mapping[str, Record]:
         found = self.kinds.get(kind)
@@ -150,7 +185,11 @@ class Snapshot:
 
     @cached_property
     def digest(self) -> str:
-        return digest({kind: self.kinds[kind].digest for kind in sorted(self.kinds)})
+        """Covers every kind's digest and, in a redacted snapshot, its redaction marker."""
+        kinds = {kind: self.kinds[kind].digest for kind in sorted(self.kinds)}
+        if self.redaction is None:
+            return digest(kinds)
+        return digest({"kinds": kinds, "redaction": self.redaction.to_json()})
 
 
 @dataclass(frozen=True)
@@ -292,6 +331,36 @@ class Endpoint:
     environment: str | None
     store_hash: str | None
     digest: str
+    redaction: Redaction | None = None
+    """The snapshot's redaction marker (a source pulled with ``--redact``)."""
+
+
+WITHHELD_REASON = (
+    "pseudonymised people never go to an environment whose role is production: pseudonymised "
+    "records of these kinds are not written, and real ones are not deleted because the source "
+    "holds only pseudonyms for them (docs/redaction.md)"
+)
+"""Why the redaction guard leaves records out, as the plan file and every report say it."""
+
+
+@dataclass(frozen=True)
+class Withheld:
+    """What the redaction guard left out of a plan for one person-bearing kind
+    (``stagesync.stages.plan.guard``): pseudonymised records not written, and real records not
+    deleted because the source holds only pseudonyms for them."""
+
+    kind: str
+    writes: int = 0
+    deletes: int = 0
+
+    def describe(self) -> str:
+        """``customers: 3 pseudonymised not written, 2 real not deleted``."""
+        parts = []
+        if self.writes:
+            parts.append(f"{self.writes} pseudonymised not written")
+        if self.deletes:
+            parts.append(f"{self.deletes} real not deleted")
+        return f"{self.kind}: {', '.join(parts)}"
 
 
 @dataclass(frozen=True)
@@ -332,6 +401,9 @@ class Plan:
     """Both snapshots were pulled with inventory levels: push reads and writes them too."""
     findings: tuple[Finding, ...] = ()
     """What the policy rules found when the plan was made (``stagesync.policy``), errors first."""
+    withheld: tuple[Withheld, ...] = ()
+    """What the redaction guard left out, by kind (only into an environment whose role is
+    production)."""
 
     @property
     def estimated_seconds(self) -> float:

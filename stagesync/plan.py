@@ -34,6 +34,7 @@ dependencies, and what a delete needs) -> **order** -> **bind** (preconditions) 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from stagesync.model import Change, Endpoint, EntityKey, Plan, Snapshot
@@ -48,6 +49,7 @@ from stagesync.stages.plan.estimate import STORE_CHECK_REQUESTS as STORE_CHECK_R
 from stagesync.stages.plan.estimate import Quota as Quota
 from stagesync.stages.plan.estimate import estimate
 from stagesync.stages.plan.estimate import read_requests as _read_requests  # noqa: F401
+from stagesync.stages.plan.guard import guard, refuse_only_withheld
 from stagesync.stages.plan.order import index, order
 from stagesync.stages.plan.select import Selection as Selection
 from stagesync.stages.plan.select import select, unmatched
@@ -57,8 +59,8 @@ if TYPE_CHECKING:
 
 
 def endpoint_of(snapshot: Snapshot) -> Endpoint:
-    """One side of a plan, as the snapshot describes itself."""
-    return Endpoint(snapshot.environment, snapshot.store_hash, snapshot.digest)
+    """One side of a plan, as the snapshot describes itself (its redaction marker too)."""
+    return Endpoint(snapshot.environment, snapshot.store_hash, snapshot.digest, snapshot.redaction)
 
 
 def plan_kinds(source: Snapshot, kinds: Iterable[str] | None = None) -> tuple[str, ...]:
@@ -77,8 +79,10 @@ def make_plan(
     only: Sequence[tuple[str, str]] = (),
     deps: bool = True,
     quota: Quota | None = None,
+    role: str = "production",
 ) -> Plan:
-    """The plan that makes the selected part of ``destination`` look like ``source``."""
+    """The plan that makes the selected part of ``destination`` look like ``source``, an
+    environment with ``role`` (production, the strictest, unless said otherwise)."""
     selection = Selection(
         kinds=tuple(kinds) if kinds is not None else None,
         only=tuple(only),
@@ -86,7 +90,7 @@ def make_plan(
         prune=prune,
     )
     return plan_selection(
-        source, destination, registry, selection, created_at=created_at, quota=quota
+        source, destination, registry, selection, created_at=created_at, quota=quota, role=role
     )
 
 
@@ -98,14 +102,18 @@ def plan_selection(
     *,
     created_at: str,
     quota: Quota | None = None,
+    role: str = "production",
 ) -> Plan:
-    """select -> diff -> close, then ``build_plan``."""
+    """select (and its guard step) -> diff -> close, then ``build_plan``."""
     kinds = select(source, registry, selection)
-    changes = diff(source, destination, kinds, selection)
+    guarded = guard(source, destination, registry, kinds, selection, role)
+    view = guarded.source
+    changes = diff(view, destination, kinds, selection)
+    refuse_only_withheld(selection, kinds, guarded.withheld, changes, registry, destination)
     reasons = {change.key: SELECTED for change in changes}
     warnings = unmatched(selection, source, destination)
-    changes += close(changes, source, destination, registry, selection, reasons, warnings)
-    return build_plan(
+    changes += close(changes, view, destination, registry, selection, reasons, warnings)
+    plan = build_plan(
         changes,
         registry,
         source=endpoint_of(source),
@@ -117,6 +125,7 @@ def plan_selection(
         warnings=warnings,
         quota=quota,
     )
+    return replace(plan, withheld=guarded.withheld)
 
 
 def build_plan(

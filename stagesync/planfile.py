@@ -19,6 +19,7 @@ from stagesync.errors import PlanError
 from stagesync.files import write_atomic_chunks
 from stagesync.jsonstream import indented_chunks
 from stagesync.model import (
+    WITHHELD_REASON,
     Action,
     Endpoint,
     EntityKey,
@@ -26,6 +27,8 @@ from stagesync.model import (
     Finding,
     Operation,
     Plan,
+    Redaction,
+    Withheld,
     canonical_json,
 )
 
@@ -62,6 +65,13 @@ def _head(plan: Plan) -> dict[str, Any]:
         head["stock"] = True
     if plan.findings:
         head["findings"] = [finding_to_json(f) for f in plan.findings]
+    if plan.withheld:
+        head["withheld"] = {
+            "reason": WITHHELD_REASON,
+            "kinds": [
+                {"kind": w.kind, "writes": w.writes, "deletes": w.deletes} for w in plan.withheld
+            ],
+        }
     return head
 
 
@@ -338,18 +348,25 @@ _WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 
 def _endpoint_to_json(endpoint: Endpoint) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "environment": endpoint.environment,
         "store_hash": endpoint.store_hash,
         "digest": endpoint.digest,
     }
+    if endpoint.redaction is not None:  # only for a redacted snapshot
+        out["redaction"] = endpoint.redaction.to_json()
+    return out
 
 
 def _endpoint_from_json(value: dict[str, Any]) -> Endpoint:
+    marker = value.get("redaction")
     return Endpoint(
         environment=_optional_str(value["environment"]),
         store_hash=_optional_str(value["store_hash"]),
         digest=_str(value["digest"]),
+        redaction=None
+        if marker is None
+        else Redaction(int(marker["version"]), marker["keyed"] is True, dict(marker["kinds"])),
     )
 
 
@@ -444,6 +461,10 @@ def _plan_from_body(body: dict[str, Any], operations: tuple[Operation, ...]) -> 
         window_ms=int(quota.get("window_ms", 30000)),
         stock=body.get("stock") is True,
         findings=tuple(_finding_from_json(f) for f in body.get("findings", [])),
+        withheld=tuple(
+            Withheld(_str(w["kind"]), int(w["writes"]), int(w["deletes"]))
+            for w in body.get("withheld", {}).get("kinds", [])
+        ),
     )
 
 

@@ -11,7 +11,11 @@ value of such a field, at any depth of the record, is replaced by a pseudonym of
 
 The same input always gives the same pseudonym, so diffs between redacted snapshots stay
 meaningful. Pseudonyms are SHA-256 digests; set ``STAGESYNC_REDACT_SECRET`` to key them (HMAC), so
-nobody holding a list of candidate emails can test which ones are in the snapshot.
+nobody holding a list of candidate emails can test which ones are in the snapshot. A key built
+from personal fields (``EntityKind.redacted_key``) is computed again from the redacted record.
+
+A redacted snapshot says so (``Redaction``: scheme version, kinds and fields), and pseudonyms are
+recognised by their shape (``is_pseudonym``) wherever a record comes from: docs/redaction.md.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from dataclasses import replace
 from typing import Any
 
 from stagesync.entities.base import EntityKind
-from stagesync.model import KindSnapshot, Record, Snapshot
+from stagesync.model import REDACTION_VERSION, KindSnapshot, Record, Redaction, Snapshot
 
 SECRET_ENV = "STAGESYNC_REDACT_SECRET"
 TYPES = ("email", "name", "phone", "address", "text")
@@ -38,6 +42,11 @@ class Pseudonyms:
         if secret is None:
             secret = os.environ.get(SECRET_ENV) or None
         self._key = secret.encode("utf-8") if secret else None
+
+    @property
+    def keyed(self) -> bool:
+        """Made with a secret (HMAC)."""
+        return self._key is not None
 
     def _digest(self, kind: str, value: str) -> str:
         message = f"{kind}\x00{value}".encode()
@@ -92,13 +101,34 @@ def personal_values(value: Any, fields: Mapping[str, str]) -> Iterator[tuple[str
             yield from personal_values(item, fields)
 
 
+def pseudonym_count(kind: EntityKind, key: str, record: Record) -> tuple[int, int]:
+    """(pseudonyms, other values) among the personal data of ``kind``'s record ``key`` (the key
+    itself when it is personal)."""
+    values = list(personal_values(record, dict(kind.pii_fields)))
+    if kind.pii_key:
+        values.append((kind.pii_key, key))
+    pseudonyms = sum(is_pseudonym(t, v) for t, v in values)
+    return pseudonyms, len(values) - pseudonyms
+
+
 def looks_redacted(kind: EntityKind, key: str, record: Record) -> bool:
     """Whether every piece of personal data in ``kind``'s record ``key`` (the key itself when it
     is personal) is a pseudonym: a record ``redact_records`` wrote, or one without personal
     data. Judged from the values, so it holds wherever the record came from."""
-    if kind.pii_key and not is_pseudonym(kind.pii_key, key):
-        return False
-    return all(is_pseudonym(t, v) for t, v in personal_values(record, dict(kind.pii_fields)))
+    return pseudonym_count(kind, key, record)[1] == 0
+
+
+def holds_pseudonyms(kind: EntityKind, key: str, record: Record) -> bool:
+    """Whether any personal data of the record is a pseudonym: pseudonymised data, even if
+    some of it was typed in since."""
+    return pseudonym_count(kind, key, record)[0] > 0
+
+
+def is_pseudonymous(kind: EntityKind, key: str, record: Record) -> bool:
+    """Whether the record holds pseudonyms and nothing else (``looks_redacted``, and not for
+    lack of personal data): not a real person's record."""
+    pseudonyms, other = pseudonym_count(kind, key, record)
+    return pseudonyms > 0 and other == 0
 
 
 def redact_value(value: Any, fields: Mapping[str, str], names: Pseudonyms) -> Any:
@@ -123,9 +153,19 @@ def redact_records(
     fields = dict(kind.pii_fields)
     out: dict[str, Record] = {}
     for key, record in records.items():
-        new_key = names.of(kind.pii_key, key) if kind.pii_key else key
-        out[new_key] = redact_value(record, fields, names) if fields else record
+        redacted = redact_value(record, fields, names) if fields else record
+        new_key = key
+        if kind.pii_key:
+            new_key = names.of(kind.pii_key, key)
+        elif kind.redacted_key is not None:
+            new_key = kind.redacted_key(redacted)
+        out[new_key] = redacted
     return out
+
+
+def marker(kind: EntityKind) -> dict[str, object]:
+    """What a redacted snapshot records about ``kind``: its key's and fields' pseudonym types."""
+    return {"key": kind.pii_key, "fields": dict(sorted(kind.pii_fields))}
 
 
 def redact_snapshot(
@@ -134,10 +174,14 @@ def redact_snapshot(
     """A copy of ``snapshot`` with the personal data of every kind pseudonymised."""
     names = names or Pseudonyms()
     kinds = {}
+    redacted: dict[str, Mapping[str, object]] = {}
     for kind, records in snapshot.kinds.items():
         entity = registry.get(kind)
         if entity is None or not (entity.pii_fields or entity.pii_key):
             kinds[kind] = records
         else:
             kinds[kind] = KindSnapshot(redact_records(entity, records.records, names))
-    return replace(snapshot, kinds=kinds)
+            redacted[kind] = marker(entity)
+    return replace(
+        snapshot, kinds=kinds, redaction=Redaction(REDACTION_VERSION, names.keyed, redacted)
+    )

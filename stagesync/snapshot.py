@@ -33,7 +33,17 @@ import orjson
 from stagesync.errors import SnapshotError
 from stagesync.filetree import content_bytes, content_value, file_hash
 from stagesync.keys import split_raw
-from stagesync.model import KindSnapshot, Record, Snapshot, canonical_dumps, canonical_json
+from stagesync.model import (
+    REDACTION_SCHEME,
+    REDACTION_VERSION,
+    KindSnapshot,
+    Record,
+    Redaction,
+    Snapshot,
+    canonical_dumps,
+    canonical_json,
+    digest,
+)
 
 FORMAT = "stagesync.snapshot"
 FORMAT_VERSION = 1
@@ -296,6 +306,10 @@ def write_snapshot(
         }
         if snapshot.stock:  # only when asked for, so other manifests stay as they were
             manifest["stock"] = True
+        redaction = _redaction_written(snapshot, previous, carried)
+        if redaction is not None:
+            marker = redaction.to_json()
+            manifest["redaction"] = {**marker, "digest": _redaction_digest(marker, entries)}
         _write_file(staging / MANIFEST, orjson.dumps(manifest, option=_DUMP_OPTIONS) + b"\n")
         _fsync_tree_dirs(staging)
         _swap(staging, directory)
@@ -310,6 +324,28 @@ def write_snapshot(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _redaction_written(
+    snapshot: Snapshot | StreamedSnapshot,
+    previous: _Manifest | None,
+    carried: Mapping[str, Any],
+) -> Redaction | None:
+    """The marker of the folder written: this snapshot's, with that of the kinds a partial
+    pull carries over from a redacted folder."""
+    new = snapshot.redaction if isinstance(snapshot, Snapshot) else None
+    kept = previous.redaction.only(carried) if previous and previous.redaction else None
+    if kept is None or not kept.kinds:
+        return new
+    if new is None:
+        return kept
+    return Redaction(new.version, new.keyed, {**kept.kinds, **new.kinds})
+
+
+def _redaction_digest(marker: Mapping[str, Any], entries: Mapping[str, Any]) -> str:
+    """Binds a redaction marker to the digests of the kinds it names."""
+    kinds = {kind: entries[kind]["digest"] for kind in sorted(marker["kinds"])}
+    return digest({"redaction": marker, "kinds": kinds})
 
 
 def dump_record(kind: str, key: str, record: Record) -> bytes:
@@ -591,6 +627,7 @@ class _Manifest:
     store_hash: str | None
     pulled_at: str | None
     stock: bool = False
+    redaction: Redaction | None = None
 
 
 def read_snapshot(directory: Path, kinds: Iterable[str] | None = None) -> Snapshot:
@@ -621,6 +658,7 @@ def read_snapshot(directory: Path, kinds: Iterable[str] | None = None) -> Snapsh
         store_hash=manifest.store_hash,
         pulled_at=manifest.pulled_at,
         stock=manifest.stock,
+        redaction=manifest.redaction.only(wanted) if manifest.redaction else None,
     )
 
 
@@ -762,7 +800,48 @@ def _read_manifest(directory: Path) -> _Manifest:
         text[field] = value
     if not isinstance(data.get("stock", False), bool):
         raise invalid(f'{path} has a non-boolean "stock"')
-    return _Manifest(kinds=entries, stock=bool(data.get("stock", False)), **text)
+    redaction = _read_redaction(data.get("redaction"), path, entries, invalid)
+    return _Manifest(
+        kinds=entries, stock=bool(data.get("stock", False)), redaction=redaction, **text
+    )
+
+
+def _read_redaction(
+    value: Any,
+    path: Path,
+    entries: Mapping[str, Any],
+    invalid: Callable[[str], SnapshotError],
+) -> Redaction | None:
+    """The manifest's ``redaction`` marker, checked: absent (None) or naming the pseudonym
+    scheme, a version this stagesync knows, and kinds the manifest lists."""
+    if value is None:
+        return None
+    shape = f'{path} has a malformed "redaction" (docs/snapshot-format.md)'
+    if not isinstance(value, dict) or value.get("scheme") != REDACTION_SCHEME:
+        raise invalid(shape)
+    version, kinds = value.get("version"), value.get("kinds")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise invalid(shape)
+    if not isinstance(kinds, dict) or not isinstance(value.get("keyed"), bool):
+        raise invalid(shape)
+    for kind, entry in kinds.items():
+        if kind not in entries or not isinstance(entry, dict):
+            raise invalid(f'{path} marks {kind!r} as redacted but does not list it in "kinds"')
+        if not isinstance(entry.get("fields"), dict):
+            raise invalid(shape)
+    marker = {k: v for k, v in value.items() if k != "digest"}
+    if value.get("digest") != _redaction_digest(marker, entries):
+        raise invalid(
+            f'the "redaction" of {path} does not match its digest: the manifest was edited by '
+            "hand. Pull again"
+        )
+    if version > REDACTION_VERSION:
+        raise SnapshotError(
+            f"{path} was redacted with pseudonym scheme {version}, newer than this stagesync "
+            f"knows ({REDACTION_VERSION}); upgrade stagesync to read it.",
+            path=str(path),
+        )
+    return Redaction(version, value["keyed"], kinds)
 
 
 def _check_no_unlisted_folders(directory: Path, manifest: _Manifest) -> None:

@@ -363,7 +363,7 @@ def test_redacted_pull_leaves_no_personal_data_in_the_written_files(
     for original in commerce.PII + ["Springfield", "Leave with the neighbour", "Call Jane"]:
         assert original.casefold() not in everything, original
 
-    emails = set(re.findall(r'"email": "([^"]+)"', everything))
+    emails = set(re.findall(r'"email": "([^"]+@[^"]+)"', everything))
     assert len(emails) == 2
     assert all(re.fullmatch(r"customer-[0-9a-f]{16}@example\.com", e) for e in emails)
     # The order still points at its (pseudonymous) customer.

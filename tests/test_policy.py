@@ -3,13 +3,14 @@ findings (rule, severity, entity) the rules give, with the settings that change 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from stagesync.entities import REGISTRY
-from stagesync.model import KindSnapshot, Plan, Record, Snapshot
+from stagesync.model import KindSnapshot, Plan, Record, Redaction, Snapshot
 from stagesync.plan import make_plan
 from stagesync.policy import RULES, PolicySettings, Rule, RuleSettings, Severity, evaluate
 from stagesync.policy.engine import needed_kinds
@@ -243,6 +244,9 @@ def test_real_personal_data_into_a_staging_role() -> None:
     (key,) = redacted.records("customers")
     assert looks_redacted(REGISTRY["customers"], key, redacted.records("customers")[key])
     assert found(plan_of(redacted, destination), destination, rule, role="staging") == []
+    marked = replace(source, redaction=Redaction(1, False, {"customers": {"key": "email"}}))
+    assert plan_of(marked, destination).source.redaction is not None
+    assert found(plan_of(marked, destination), destination, rule, role="staging") == []
 
 
 # --- plan-warning, severities, layers --------------------------------------------------------

@@ -83,6 +83,28 @@ def b2b_operation(document: dict[str, Any]) -> None:
     document["operations"][0]["kind"] = "b2b_companies"
 
 
+def pseudonymous_customer(document: dict[str, Any]) -> None:
+    """A plan edited to create a pseudonymised customer in beta, whose role is production (the
+    default): the redaction guard of ``diff`` would have left it out."""
+    email = "customer-0123456789abcdef@example.com"
+    after = {"email": email, "first_name": "Name 01234567", "last_name": "Name 89abcdef"}
+    document["kinds"].append("customers")
+    document["operations"].append(
+        {
+            "id": f"customers:{email}",
+            "action": "create",
+            "kind": "customers",
+            "key": email,
+            "after": after,
+            "fields": [],
+            "depends_on": [],
+            "reason": "selected",
+            "note": None,
+            "precondition": None,
+        }
+    )
+
+
 def lock_held(plan_path: Path, _: Emulator) -> None:
     # The parent process (pytest's runner) is alive on this host: the lock is not stale.
     holder = {"pid": os.getppid(), "host": os.uname().nodename}
@@ -155,6 +177,12 @@ CASES = {
     ),
     "the store answers as another": Case(
         "read", StageSyncError, "answered as store alpha", connector=answers_as_alpha
+    ),
+    "pseudonymised people into production": Case(
+        "check",
+        PlanRefused,
+        "writes 1 pseudonymised record(s) of people",
+        prepare=edit(pseudonymous_customer),
     ),
     "drift": Case("check", PlanRefused, "changed after the plan was made", prepare=drifted),
     "drift, dry run": Case(

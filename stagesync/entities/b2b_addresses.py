@@ -94,6 +94,9 @@ KIND = EntityKind(
         ("lastName", "name"),
         ("addressLine1", "address"),
         ("addressLine2", "address"),
+        ("city", "address"),
+        ("zipCode", "address"),
         ("phoneNumber", "phone"),
     ),
+    redacted_key=lambda record: address_key(record, str(record["company"])),
 )

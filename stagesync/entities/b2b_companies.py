@@ -141,5 +141,11 @@ KIND = EntityKind(
     update=update,
     delete=delete,
     warnings=warnings,
-    pii_fields=(("companyEmail", "email"), ("companyPhone", "phone"), ("email", "email")),
+    pii_fields=(
+        ("companyEmail", "email"),
+        ("companyPhone", "phone"),
+        ("email", "email"),
+        ("firstName", "name"),
+        ("lastName", "name"),
+    ),
 )

@@ -87,4 +87,5 @@ KIND = EntityKind(
     create=create,
     update=update,
     delete=delete,
+    belongs_to_people=True,
 )

@@ -98,4 +98,5 @@ KIND = EntityKind(
     update=update,
     delete=delete,
     read_requests=lambda count, _: max(1, -(-count // 200)),
+    belongs_to_people=True,
 )

@@ -105,4 +105,6 @@ KIND = EntityKind(
     create=create,
     update=update,
     delete=delete,
+    pii_fields=(("owner", "email"),),
+    redacted_key=lambda record: f"{record['owner']}/{record['name']}",
 )

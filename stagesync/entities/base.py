@@ -259,6 +259,12 @@ class EntityKind:
     one of ``email``, ``name``, ``phone``, ``address``, ``text`` (see ``stagesync.redact``)."""
     pii_key: str | None = None
     """The pseudonym type of the natural key itself when the key is personal data (``email``)."""
+    redacted_key: Callable[[Record], str] | None = None
+    """For a key built from personal fields (``<owner email>/<list name>``): the key of a record
+    once those fields are pseudonymised, computed from the record (``stagesync.redact``)."""
+    belongs_to_people: bool = False
+    """Records that belong to a customer or company account without holding personal data
+    themselves (a B2B order's data, an invoice): guarded like kinds with personal data."""
     notifies_customers: bool = False
     """Writes of this kind may send emails to the store's customers (orders, customers)."""
     fetch_pages: FetchPagesFn | None = None
@@ -274,6 +280,12 @@ class EntityKind:
         if action is Action.UPDATE and self.update_batch_size:
             return self.update_batch_size
         return self.batch_size
+
+    @property
+    def bears_people(self) -> bool:
+        """Records of people or of their accounts: pseudonymised ones never go to production
+        (``stagesync.stages.plan.guard``)."""
+        return bool(self.pii_fields or self.pii_key or self.belongs_to_people)
 
     @property
     def depends_on(self) -> tuple[str, ...]:

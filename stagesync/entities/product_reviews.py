@@ -71,4 +71,5 @@ KIND = EntityKind(
     read_requests=parts.no_listing,
     listed_with=parts.listed_with("reviews"),
     pii_fields=(("email", "email"), ("name", "name")),
+    redacted_key=lambda record: f"{record['product']}/{review_key(record)}",
 )

@@ -317,11 +317,15 @@ def _theme_activation(ctx: Context) -> Iterator[Hit]:
 def _personal_data(ctx: Context) -> Iterator[Hit]:
     if ctx.role == "production":
         return
+    marker = ctx.plan.source.redaction
+    redacted = set(marker.kinds) if marker is not None else set()
     found: Counter[str] = Counter()
     for op in _entity_ops(ctx.plan):
         entity = ctx.registry.get(op.kind)
         after = op.after
         if entity is None or after is None or not (entity.pii_fields or entity.pii_key):
+            continue
+        if op.kind in redacted:
             continue
         if not ctx.excepted(op.kind, op.key.key) and not looks_redacted(entity, op.key.key, after):
             found[op.kind] += 1

@@ -9,26 +9,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from stagesync.entities import REGISTRY
 from stagesync.model import Operation, Plan
 
 RATE_PLANS: tuple[tuple[str, int], ...] = (("Standard or Plus", 150), ("Pro", 450))
 """BigCommerce's published store API quotas: requests per 30-second window, by plan."""
 
-PERSONAL_DATA_KINDS = frozenset(
-    {
-        "customers",
-        "orders",
-        "b2b_companies",
-        "b2b_addresses",
-        "b2b_users",
-        "b2b_super_admins",
-        "b2b_orders",
-        "b2b_quotes",
-        "b2b_invoices",
-        "b2b_shopping_lists",
-    }
-)
-"""Kinds whose records hold personal data (names, emails, addresses) of shoppers or buyers."""
+PERSONAL_DATA_KINDS = frozenset(name for name, kind in REGISTRY.items() if kind.bears_people)
+"""Kinds whose records hold personal data (names, emails, addresses) of shoppers or buyers, or
+belong to their accounts (``EntityKind.bears_people``)."""
 
 NOTIFYING_KINDS = frozenset({"customers", "orders", "b2b_users", "b2b_orders", "b2b_quotes"})
 """Kinds whose writes can make the platform email a shopper (welcome, order status, quote)."""

@@ -34,6 +34,7 @@ from stagesync.report.common import (
     warning_groups,
 )
 from stagesync.report.findings import SHOWN_IN_PLAN, counts_line
+from stagesync.report.redaction import source_redaction, withheld_heading
 from stagesync.report.text import ACTIONS, endpoint_label, kinds_in_order
 
 LONG_TEXT = 160
@@ -177,6 +178,9 @@ def _context(plan: Plan, results: Results | None, requests: int | None) -> dict[
         "findings": plan.findings[:SHOWN_IN_PLAN],
         "findings_count": counts_line(plan.findings),
         "findings_more": max(0, len(plan.findings) - SHOWN_IN_PLAN),
+        "source_redaction": source_redaction(plan),
+        "withheld_heading": withheld_heading(plan) if plan.withheld else None,
+        "withheld": [w.describe() for w in plan.withheld],
         "destructive": destructive,
         "destructive_open": len(destructive) <= OPEN_DESTRUCTIVE_UP_TO,
         "sections": [

@@ -19,6 +19,7 @@ from stagesync.model import Operation, Plan
 from stagesync.planfile import plan_digest
 from stagesync.report.common import estimated_duration, warning_groups
 from stagesync.report.findings import SHOWN_IN_PLAN, counts_line
+from stagesync.report.redaction import source_redaction, withheld_heading
 from stagesync.report.text import ACTIONS, endpoint_label, kinds_in_order
 
 MAX_CHARS = 65_536
@@ -53,6 +54,7 @@ def render_markdown(plan: Plan, *, full_report: str | None = None, limit: int = 
     out.add(f"## stagesync plan: {text(source)} → {text(destination)}")
     out.add("")
     out.extend(_findings(plan))
+    out.extend(_redaction(plan))
     if plan.empty:
         out.add("**No changes.**")
         return out.finish()
@@ -118,6 +120,19 @@ def _findings(plan: Plan) -> list[str]:
     if more > 0:
         lines.append(f"- … and {more} more: `stagesync check PLAN` lists them all.")
     return [*lines, ""]
+
+
+def _redaction(plan: Plan) -> list[str]:
+    """Whether the source is redacted, and what the redaction guard left out."""
+    lines = []
+    said = source_redaction(plan)
+    if said:
+        lines += [f"🔒 {text(said)}", ""]
+    if plan.withheld:
+        lines += [f"### 🔒 {text(withheld_heading(plan))}", ""]
+        lines += [f"- {text(w.describe())}" for w in plan.withheld]
+        lines.append("")
+    return lines
 
 
 def _warnings(plan: Plan) -> list[str]:

@@ -6,6 +6,7 @@ import difflib
 
 from stagesync.model import Action, FieldChange, Operation, Plan
 from stagesync.report.findings import plan_findings_lines
+from stagesync.report.redaction import redaction_lines
 
 ACTIONS: tuple[Action, ...] = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
 
@@ -93,7 +94,7 @@ def render_text(plan: Plan) -> str:
         out.extend(_summary_table(plan))
         out.append("")
         out.append(estimate_line(plan))
-    out[1:1] = plan_findings_lines(plan.findings)
+    out[1:1] = [*plan_findings_lines(plan.findings), *redaction_lines(plan)]
     if plan.warnings:
         out.append("")
         out.append("Warnings:")

@@ -58,7 +58,9 @@ def _bind(run: PushRun) -> Target | StageSyncError:
             )
         if not reason.strip():
             return StageSyncError(f"--override {rule} needs a --reason saying why, on the record.")
-    kinds = with_dependencies({op.kind for op in plan.operations})
+    # Every kind push reads (``push.plan_kinds``), not only those it writes: a plan over all
+    # kinds reads the B2B ones even when it changes none of them.
+    kinds = with_dependencies({*plan.kinds, *(op.kind for op in plan.operations)})
     if b2b.b2b_kinds(kinds):
         b2b.require_connection(env, kinds)
     settings = {"order_status": options.order_status, **stock_settings(plan.stock)}
