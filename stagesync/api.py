@@ -25,6 +25,8 @@ from stagesync.errors import PlanError, StageSyncError, UsageError
 from stagesync.errors import PlanRefused as PlanRefused
 from stagesync.model import Plan, Snapshot
 from stagesync.plan import Quota, make_plan
+from stagesync.policy.check import check_plan as check_plan
+from stagesync.policy.check import plan_findings
 from stagesync.ports import Progress
 from stagesync.push import DEFAULT_CONCURRENCY
 from stagesync.snapshot import (
@@ -226,7 +228,8 @@ def diff(
 ) -> Plan:
     """The plan that makes ``destination``'s snapshot look like ``source``'s, for the selected
     kinds (``kinds``) and entities (``only``: ``KIND:GLOB`` patterns), with the entities they
-    reference unless ``deps`` is False, and deletes only with ``prune``."""
+    reference unless ``deps`` is False, and deletes only with ``prune``. The plan records the
+    policy rules' findings (docs/policy.md)."""
     selected = resolve_kinds(kinds) if kinds else None
     patterns = resolve_patterns(only) if only else []
     if selected is not None and patterns:
@@ -272,7 +275,8 @@ def diff(
         quota=destination_quota(after, config_path),
         role=destination_role(after, config_path),
     )
-    return replace(plan, stock=True) if before.stock else plan
+    findings = plan_findings(plan, after, destination, config_path)
+    return replace(plan, stock=before.stock or plan.stock, findings=findings)
 
 
 def _check_b2b_connected(
@@ -366,6 +370,7 @@ def push(
     verify: bool = False,
     activate: str | None = None,
     order_status: str = "pending",
+    overrides: Sequence[tuple[str, str]] = (),
     progress: Progress | None = None,
     connector: Connector = connect,
     b2b_factory: b2b.B2BFactory = b2b.open_b2b,
@@ -380,9 +385,21 @@ def push(
     storefront, if every operation was done.
 
     ``order_status``: ``pending`` (created orders are Pending) or ``keep`` (the source's).
+
+    ``overrides``: (rule id, reason) pairs accepting that rule's error-level policy findings,
+    which otherwise refuse the push (docs/policy.md); both are recorded.
     """
     options = PushOptions(
-        to, dry_run, allow_drift, resume, force_unlock, concurrency, verify, activate, order_status
+        to,
+        dry_run,
+        allow_drift,
+        resume,
+        force_unlock,
+        concurrency,
+        verify,
+        activate,
+        order_status,
+        tuple(overrides),
     )
     run = PushRun(
         plan_path,

@@ -124,6 +124,7 @@ EXAMPLES = {
         "stagesync push --plan plan.json --dry-run",
         "stagesync push --plan plan.json --yes --verify",
         "stagesync push --plan plan.json --resume",
+        'stagesync push --plan plan.json --override price-change --reason "clearance sale"',
     ),
     "serve": _examples(
         "stagesync emulator serve --seed demo",
@@ -419,10 +420,12 @@ def check(
     ] = OutputFormat.text,
 ) -> None:
     """Evaluate the policy rules over a plan; exit 5 on an error-level finding."""
-    from stagesync.policy.check import check_plan
+    from stagesync import api
     from stagesync.report.findings import check_to_json, counts_line, render_check
 
-    result = check_plan(plan_path, policy_file=policy, destination=destination, config_path=ctx.obj)
+    result = api.check_plan(
+        plan_path, policy_file=policy, destination=destination, config_path=ctx.obj
+    )
     if output_format is OutputFormat.json:
         typer.echo(check_to_json(result).decode("utf-8"), nl=False)
     else:
@@ -496,11 +499,27 @@ def push(
             help="Status of created orders: pending (the default) or keep the source's.",
         ),
     ] = OrderStatus.pending,
+    override: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--override",
+            metavar="RULE_ID",
+            help="Accept this policy rule's error-level findings (repeatable; each needs a "
+            "--reason).",
+        ),
+    ] = None,
+    reason: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--reason", metavar="TEXT", help="Why, recorded with the --override it follows."
+        ),
+    ] = None,
 ) -> None:
     """Apply exactly a saved plan to its destination, or refuse if the store drifted."""
     from stagesync import api
     from stagesync.progress import ProgressRenderer
 
+    overrides = _overrides(override or [], reason or [])
     if not yes and not dry_run and not resume and _interactive():
         _confirm_push(api.load_plan(plan_path), to)
     with ProgressRenderer() as progress:
@@ -516,6 +535,7 @@ def push(
             verify=verify,
             order_status=order_status.value,
             allow_drift=allow_drift,
+            overrides=overrides,
             progress=progress,
         )
     _say_push(result)
@@ -721,6 +741,10 @@ def _say_push(result: PushResult) -> None:
         _say(f"  drifted, skipped {drifted.operation.describe()}: {drifted.error}")
     for notice in result.notices:
         _say(f"Note: {notice}")
+    accepted = dict(result.overrides)
+    for finding in result.findings:
+        why = f' (overridden: "{accepted[finding.rule]}")' if finding.rule in accepted else ""
+        _say(f"Policy {finding.severity}: {finding.rule} {finding.entity}: {finding.message}{why}")
     for failed in result.failed:
         reason = f": {failed.error}" if failed.error else ""
         _say(f"  {failed.status} {failed.operation.describe()}{reason}")
@@ -765,6 +789,25 @@ def _say_push(result: PushResult) -> None:
     ):
         if path is not None:
             _say(f"{label}: {path}")
+
+
+def _overrides(rules: list[str], reasons: list[str]) -> list[tuple[str, str]]:
+    """``--override RULE --reason TEXT`` pairs, in the order given."""
+    from stagesync.policy.rules import BY_ID
+
+    for rule in rules:
+        if rule not in BY_ID:
+            raise typer.BadParameter(
+                f"no policy rule is called {rule!r}; rules: {', '.join(BY_ID)}",
+                param_hint="--override",
+            )
+    if len(rules) != len(reasons) or any(not r.strip() for r in reasons):
+        raise typer.BadParameter(
+            "give each --override RULE_ID one --reason TEXT saying why (it is recorded in the "
+            "journal and the result)",
+            param_hint="--reason",
+        )
+    return list(zip(rules, reasons, strict=True))
 
 
 def _plural(count: int, noun: str) -> str:

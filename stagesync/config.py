@@ -248,6 +248,11 @@ role = "staging"                                 # production (default: strictes
 store_hash = "def456"
 access_token_env = "STAGESYNC_PRODUCTION_TOKEN"
 # role = "production"                            # the default
+
+# Policy rules that stop a dangerous plan (docs/policy.md): severities, thresholds, exceptions.
+# [policy.price-change]
+# max_decrease_percent = 50
+# exceptions = ["products:CLEARANCE-*"]
 """
 
 

@@ -21,6 +21,7 @@ from stagesync.report.html import render_html
 from stagesync.report.text import render_text
 
 TOKENS = {"staging": "staging-token", "production": "production-token"}
+DEMO_REASON = "demo: the emulator's stores email nobody"
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,17 @@ def run(directory: Path, progress: Progress | None = None) -> DemoResult:
             total = sum(pulled.counts.values())
             lines.append(f"Pulled {name}: {total} records in {pulled.requests} requests")
 
-        plan = api.diff(snapshots / "staging", snapshots / "production")
+        plan = api.diff(snapshots / "staging", snapshots / "production", config_path=config)
         api.save_plan(plan, plan_path)
         write_atomic(report, render_html(plan))
         lines += ["", "Plan (staging -> production):", render_text(plan).rstrip(), ""]
 
-        pushed = api.push(plan_path, config_path=config, progress=progress)
+        # The demo's stores are the emulator's: they email nobody and hold made-up people.
+        rules = list(dict.fromkeys(f.rule for f in plan.findings if f.severity == "error"))
+        overrides = [(rule, DEMO_REASON) for rule in rules]
+        if rules:
+            lines.append(f"Policy: pushing with --override {', '.join(rules)} ({DEMO_REASON}).")
+        pushed = api.push(plan_path, config_path=config, overrides=overrides, progress=progress)
         applied = sum(1 for r in pushed.results if r.status == "done")
         lines.append(
             f"Pushed to production: {applied}/{len(pushed.results)} operations applied "

@@ -6,6 +6,7 @@
     ├── SnapshotError              a snapshot folder or file that cannot be read or written (.path)
     ├── PlanError                  a plan file that is unreadable, edited or from a newer stagesync
     │   └── PlanRefused            push refused: wrong store, drifted entities (.drifted)
+    │       └── PolicyRefused      push refused: error-level policy findings (.findings)
     ├── ApiError                   the store answered with an error (.status .method .path .detail)
     │   ├── AuthError              401 / 403
     │   ├── NotFoundError          404
@@ -19,6 +20,7 @@ messages. Secrets never appear in them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -74,6 +76,15 @@ class PlanRefused(PlanError):
     def __init__(self, message: str, *, drifted: list[str] | None = None) -> None:
         super().__init__(message)
         self.drifted = drifted or []
+
+
+class PolicyRefused(PlanRefused):
+    """push changed nothing because policy rules found something at error level that no
+    ``--override`` accepts."""
+
+    def __init__(self, message: str, *, findings: Sequence[Any] = ()) -> None:
+        super().__init__(message)
+        self.findings = list(findings)
 
 
 class ApiError(StageSyncError):

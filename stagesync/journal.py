@@ -8,8 +8,10 @@ that depends on it runs. Lines, by ``event``:
 - ``before``: the pre-image of an entity (``op``, ``record``), written before its first write;
 - ``done`` / ``failed`` / ``skipped``: an operation finished (``op``, ``created`` (``{"kind:key":
   id}``), ``requests``, ``duration_ms``, ``error``);
+- ``policy``: what the policy rules found and the ``--override`` pairs given (``findings``,
+  ``overrides``), when there are any;
 - ``end``: a run finished (``finished_at``); ``refused``: it was refused before any write (drift,
-  or the store answered as another store), so it does not count as a run.
+  a policy finding, or the store answered as another store), so it does not count as a run.
 
 A line cut short by a kill is ignored when the journal is read back. Writes are group-committed:
 lines appended while an fsync runs go out together with the next one, so many concurrent

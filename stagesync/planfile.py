@@ -64,7 +64,7 @@ def _head(plan: Plan) -> dict[str, Any]:
     if plan.stock:
         head["stock"] = True
     if plan.findings:
-        head["findings"] = [_finding_to_json(f) for f in plan.findings]
+        head["findings"] = [finding_to_json(f) for f in plan.findings]
     if plan.withheld:
         head["withheld"] = {
             "reason": WITHHELD_REASON,
@@ -370,7 +370,8 @@ def _endpoint_from_json(value: dict[str, Any]) -> Endpoint:
     )
 
 
-def _finding_to_json(finding: Finding) -> dict[str, Any]:
+def finding_to_json(finding: Finding) -> dict[str, Any]:
+    """A finding as plan files (and the reports built on them) hold it."""
     return {
         "rule": finding.rule,
         "severity": str(finding.severity),

@@ -34,10 +34,12 @@ def result_body(
     verified: bool,
     journal: str | None,
     rollback_plan: str | None,
+    policy: dict[str, Any] | None = None,
     lazy: bool = False,
 ) -> dict[str, Any]:
     """The result document; with ``lazy``, its ``operations`` is a generator (for
-    ``result_chunks``) instead of a list."""
+    ``result_chunks``) instead of a list. ``policy`` (the policy findings and ``--override``s,
+    when there are any) is recorded as it is."""
     operations = (
         {
             "id": r.operation.id,
@@ -54,7 +56,7 @@ def result_body(
         }
         for r in results
     )
-    return {
+    body = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "plan": plan_file,
@@ -74,6 +76,9 @@ def result_body(
         "summary": result_summary(list(results)),
         "operations": operations if lazy else list(operations),
     }
+    if policy is not None:
+        body["policy"] = policy
+    return body
 
 
 def result_to_json(body: dict[str, Any]) -> bytes:

@@ -412,6 +412,7 @@ def test_every_b2b_kind_round_trips(
         connector=connector,
         b2b_factory=factory,
         order_status="keep",
+        overrides=[("notifies-people", "the emulator's stores email nobody")],
     )
     assert [(r.operation.describe(), r.error) for r in result.results if r.status != "done"] == []
     pull("beta", tmp_path / "beta-after")

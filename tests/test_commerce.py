@@ -549,7 +549,10 @@ def test_many_customer_updates_stay_within_the_concurrency_limits(
     plan_path = plan_to_beta(tmp_path, config_path, connector, "second")
     emulator.settings.latency_ms = 5
     emulator.clear_requests()
-    result = api.push(plan_path, config_path=config_path, connector=connector)
+    every_customer = [("mass-change", "every test customer is updated on purpose")]
+    result = api.push(
+        plan_path, config_path=config_path, connector=connector, overrides=every_customer
+    )
     emulator.settings.latency_ms = 0
 
     assert result.ok and len(result.results) == 20

@@ -16,7 +16,7 @@ from stagesync.emulator import Emulator
 from stagesync.emulator import content as content_domain
 from stagesync.emulator import themes as theme_domain
 from stagesync.entities import themes
-from stagesync.errors import ApiError
+from stagesync.errors import ApiError, PolicyRefused
 from stagesync.ports import StoreApi
 from stagesync.report.text import render_text
 from tests.conftest import Connector, on_store
@@ -209,10 +209,19 @@ def test_theme_stored_unzipped_and_one_template_change_is_one_file(
 
     plan_path = tmp_path / "plan-2.json"
     api.save_plan(plan, plan_path)
+    with pytest.raises(PolicyRefused, match="--override theme-activation"):
+        api.push(plan_path, config_path=config_path, connector=connector, activate="Shop Theme")
     pushed = api.push(
-        plan_path, config_path=config_path, connector=connector, activate="Shop Theme:Light"
+        plan_path,
+        config_path=config_path,
+        connector=connector,
+        activate="Shop Theme:Light",
+        overrides=[("theme-activation", "the new home page is approved")],
     )
     assert pushed.ok and pushed.activated == "Shop Theme (Light)"
+    assert [(f.rule, f.entity) for f in pushed.findings] == [
+        ("theme-activation", "themes Shop Theme")
+    ]
     assert converged(tmp_path, config_path, connector) == []
     active = [
         t for t in theme_domain.themes_of(emulator.stores["beta"]).themes.values() if t["is_active"]

@@ -17,7 +17,7 @@ from stagesync.errors import ConfigError
 from stagesync.model import KindSnapshot, Record, Snapshot
 from stagesync.policy import RULES, Severity
 from stagesync.policy.settings import find_line
-from stagesync.snapshot import read_snapshot, write_snapshot
+from stagesync.snapshot import write_snapshot
 
 runner = CliRunner()
 SCHEMA = Path(__file__).resolve().parents[1] / "docs" / "schemas" / "policy-check.schema.json"
@@ -80,7 +80,7 @@ def test_check_prints_each_finding_and_exits_5_on_errors(plan: Path) -> None:
         "  Fix: Bring the referencing entities into the plan (select them, so it updates or "
         "deletes them first), or keep this entity (drop --prune, or narrow --only).",
         '  Override: add "brands:Zed" to [policy.delete-referenced] exceptions in stagesync.toml '
-        "(or a --policy file)",
+        '(or a --policy file), or push with --override delete-referenced --reason "why"',
     ]
     assert "ERROR  price-change  products SKU-1" in lines
     assert "Policy check failed (2 errors)" in result.stderr
@@ -227,28 +227,12 @@ def test_the_schema_names_every_rule() -> None:
 # --- findings in the plan file and its reports -----------------------------------------------
 
 
-def plan_with_findings(plan_path: Path) -> Any:
-    from dataclasses import replace
-
-    from stagesync.planfile import read_plan
-    from stagesync.policy import evaluate
-
-    plan = read_plan(plan_path)
-    destination = read_snapshot(Path("snapshots/production"))
-    from stagesync.entities import REGISTRY
-
-    return replace(plan, findings=evaluate(plan, destination, REGISTRY))
-
-
-def test_findings_are_part_of_the_plan_file_and_its_digest(plan: Path) -> None:
+def test_diff_records_the_findings_in_the_plan_covered_by_its_digest(plan: Path) -> None:
     from stagesync.errors import PlanError
-    from stagesync.planfile import read_plan, write_plan
+    from stagesync.planfile import read_plan
 
-    with_findings = plan_with_findings(plan)
-    assert [f.rule for f in with_findings.findings] == ["delete-referenced", "price-change"]
-    write_plan(with_findings, Path("recorded.json"))
-    assert read_plan(Path("recorded.json")) == with_findings
-    body = json.loads(Path("recorded.json").read_text())
+    body = json.loads(plan.read_text())
+    assert [f["rule"] for f in body["findings"]] == ["delete-referenced", "price-change"]
     assert body["findings"][1] == {
         "rule": "price-change",
         "severity": "error",
@@ -260,19 +244,32 @@ def test_findings_are_part_of_the_plan_file_and_its_digest(plan: Path) -> None:
     }
     schema = json.loads((SCHEMA.parent / "plan.schema.json").read_text())
     jsonschema.Draft202012Validator(schema).validate(body)
+    assert [f.entity for f in read_plan(plan).findings] == ["brands Zed", "products SKU-1"]
     body["findings"][1]["severity"] = "warn"
     Path("edited.json").write_text(json.dumps(body))
     with pytest.raises(PlanError, match="digest mismatch"):
         read_plan(Path("edited.json"))
-    assert "findings" not in json.loads(plan.read_text())  # none recorded: no field at all
+
+
+def test_a_plan_without_findings_has_no_findings_field(plan: Path) -> None:
+    Path("stagesync.toml").write_text(
+        '[policy]\ndelete-referenced = "off"\nprice-change = "off"\nplan-warning = "off"\n'
+    )
+    made = invoke(
+        "diff", "snapshots/staging", "snapshots/production", "--prune", "--out", "quiet.json"
+    )
+    assert made.exit_code == 0, made.stderr
+    assert "findings" not in json.loads(Path("quiet.json").read_text())
+    assert "Policy findings" not in made.stdout
 
 
 def test_every_report_shows_the_findings_first(plan: Path) -> None:
+    from stagesync.planfile import read_plan
     from stagesync.report.html import render_html
     from stagesync.report.markdown import render_markdown
     from stagesync.report.text import render_text
 
-    with_findings = plan_with_findings(plan)
+    with_findings = read_plan(plan)
     text = render_text(with_findings).splitlines()
     assert text[1:5] == [
         "",

@@ -359,7 +359,8 @@ def test_updates_are_batched_up_to_the_documented_limits(
     (tmp_path / "plan.json").unlink()
     plan_path = make_plan(tmp_path, config_path, connector)
     emulator.clear_requests()
-    result = api.push(plan_path, config_path=config_path, connector=connector)
+    repriced = [("price-change", "every test product is repriced on purpose")]
+    result = api.push(plan_path, config_path=config_path, connector=connector, overrides=repriced)
 
     assert result.ok
     writes = [(r["method"], r["path"].partition("/v3/")[2], r["body"]) for r in emulator.requests]

@@ -17,7 +17,7 @@ import pytest
 from stagesync import api
 from stagesync.config import Environment
 from stagesync.emulator import Emulator
-from stagesync.errors import ConfigError, PlanError, PlanRefused, StageSyncError
+from stagesync.errors import ConfigError, PlanError, PlanRefused, PolicyRefused, StageSyncError
 from stagesync.journal import PushLocked, journal_path, lock_path
 from stagesync.model import digest
 from stagesync.planfile import plan_digest
@@ -187,6 +187,21 @@ CASES = {
     "drift": Case("check", PlanRefused, "changed after the plan was made", prepare=drifted),
     "drift, dry run": Case(
         "check", PlanRefused, "changed after the plan was made", PushOptions(dry_run=True), drifted
+    ),
+    "override of an unknown rule": Case(
+        "bind",
+        StageSyncError,
+        "--override price-drop: no policy rule has that id",
+        PushOptions(overrides=(("price-drop", "x"),)),
+    ),
+    "an error-level policy finding": Case(
+        "check", PolicyRefused, "theme-activation  themes Shop", PushOptions(activate="Shop")
+    ),
+    "an error-level policy finding, dry run": Case(
+        "check",
+        PolicyRefused,
+        "the policy stops this push",
+        PushOptions(activate="Shop", dry_run=True),
     ),
 }
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -71,9 +72,23 @@ def test_pull_diff_push_over_http(tmp_path: Path, server: str) -> None:
     assert diff.returncode == 3, diff.stderr
     assert "+ brands Evergreen Threads" in diff.stdout
 
-    pushed = run(tmp_path, env, "push", "--plan", "plan.json", "--yes")
+    checked = run(tmp_path, env, "check", "plan.json")
+    assert checked.returncode == 5, checked.stdout + checked.stderr
+    assert "ERROR  notifies-people  customers" in checked.stdout
+    refused = run(tmp_path, env, "push", "--plan", "plan.json", "--yes")
+    assert refused.returncode == 1
+    assert "--override notifies-people" in refused.stderr
+    reason = "the emulator emails nobody"
+    pushed = run(
+        tmp_path,
+        env,
+        *("push", "--plan", "plan.json", "--yes"),
+        *("--override", "notifies-people", "--reason", reason),
+    )
     assert pushed.returncode == 0, pushed.stderr
     assert pushed.stdout == ""
+    result = json.loads((tmp_path / "plan.result.json").read_text())
+    assert result["policy"]["overrides"] == [{"rule": "notifies-people", "reason": reason}]
 
     assert run(tmp_path, env, "pull", "production", "--out", "after").returncode == 0
     again = run(tmp_path, env, "diff", "snapshots/staging", "after", "--exit-code")

@@ -11,24 +11,17 @@ configuration file: ``production``, the strictest).
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from stagesync.config import CONFIG_ENV_VAR, Config, Environment, config_path, load_config
+from stagesync.config import Config, Environment, config_path, load_config
 from stagesync.errors import ConfigError, SnapshotError
 from stagesync.model import Finding, Plan, Snapshot, digest
 from stagesync.planfile import read_plan
-from stagesync.policy.engine import (
-    RuleInForce,
-    evaluate,
-    has_errors,
-    needed_kinds,
-    rules_in_force,
-)
+from stagesync.policy.engine import RuleInForce, evaluate, has_errors, needed_kinds, rules_in_force
 from stagesync.policy.settings import PolicySettings, parse_policy
 from stagesync.snapshot import read_snapshot
 
@@ -55,22 +48,47 @@ class CheckResult:
         return has_errors(self.findings)
 
 
-def check_plan(
-    plan_path: Path,
+@dataclass(frozen=True)
+class DestinationPolicy:
+    """The policy that applies to a plan's destination: its environment, role and layers."""
+
+    environment: str | None
+    role: str
+    layers: tuple[PolicySettings, ...]
+
+    @property
+    def origin(self) -> tuple[str, ...]:
+        """The files the layers came from."""
+        return tuple(dict.fromkeys(p.origin for p in self.layers if p.origin))
+
+    def evaluate(
+        self,
+        plan: Plan,
+        destination: Snapshot,
+        registry: Mapping[str, EntityKind] | None = None,
+        *,
+        activate: str | None = None,
+    ) -> tuple[Finding, ...]:
+        if registry is None:
+            from stagesync.entities import REGISTRY
+
+            registry = REGISTRY
+        return evaluate(
+            plan, destination, registry, role=self.role, layers=self.layers, activate=activate
+        )
+
+
+def destination_policy(
+    config: Config | None,
+    plan: Plan,
     *,
     policy_file: Path | None = None,
-    destination: Path | None = None,
-    config_path: Path | None = None,
-    registry: Mapping[str, EntityKind] | None = None,
-) -> CheckResult:
-    """Evaluate the policy over the plan file ``plan_path``."""
-    if registry is None:
-        from stagesync.entities import REGISTRY
-
-        registry = REGISTRY
-    plan = read_plan(plan_path)
-    config = _optional_config(config_path)
-    env = _environment(config, plan)
+    env: Environment | None = None,
+) -> DestinationPolicy:
+    """The policy for ``plan``'s destination (``env`` when given, as push binds it): the role of
+    its environment in ``config`` (``production`` when none is configured), and ``config``'s
+    ``[policy]`` and ``[environments.NAME.policy]``, or ``policy_file``'s tables instead."""
+    env = env or _environment(config, plan)
     name = env.name if env is not None else plan.destination.environment
     role = env.role if env is not None else "production"
     if policy_file is not None:
@@ -78,20 +96,46 @@ def check_plan(
     else:
         found = (config.policy if config else None, env.policy if env else None)
         layers = [p for p in found if p is not None]
+    return DestinationPolicy(name, role, tuple(layers))
+
+
+def check_plan(
+    plan_path: Path,
+    *,
+    policy_file: Path | None = None,
+    destination: Path | None = None,
+    config_path: Path | None = None,
+) -> CheckResult:
+    """Evaluate the policy over the plan file ``plan_path``."""
+    plan = read_plan(plan_path)
+    policy = destination_policy(optional_config(config_path), plan, policy_file=policy_file)
     folder = _destination_folder(plan, plan_path, destination)
     snapshot = read_snapshot(folder, needed_kinds(plan))
     _check_made_from(plan, plan_path, snapshot, folder)
-    findings = evaluate(plan, snapshot, registry, role=role, layers=layers)
     return CheckResult(
         plan_path=plan_path,
         plan=plan,
         destination=folder,
-        environment=name,
-        role=role,
-        rules=rules_in_force(role, layers),
-        findings=findings,
-        policy=tuple(dict.fromkeys(p.origin for p in layers if p.origin)),
+        environment=policy.environment,
+        role=policy.role,
+        rules=rules_in_force(policy.role, policy.layers),
+        findings=policy.evaluate(plan, snapshot),
+        policy=policy.origin,
     )
+
+
+def plan_findings(
+    plan: Plan, destination: Snapshot, folder: Path, config_path: Path | None
+) -> tuple[Finding, ...]:
+    """What ``diff`` records in the plan it made against ``destination`` (read from ``folder``):
+    the findings of the policy in ``config_path`` (or ./stagesync.toml, if any). Kinds the rules
+    need that ``destination`` lacks (those that may reference a deleted entity) are read too."""
+    policy = destination_policy(optional_config(config_path), plan)
+    missing = needed_kinds(plan) - set(destination.kinds)
+    if missing:
+        extra = read_snapshot(folder, missing)
+        destination = replace(destination, kinds={**destination.kinds, **extra.kinds})
+    return policy.evaluate(plan, destination)
 
 
 def load_policy_file(path: Path, environment: str | None) -> list[PolicySettings]:
@@ -130,12 +174,11 @@ def load_policy_file(path: Path, environment: str | None) -> list[PolicySettings
     return layers
 
 
-def _optional_config(path: Path | None) -> Config | None:
-    """The configuration, or None when none was asked for and there is no ./stagesync.toml."""
+def optional_config(path: Path | None) -> Config | None:
+    """The configuration found as every command finds it, or None when there is no such file
+    (``diff`` and ``check`` work on files and need none: the role is then ``production``)."""
     chosen, _ = config_path(path)
-    if path is None and not os.environ.get(CONFIG_ENV_VAR) and not chosen.exists():
-        return None
-    return load_config(path)
+    return load_config(chosen) if chosen.is_file() else None
 
 
 def _environment(config: Config | None, plan: Plan) -> Environment | None:

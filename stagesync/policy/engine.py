@@ -30,7 +30,10 @@ def override_hint(finding: Finding) -> str:
     else:
         lower = "warn" if finding.severity == Severity.ERROR else "off"
         allow = f'set [policy.{finding.rule}] severity = "{lower}"'
-    return f"{allow} in stagesync.toml (or a --policy file)"
+    return (
+        f"{allow} in stagesync.toml (or a --policy file), or push with "
+        f'--override {finding.rule} --reason "why"'
+    )
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,9 @@ class Rule:
     covers: tuple[str, ...] = ()
     """Phrases of plan warnings this rule reports as its own findings (``plan-warning`` leaves
     them out while this rule is on)."""
+    reads_beyond_plan: bool = False
+    """Reads destination records of kinds the plan does not touch, which push does not read:
+    push keeps the plan's findings of this rule that its own read cannot repeat."""
 
     def default_severity(self, role: str) -> Severity:
         return self.severity if role == "production" else self.relaxed
@@ -314,11 +317,15 @@ def _theme_activation(ctx: Context) -> Iterator[Hit]:
 def _personal_data(ctx: Context) -> Iterator[Hit]:
     if ctx.role == "production":
         return
+    marker = ctx.plan.source.redaction
+    redacted = set(marker.kinds) if marker is not None else set()
     found: Counter[str] = Counter()
     for op in _entity_ops(ctx.plan):
         entity = ctx.registry.get(op.kind)
         after = op.after
         if entity is None or after is None or not (entity.pii_fields or entity.pii_key):
+            continue
+        if op.kind in redacted:
             continue
         if not ctx.excepted(op.kind, op.key.key) and not looks_redacted(entity, op.key.key, after):
             found[op.kind] += 1
@@ -346,6 +353,7 @@ RULES: tuple[Rule, ...] = (
         Severity.WARN,
         _delete_referenced,
         covers=("which this plan deletes",),
+        reads_beyond_plan=True,
     ),
     Rule(
         "price-change",

@@ -7,7 +7,7 @@ Pure functions over findings; ``check_to_json`` and ``render_check`` add what ``
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import orjson
 
@@ -83,21 +83,9 @@ def render_check(result: CheckResult) -> str:
     return f"{head}\n\n{body}\n" if body else f"{head}\n"
 
 
-def finding_to_json(finding: Finding) -> dict[str, Any]:
-    return {
-        "rule": finding.rule,
-        "severity": str(finding.severity),
-        "kind": finding.kind,
-        "key": finding.key,
-        "message": finding.message,
-        "fix": finding.fix,
-        "override": override_hint(finding),
-    }
-
-
 def check_to_json(result: CheckResult) -> bytes:
     """``check --format json``: sorted keys, 2-space indent, trailing newline."""
-    from stagesync.planfile import plan_digest
+    from stagesync.planfile import finding_to_json, plan_digest
 
     document = {
         "format": FORMAT,
@@ -124,6 +112,6 @@ def check_to_json(result: CheckResult) -> bytes:
             }
             for entry in result.rules
         ],
-        "findings": [finding_to_json(f) for f in result.findings],
+        "findings": [{**finding_to_json(f), "override": override_hint(f)} for f in result.findings],
     }
     return orjson.dumps(document, option=orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2) + b"\n"

@@ -6,6 +6,7 @@ from stagesync import b2b, planfile
 from stagesync.config import load_config
 from stagesync.entities import with_dependencies
 from stagesync.errors import PlanRefused, StageSyncError
+from stagesync.policy.rules import BY_ID
 from stagesync.stages.push.run import ORDER_STATUSES, PushRun, Target
 from stagesync.stages.store import stock_settings
 
@@ -50,6 +51,13 @@ def _bind(run: PushRun) -> Target | StageSyncError:
         )
     if options.concurrency < 1:
         return StageSyncError(f"--concurrency must be at least 1, got {options.concurrency}.")
+    for rule, reason in options.overrides:
+        if rule not in BY_ID:
+            return StageSyncError(
+                f"--override {rule}: no policy rule has that id. Rules: {', '.join(BY_ID)}."
+            )
+        if not reason.strip():
+            return StageSyncError(f"--override {rule} needs a --reason saying why, on the record.")
     # Every kind push reads (``push.plan_kinds``), not only those it writes: a plan over all
     # kinds reads the B2B ones even when it changes none of them.
     kinds = with_dependencies({*plan.kinds, *(op.kind for op in plan.operations)})

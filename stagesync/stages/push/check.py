@@ -1,4 +1,4 @@
-"""check: the plan's preconditions against what the destination holds now."""
+"""check: the plan's preconditions and the policy rules against what the destination holds now."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from stagesync.errors import PlanRefused, StageSyncError
 from stagesync.push import check_drift
 from stagesync.stages import need
 from stagesync.stages.plan.guard import refuse_pseudonyms
+from stagesync.stages.push.policy import check_policy
 from stagesync.stages.push.run import PushRun
 from stagesync.stages.store import store_name
 
@@ -17,7 +18,8 @@ async def check(run: PushRun) -> StageSyncError | None:
     holds only pseudonyms for (``refuse_pseudonyms``: a plan edited by hand), and when an
     operation's precondition no longer holds (drift), listing every one, unless
     ``--allow-drift`` (then only those are skipped). A resumed push reconciles each operation
-    with the store instead."""
+    with the store instead. Then the policy rules, against what was read: refuses on an
+    error-level finding no ``--override`` accepts (``check_policy``)."""
     target = need(run.target)
     guarded = refuse_pseudonyms(
         target.plan, need(run.live), REGISTRY, role=target.env.role, store=store_name(target.env)
@@ -34,4 +36,4 @@ async def check(run: PushRun) -> StageSyncError | None:
     if isinstance(drifted, PlanRefused):
         return drifted
     run.drifted = drifted
-    return None
+    return check_policy(run)

@@ -14,6 +14,7 @@ from stagesync.model import Plan
 from stagesync.result import result_body, result_chunks
 from stagesync.rollback import rollback_plan
 from stagesync.stages import need
+from stagesync.stages.push.policy import policy_record
 from stagesync.stages.push.run import PushRun
 from stagesync.stages.store import now
 
@@ -45,6 +46,9 @@ async def record(run: PushRun) -> StageSyncError | None:
         verified=run.options.verify,
         journal=str(journal_path(run.plan_path)),
         rollback_plan=str(run.rollback) if run.rollback else None,
+        policy=policy_record(run.findings, run.options.overrides)
+        if run.findings or run.options.overrides
+        else None,
         lazy=True,
     )
     write_atomic_chunks(run.result_json, result_chunks(body))

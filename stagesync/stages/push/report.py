@@ -27,6 +27,8 @@ async def report(run: PushRun) -> StageSyncError | None:
         session.requests,
         dry_run=run.options.dry_run,
         notices=push_notices(target.plan),
+        findings=run.findings,
+        overrides=run.options.overrides,
     )
     if run.options.dry_run:
         return None

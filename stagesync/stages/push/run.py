@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from stagesync import planfile
 from stagesync.config import Environment
 from stagesync.journal import Journal, JournalState
-from stagesync.model import Plan
+from stagesync.model import Finding, Plan
 from stagesync.ports import StoreApi, Tally
 from stagesync.pull import LiveState
 from stagesync.push import DEFAULT_CONCURRENCY, Applied, Drift, OperationResult
@@ -37,6 +37,9 @@ class PushOptions:
     verify: bool = False
     activate: str | None = None
     order_status: str = "pending"
+    overrides: tuple[tuple[str, str], ...] = ()
+    """(rule id, reason) of each ``--override RULE --reason TEXT``: error-level findings of
+    those rules are accepted, on the record (journal and result JSON)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,10 @@ class PushResult:
     duration_ms: int = 0
     notices: tuple[str, ...] = ()
     """Advice to repeat to the person pushing (e.g. disable transactional emails)."""
+    findings: tuple[Finding, ...] = ()
+    """What the policy rules found (error-level ones all overridden, or the push was refused)."""
+    overrides: tuple[tuple[str, str], ...] = ()
+    """The ``--override`` rules and their reasons."""
 
     @property
     def ok(self) -> bool:
@@ -134,6 +141,8 @@ class PushRun(StoreRun):
     """read: what the destination holds of the plan."""
     drifted: dict[str, Drift] = field(default_factory=dict)
     """check: op id -> how it drifted (only with ``allow_drift``: else check refuses)."""
+    findings: tuple[Finding, ...] = ()
+    """check: what the policy rules found (``stages/push/policy.py``)."""
     applied: Applied | None = None
     """apply (then verify)."""
     activated: str | None = None
