@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_sync.py                 # 1,000 and 10,000 products
     .venv/bin/python bench/bench_sync.py --sizes 1000,10000,100000
+    .venv/bin/python bench/bench_sync.py --skip size,quota,latency   # only the 1% update
 
 Each scenario starts ``bench/serve_bulk.py`` (``staging`` seeded with N products, each with 3
 variants, 2 images and 2 custom fields; ``production`` empty), then runs the real CLI in a child
@@ -13,6 +14,9 @@ Scenarios:
 - **size**: N = each of ``--sizes``, no quota, no latency: requests, time per entity, memory.
 - **quota**: N = ``--quota-products`` at a scaled quota (150 requests per 3 s): wall time against
   the bound requests / quota x window, and 429s.
+- **update**: N = each of ``--update-sizes``, both stores holding the same N products; staging
+  changes the price of C = each of ``--update-changes`` products and their variants: the push's
+  requests against the minimum (``update_minimum``) and the plan's estimate.
 - **latency**: N = ``--latency-products`` at 50 ms latency, no quota: push with --concurrency 4
   against --concurrency 1 of the same plan, side by side.
 """
@@ -69,12 +73,13 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, products: int) -> None:
+    def __init__(self, products: int, *, mirror: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "bench" / "serve_bulk.py"), "--port", str(self.port)]
-            + ["--products", str(products)],
+            + ["--products", str(products)]
+            + (["--mirror"] if mirror else []),
             stdout=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 600
@@ -272,6 +277,112 @@ def scenario(
         shutil.rmtree(work, ignore_errors=True)
 
 
+PRODUCT_BATCH, VARIANT_BATCH, IDS_PER_REQUEST = 10, 50, 150
+VARIANTS = 3
+
+
+def update_minimum(changed: int) -> int:
+    """Cost model of pushing a price change of ``changed`` products and all their variants into
+    a store that holds them: the writes at the batch limits (ten products, fifty variants a
+    request) and the narrowest reads the platform offers: the store check; the products by
+    ``sku:in`` with every sub-resource included (ten a page, the platform's limit with options);
+    their metafields and their variants' by ``resource_id:in``; the brands they name by
+    ``id:in``; the categories (no filter gives a category's path: the trees and their categories,
+    a page each) and the channels their trees belong to."""
+    writes = math.ceil(changed / PRODUCT_BATCH) + math.ceil(changed * VARIANTS / VARIANT_BATCH)
+    products = math.ceil(changed / PRODUCTS_PER_PAGE)
+    metafields = math.ceil(changed / IDS_PER_REQUEST) + math.ceil(
+        changed * VARIANTS / IDS_PER_REQUEST
+    )
+    return writes + 1 + products + metafields + 1 + 2 + 1
+
+
+def change_prices(url: str, products: int, changed: int) -> None:
+    """Raise the price of ``changed`` products of ``staging`` (spread evenly over its
+    ``products``) and of their variants, through the API."""
+    headers = {"X-Auth-Token": "staging-token", "Accept": "application/json"}
+    base = f"{url}/stores/staging/v3/catalog"
+    skus = [f"P-{i:06d}" for i in range(0, products, products // changed)][:changed]
+    with httpx.Client(headers=headers, timeout=120) as client:
+        for start in range(0, len(skus), PRODUCT_BATCH):
+            group = skus[start : start + PRODUCT_BATCH]
+            found = client.get(
+                f"{base}/products", params={"sku:in": ",".join(group), "include": "variants"}
+            ).json()["data"]
+            client.put(
+                f"{base}/products", json=[{"id": p["id"], "price": p["price"] + 1} for p in found]
+            ).raise_for_status()
+            variants = [
+                {"id": v["id"], "price": (v["price"] or 0) + 1}
+                for p in found
+                for v in p["variants"]
+            ]
+            client.put(f"{base}/variants", json=variants).raise_for_status()
+
+
+@dataclass
+class Update:
+    label: str
+    store: int
+    changed: int
+    requests: int
+    estimated: int
+    minimum: int
+    seconds: float
+    exit_code: int
+
+
+def update_scenario(products: int, changed: int) -> Update:
+    """Push of an update: both stores hold the same ``products``; staging changes the price of
+    ``changed`` of them and of their variants; pull both, diff, push, counting the push's
+    requests."""
+    server = Server(products, mirror=True)
+    work = Path(tempfile.mkdtemp(prefix="stagesync-bench-"))
+    try:
+        configure(work, server.url)
+        change_prices(server.url, products, changed)
+        for env in ("staging", "production"):
+            _, _, code, err = run_cli(work, "pull", env)
+            assert code == 0, err
+        plan = work / "plan.json"
+        _, _, code, err = run_cli(
+            work, "diff", "snapshots/staging", "snapshots/production", "--out", str(plan)
+        )
+        assert code == 0, err
+        estimated = int(orjson.loads(plan.read_bytes())["summary"]["estimated_requests"])
+        server.clear()
+        seconds, _, code, err = run_cli(work, "push", "--plan", str(plan), "--yes")
+        requests, _ = server.log_counts()
+        assert code == 0, err[-2000:]
+        return Update(
+            f"{changed} of {products:,} products",
+            products,
+            changed,
+            requests,
+            estimated,
+            update_minimum(changed),
+            seconds,
+            code,
+        )
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def update_table(runs: list[Update]) -> str:
+    lines = [
+        "| push of an update | requests | minimum | ratio | estimated | estimated / requests "
+        "| wall s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for run in runs:
+        lines.append(
+            f"| {run.label} | {run.requests} | {run.minimum} | {run.requests / run.minimum:.2f} "
+            f"| {run.estimated} | {run.estimated / run.requests:.2f} | {run.seconds:.1f} |"
+        )
+    return "\n".join(lines)
+
+
 def table(runs: list[Run], quota: tuple[int, float] | None = None) -> str:
     head = (
         "| run | requests | minimum | ratio | estimate | wall s | CPU s | s per 1k | 429s "
@@ -302,9 +413,20 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--quota-products", type=int, default=1000)
     parser.add_argument("--latency-products", type=int, default=200)
-    parser.add_argument("--skip", default="", help="comma-separated: size,quota,latency")
+    parser.add_argument("--update-sizes", default="1000,10000")
+    parser.add_argument("--update-changes", default="10,100")
+    parser.add_argument("--skip", default="", help="comma-separated: size,quota,latency,update")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
+
+    if "update" not in skip:
+        updates: list[Update] = []
+        for changed in [int(c) for c in args.update_changes.split(",")]:
+            for size in [int(s) for s in args.update_sizes.split(",")]:
+                updates.append(update_scenario(size, changed))
+                print(update_table(updates[-1:]), flush=True)
+        print("\n### Push of an update (each plan against each store size, side by side)\n")
+        print(update_table(updates))
 
     if "size" not in skip:
         runs: list[Run] = []

@@ -1,6 +1,8 @@
-"""Serve an emulator whose ``staging`` store holds N generated products (``production`` is empty).
+"""Serve an emulator whose ``staging`` store holds N generated products (``production`` is empty,
+or holds the same products with ``--mirror``).
 
     python bench/serve_bulk.py --port 8765 --products 10000
+    python bench/serve_bulk.py --port 8765 --products 10000 --mirror   # production too
 
 Seeding goes straight into the emulated store (100,000 products take seconds); everything after
 that is plain HTTP. Latency, faults and quota are set through ``POST /__emulator/faults``.
@@ -20,10 +22,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--products", type=int, required=True)
+    parser.add_argument(
+        "--mirror", action="store_true", help="seed production with the same products"
+    )
     args = parser.parse_args()
     emulator = Emulator({"staging": "staging-token", "production": "production-token"})
     started = time.monotonic()
     fill_store(emulator.stores["staging"], args.products)
+    if args.mirror:
+        fill_store(emulator.stores["production"], args.products)
     print(f"seeded {args.products} products in {time.monotonic() - started:.1f}s", flush=True)
     serve(emulator, port=args.port)
 

@@ -151,7 +151,7 @@ def build_plan(
     by_key = index(changes, registry)
     ordering = order(by_key, registry, destination_snapshot)
     operations, notes = bind(ordering, by_key, registry, destination_snapshot, reasons or {})
-    estimated = estimate(ordering, operations, by_key, registry, kinds, destination_snapshot)
+    estimated = estimate(ordering, operations, by_key, registry, destination_snapshot)
     return Plan(
         source=source,
         destination=destination,

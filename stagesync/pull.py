@@ -13,14 +13,31 @@ other products) by key through the lookup.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Collection, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Collection,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
-from stagesync.entities import REGISTRY, with_dependencies
-from stagesync.entities.base import Lookup, Raw
+from stagesync.entities import (
+    REFERENCED,
+    REGISTRY,
+    TARGETED,
+    TARGETED_KEYS,
+    WHOLE,
+    WHOLE_KEYS,
+    push_reads,
+    with_dependencies,
+)
+from stagesync.entities.base import ListedWith, LiveId, Lookup, Raw
 from stagesync.entities.common import DuplicateKey
 from stagesync.model import KindSnapshot, Record
 from stagesync.ports import NoProgress, Params, Progress, ProgressStats, StoreApi, tallying
@@ -141,6 +158,154 @@ class SharedReads:
         return await self._api.graphql(query, variables, entity=entity)
 
 
+class _Reader:
+    """The lookup, raw objects and stored objects of one live read, filled kind by kind."""
+
+    def __init__(
+        self,
+        api: StoreApi,
+        *,
+        store: str,
+        progress: Progress | None,
+        verb: str,
+        channel_names: Mapping[str, str] | None,
+        keep: Keep | None,
+        settings: Mapping[str, str] | None,
+        wanted: Collection[str],
+    ) -> None:
+        self.api: StoreApi = SharedReads(api)
+        self.store = store
+        self.progress = progress or NoProgress()
+        self.verb = verb
+        self.keep = keep
+        self.wanted = wanted
+        self.lookup = Lookup(store)
+        self.lookup.channel_names.update(channel_names or {})
+        self.lookup.settings.update(settings or {})
+        self.raws: dict[str, dict[str, Raw]] = {}
+        self.stored: dict[str, dict[str, bytes]] = {}
+        self.later: dict[str, list[Raw]] = {}
+        """Kinds identified with the lookup (``identify_with``): identified once every kind is
+        read."""
+        self.riders: dict[str, ListedWith] = {}
+        """Kinds read with another kind's listing (``EntityKind.listed_with``), not on their
+        own: what ``ride`` found."""
+        self.ridden: dict[str, asyncio.Future[list[Raw]]] = {}
+
+    def ride(self, kinds: Collection[str]) -> None:
+        """Read each of ``kinds`` that can ride on another listed kind's listing with it."""
+        for kind in kinds:
+            listed = REGISTRY[kind].listed_with
+            if (
+                listed is not None
+                and listed.kind in kinds
+                and REGISTRY[listed.kind].fetch_pages is not None
+            ):
+                self.riders[kind] = listed
+                self.ridden[kind] = asyncio.get_running_loop().create_future()
+
+    def take(
+        self, kind: str, identified: Mapping[str, Raw], *, across_pages: bool, lean: bool = False
+    ) -> None:
+        """Put ``identified`` (key -> raw) in the lookup, and keep or store each raw object as
+        ``keep`` says (never a ``lean`` one: it holds only its key and ID). An object read twice
+        (by two filters) is taken once."""
+        entity, keep, lookup = REGISTRY[kind], self.keep, self.lookup
+        kept = keep.get(kind, ()) if keep is not None else None
+        keeps_all = keep is None or (kind in keep and kept is None)
+        retained = self.raws.setdefault(kind, {}) if keep is None or kind in keep else None
+        store_raw = keep is not None and kind in self.wanted and kind not in keep
+        compact = self.stored.setdefault(kind, {}) if store_raw else None
+        for key, raw in identified.items():
+            live_id = entity.live_id(raw)
+            if across_pages and lookup.has(kind, key) and lookup.live_id_of(kind, key) != live_id:
+                raise DuplicateKey(
+                    f'{kind} "{key}" appears twice on {self.store} (ids '
+                    f"{lookup.live_id_of(kind, key)} and {live_id}): stagesync addresses {kind} "
+                    f"by this key, so it must be unique. Rename one of them in the store, then "
+                    f"pull again."
+                )
+            lookup.add(kind, key, live_id)
+            if lean:
+                continue
+            if retained is not None and (keeps_all or (kept is not None and key in kept)):
+                retained[key] = raw
+            elif compact is not None:
+                compact[key] = _compact(raw)
+
+    async def fetch(
+        self,
+        kind: str,
+        read: Callable[[StoreApi], Awaitable[list[Raw]]] | None = None,
+        *,
+        task: str = "",
+        lean: bool = False,
+    ) -> None:
+        """Read ``kind`` whole (``fetch_pages`` or ``fetch``), or with ``read`` instead."""
+        entity, progress = REGISTRY[kind], self.progress
+        task = task or f"{self.verb} {kind}"
+        progress.start(task, None)
+        count = 0
+        with tallying() as tally:
+            if read is None and entity.fetch_pages is not None and entity.identify_with is None:
+                carried = {k: listed for k, listed in self.riders.items() if listed.kind == kind}
+                taken: dict[str, list[Raw]] = {k: [] for k in carried}
+                try:
+                    also = [listed.include for listed in carried.values()]
+                    async for page in entity.fetch_pages(self.api, also):
+                        for rider, listed in carried.items():
+                            taken[rider] += listed.take(page)
+                        self.take(kind, entity.identify(page), across_pages=True)
+                        count += len(page)
+                        progress.advance(task, len(page))
+                except Exception as error:  # the kinds waiting for this listing fail with it
+                    for rider in carried:
+                        self.ridden[rider].set_exception(error)
+                    raise
+                for rider, items in taken.items():
+                    self.ridden[rider].set_result(items)
+            else:
+                if read is None and kind in self.ridden:
+                    items = await self.ridden[kind]
+                else:
+                    items = await (read or entity.fetch)(self.api)
+                count = len(items)
+                if entity.identify_with is not None:
+                    self.later.setdefault(kind, []).extend(items)
+                else:
+                    self.take(
+                        kind, entity.identify(items), across_pages=read is not None, lean=lean
+                    )
+                progress.advance(task, count)
+        if isinstance(progress, ProgressStats):
+            progress.stats(
+                task, requests=tally.requests, throttled=tally.throttled, retries=tally.retries
+            )
+        progress.advance(task, 0, count)
+        progress.finish(task)
+
+    def state(
+        self, kinds: Sequence[str], needed: Sequence[str], lean: Collection[str] = ()
+    ) -> LiveState:
+        """Identify the kinds that need the lookup (dependencies first), then normalise what
+        was kept of ``kinds``; ``lean`` kinds were read for their keys only."""
+        for kind in needed:  # in dependency order: a kind's identify_with sees its dependencies
+            if kind in self.later:
+                identify_with = REGISTRY[kind].identify_with
+                assert identify_with is not None
+                identified = identify_with(self.later.pop(kind), self.lookup)
+                self.take(kind, identified, across_pages=False, lean=kind in lean)
+        records = {
+            kind: {
+                key: REGISTRY[kind].normalise(key, raw, self.lookup)
+                for key, raw in self.raws.get(kind, {}).items()
+            }
+            for kind in kinds
+            if kind not in self.stored
+        }
+        return LiveState(lookup=self.lookup, raws=self.raws, records=records, stored=self.stored)
+
+
 async def read_live(
     api: StoreApi,
     kinds: Sequence[str],
@@ -161,99 +326,129 @@ async def read_live(
     compactly for ``LiveState.iter_records``, and kinds read for their IDs keep only the lookup.
     ``settings`` go to the lookup before anything is normalised (``stock``: record inventory).
     """
-    progress = progress or NoProgress()
     needed = with_dependencies(kinds)
-    shared: StoreApi = SharedReads(api)
-    wanted = set(kinds)
-    lookup = Lookup(store)
-    lookup.channel_names.update(channel_names or {})
-    lookup.settings.update(settings or {})
-    raws: dict[str, dict[str, Raw]] = {}
-    stored: dict[str, dict[str, bytes]] = {}
-    later: dict[str, list[Raw]] = {}
-    """Kinds identified with the lookup (``identify_with``): identified once every kind is read."""
-    riders = {
-        kind: listed
-        for kind in needed
-        if (listed := REGISTRY[kind].listed_with) is not None
-        and listed.kind in needed
-        and REGISTRY[listed.kind].fetch_pages is not None
+    reader = _Reader(
+        api,
+        store=store,
+        progress=progress,
+        verb=verb,
+        channel_names=channel_names,
+        keep=keep,
+        settings=settings,
+        wanted=set(kinds),
+    )
+    reader.ride(needed)
+    await asyncio.gather(*(reader.fetch(kind) for kind in needed))
+    return reader.state(kinds, needed)
+
+
+async def read_targeted(
+    api: StoreApi,
+    keys: Mapping[str, Collection[str]],
+    references: Mapping[str, Collection[str]],
+    *,
+    absent: Mapping[str, Collection[str]] | None = None,
+    store: str,
+    progress: Progress | None = None,
+    verb: str = "read",
+    channel_names: Mapping[str, str] | None = None,
+    settings: Mapping[str, str] | None = None,
+) -> LiveState:
+    """The live state of the entities ``keys`` names (kind -> keys: a push's operations), and
+    the IDs of what they and ``references`` (kind -> keys the plan's records point at) need,
+    each kind read as ``entities.push_reads`` decides. Of the keys in ``absent`` (ones that
+    should not exist: creates) only whether they exist is read, where the kind can say so
+    cheaply (``LiveState.lookup`` has them; no raw object or record):
+
+    1. every kind read whole, and the named entities of targeted kinds, by key (all at once);
+    2. the entities those objects reference by ID, for their keys (``TargetedRead.names``);
+    3. the referenced keys still unknown, for their IDs.
+
+    Only the named entities are kept and normalised. A key absent from what the filters answer
+    does not exist on the store: the filters never answer less than asked for."""
+    modes = push_reads(keys)
+    touched = [kind for kind in modes if kind in keys]
+    reader = _Reader(
+        api,
+        store=store,
+        progress=progress,
+        verb=verb,
+        channel_names=channel_names,
+        keep={kind: set(keys[kind]) for kind in touched},
+        settings=settings,
+        wanted=set(touched),
+    )
+
+    def by_keys(kind: str, wanted: list[str]) -> Callable[[StoreApi], Awaitable[list[Raw]]]:
+        targeted = REGISTRY[kind].targeted
+        assert targeted is not None and targeted.by_keys is not None
+        read = targeted.by_keys
+        return lambda store_api: read(store_api, wanted)
+
+    def first(kind: str) -> list[Awaitable[None]]:
+        mode = modes[kind]
+        reads: list[Awaitable[None]] = []
+        if mode in (TARGETED, TARGETED_KEYS):
+            # Creates: the whole key listing (``TARGETED_KEYS``) or a lean read says if they exist.
+            lean = mode == TARGETED_KEYS or REGISTRY[kind].referable
+            creates = set((absent or {}).get(kind, ())) if lean else set()
+            reads.append(reader.fetch(kind, by_keys(kind, sorted(set(keys[kind]) - creates))))
+            if creates and mode == TARGETED:
+                reads.append(_lean(reader, kind, keys=sorted(creates), label="absent"))
+        if mode in (TARGETED_KEYS, WHOLE_KEYS):
+            task = f"{verb} {kind} (keys)" if mode == TARGETED_KEYS else ""
+            reads.append(reader.fetch(kind, REGISTRY[kind].fetch_keys, task=task, lean=True))
+        if mode == WHOLE:
+            reads.append(reader.fetch(kind))
+        return reads
+
+    await asyncio.gather(*(read for kind in modes for read in first(kind)))
+    lean_kinds = {
+        k for k, m in modes.items() if m in (REFERENCED, TARGETED) and REGISTRY[k].referable
     }
-    """Kinds read with another kind's listing (``EntityKind.listed_with``), not on their own."""
-    loop = asyncio.get_running_loop()
-    ridden: dict[str, asyncio.Future[list[Raw]]] = {kind: loop.create_future() for kind in riders}
-
-    def take(kind: str, identified: Mapping[str, Raw], *, across_pages: bool) -> None:
-        entity = REGISTRY[kind]
-        kept = keep.get(kind, ()) if keep is not None else None
-        keeps_all = keep is None or (kind in keep and kept is None)
-        retained = raws.setdefault(kind, {}) if keep is None or kind in keep else None
-        store_raw = keep is not None and kind in wanted and kind not in keep
-        compact = stored.setdefault(kind, {}) if store_raw else None
-        for key, raw in identified.items():
-            live_id = entity.live_id(raw)
-            if across_pages and lookup.has(kind, key):
-                raise DuplicateKey(
-                    f'{kind} "{key}" appears twice on {store} (ids {lookup.live_id_of(kind, key)} '
-                    f"and {live_id}): stagesync addresses {kind} by this key, so it must be "
-                    f"unique. Rename one of them in the store, then pull again."
-                )
-            lookup.add(kind, key, live_id)
-            if retained is not None and (keeps_all or (kept is not None and key in kept)):
-                retained[key] = raw
-            elif compact is not None:
-                compact[key] = _compact(raw)
-
-    async def fetch(kind: str) -> None:
-        entity = REGISTRY[kind]
-        task = f"{verb} {kind}"
-        progress.start(task, None)
-        count = 0
-        with tallying() as tally:
-            if entity.fetch_pages is not None and entity.identify_with is None:
-                carried = {k: listed for k, listed in riders.items() if listed.kind == kind}
-                taken: dict[str, list[Raw]] = {k: [] for k in carried}
-                try:
-                    also = [listed.include for listed in carried.values()]
-                    async for page in entity.fetch_pages(shared, also):
-                        for rider, listed in carried.items():
-                            taken[rider] += listed.take(page)
-                        take(kind, entity.identify(page), across_pages=True)
-                        count += len(page)
-                        progress.advance(task, len(page))
-                except Exception as error:  # the kinds waiting for this listing fail with it
-                    for rider in carried:
-                        ridden[rider].set_exception(error)
-                    raise
-                for rider, items in taken.items():
-                    ridden[rider].set_result(items)
-            else:
-                items = await (ridden[kind] if kind in ridden else entity.fetch(shared))
-                count = len(items)
-                if entity.identify_with is not None:
-                    later[kind] = items
-                else:
-                    take(kind, entity.identify(items), across_pages=False)
-                progress.advance(task, count)
-        if isinstance(progress, ProgressStats):
-            progress.stats(
-                task, requests=tally.requests, throttled=tally.throttled, retries=tally.retries
-            )
-        progress.advance(task, 0, count)
-        progress.finish(task)
-
-    await asyncio.gather(*(fetch(kind) for kind in needed))
-    for kind in needed:  # in dependency order: a kind's identify_with sees its dependencies
-        if kind in later:
-            identify_with = REGISTRY[kind].identify_with
-            assert identify_with is not None
-            take(kind, identify_with(later.pop(kind), lookup), across_pages=False)
-    records = {
-        kind: {
-            key: REGISTRY[kind].normalise(key, raw, lookup)
-            for key, raw in raws.get(kind, {}).items()
-        }
-        for kind in kinds
-        if kind not in stored
+    named: dict[str, set[LiveId]] = {}
+    for kind in touched:
+        targeted = REGISTRY[kind].targeted
+        if modes[kind] not in (TARGETED, TARGETED_KEYS) or targeted is None:
+            continue
+        for raw in reader.raws.get(kind, {}).values():
+            for other, live_id in targeted.names(raw):
+                if other in lean_kinds and not reader.lookup.has_id(other, live_id):
+                    named.setdefault(other, set()).add(live_id)
+    await asyncio.gather(
+        *(_lean(reader, kind, ids=sorted(named[kind], key=str)) for kind in sorted(named))
+    )
+    unknown = {
+        kind: sorted(
+            key
+            for key in references.get(kind, ())
+            if not reader.lookup.has(kind, key) and key not in keys.get(kind, ())
+        )
+        for kind in lean_kinds
     }
-    return LiveState(lookup=lookup, raws=raws, records=records, stored=stored)
+    await asyncio.gather(
+        *(_lean(reader, kind, keys=unknown[kind]) for kind in sorted(unknown) if unknown[kind])
+    )
+    lean = [kind for kind, mode in modes.items() if mode in (WHOLE_KEYS, REFERENCED)]
+    return reader.state(touched, list(modes), lean=lean)
+
+
+async def _lean(
+    reader: _Reader,
+    kind: str,
+    *,
+    ids: Sequence[LiveId] = (),
+    keys: Sequence[str] = (),
+    label: str = "referenced",
+) -> None:
+    """Read ``kind``'s entities of ``ids`` or ``keys`` for their keys and IDs only (progress
+    task ``<verb> <kind> (<label>)``)."""
+    targeted = REGISTRY[kind].targeted
+    assert targeted is not None
+    by_ids, by_keys = targeted.lean_by_ids, targeted.lean_by_keys
+    assert by_ids is not None and by_keys is not None
+
+    async def read(api: StoreApi) -> list[Raw]:
+        return await (by_ids(api, ids) if ids else by_keys(api, keys))
+
+    await reader.fetch(kind, read, task=f"{reader.verb} {kind} ({label})", lean=True)

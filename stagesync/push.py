@@ -39,7 +39,7 @@ from stagesync.errors import (
 from stagesync.journal import Journal, JournalState
 from stagesync.model import Action, Operation, Plan, Record, digest
 from stagesync.ports import NoProgress, Progress, ProgressStats, StoreApi, Tally, tallying
-from stagesync.pull import LiveState, read_live
+from stagesync.pull import LiveState, read_targeted
 
 DEFAULT_CONCURRENCY = 4
 OPERATION_ATTEMPTS = 5
@@ -77,15 +77,10 @@ class Applied:
     """op id -> the destination record before the push touched it (None: it did not exist)."""
 
 
-def plan_kinds(plan: Plan) -> list[str]:
-    kinds = set(plan.kinds) | {op.kind for op in plan.operations}
-    return [kind for kind in REGISTRY if kind in kinds]
-
-
 def plan_keys(plan: Plan) -> dict[str, set[str]]:
     """Kind -> the keys the plan's operations touch: the only entities whose raw objects and
     records push needs (every other entity only through the lookup)."""
-    keys: dict[str, set[str]] = {kind: set() for kind in plan_kinds(plan)}
+    keys: dict[str, set[str]] = {}
     for op in plan.operations:
         keys.setdefault(op.kind, set()).add(op.key.key)
     return keys
@@ -105,13 +100,14 @@ class Drift:
 def drift(plan: Plan, live: LiveState) -> list[Drift]:
     """Every operation whose destination entity changed since the plan was made.
 
-    A precondition of None means "must not exist" (a create, and the link step after it);
-    otherwise the live record's digest must equal it."""
+    A precondition of None means "must not exist" (a create, and the link step after it): the
+    key is neither among the records read nor in the lookup (a create's entity is read only
+    for its key); otherwise the live record's digest must equal it."""
     drifted = []
     for op in plan.operations:
         current = live.records.get(op.kind, {}).get(op.key.key)
         if op.precondition is None:
-            if current is not None:
+            if current is not None or live.lookup.has(op.kind, op.key.key):
                 drifted.append(Drift(op, "now exists on the destination"))
         elif current is None:
             drifted.append(Drift(op, "no longer exists on the destination"))
@@ -160,7 +156,13 @@ async def apply_plan(
         raise StageSyncError(f"--concurrency must be at least 1, got {concurrency}.")
     progress = progress or NoProgress()
     live = await read_destination(
-        api, plan, store=store, progress=progress, channel_names=channel_names, settings=settings
+        api,
+        plan,
+        store=store,
+        progress=progress,
+        channel_names=channel_names,
+        settings=settings,
+        whole_creates=previous is not None,
     )
     resuming = previous is not None
     drifted = check_drift(plan, live, store=store, allow_drift=allow_drift, resuming=resuming)
@@ -200,20 +202,41 @@ async def read_destination(
     verb: str = "read",
     channel_names: Mapping[str, str] | None = None,
     settings: Mapping[str, str] | None = None,
+    whole_creates: bool = False,
 ) -> LiveState:
-    """What the destination holds of the plan: the kinds it touches (and their dependencies, for
-    their IDs), keeping raw objects and records only of the entities its operations name.
-    Progress tasks are named ``<verb> <kind>``."""
-    return await read_live(
+    """What the destination holds of the plan: the entities its operations name (raw objects
+    and records), and the IDs of the entities they and their records reference, each kind read
+    as narrowly as it allows (``pull.read_targeted``). Of the entities the plan creates only
+    whether they exist is read, unless ``whole_creates`` (a resumed push completes the creates
+    an earlier run made; verify compares them). Progress tasks are named ``<verb> <kind>``."""
+    absent: dict[str, set[str]] = {}
+    if not whole_creates:
+        for op in plan.operations:
+            if op.precondition is None:
+                absent.setdefault(op.kind, set()).add(op.key.key)
+    return await read_targeted(
         api,
-        plan_kinds(plan),
+        plan_keys(plan),
+        plan_references(plan),
+        absent=absent,
         store=store,
         progress=progress,
         verb=verb,
         channel_names=channel_names,
-        keep=plan_keys(plan),
         settings=settings,
     )
+
+
+def plan_references(plan: Plan) -> dict[str, set[str]]:
+    """Kind -> the keys the plan's desired records point at (references and links): the
+    entities whose IDs its writes need."""
+    found: dict[str, set[str]] = {}
+    for op in plan.operations:
+        after = op.after
+        if after is not None:
+            for ref in REGISTRY[op.kind].all_references(op.key.key, after):
+                found.setdefault(ref.kind, set()).add(ref.key)
+    return found
 
 
 def check_drift(
@@ -278,6 +301,7 @@ async def verify_results(
         verb="verify",
         channel_names=channel_names,
         settings=settings,
+        whole_creates=True,
     )
     checked = []
     for result in results:

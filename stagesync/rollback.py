@@ -14,8 +14,18 @@ from collections.abc import Collection, Mapping
 
 from stagesync.diff import field_changes
 from stagesync.entities import REGISTRY
-from stagesync.model import Action, Endpoint, EntityKey, Operation, Plan, Record, digest
-from stagesync.stages.plan.estimate import write_requests
+from stagesync.model import (
+    Action,
+    Endpoint,
+    EntityKey,
+    KindSnapshot,
+    Operation,
+    Plan,
+    Record,
+    Snapshot,
+    digest,
+)
+from stagesync.stages.plan.estimate import push_read_requests, write_requests
 
 ROLLBACK_REASON = "rollback"
 
@@ -93,10 +103,19 @@ def rollback_plan(
         )
         for op in operations
     ]
-    # Pushing the rollback reads the same kinds of the same store as its push did before writing:
-    # the pushed plan's estimate less its writes.
-    reads = max(0, plan.estimated_requests - write_requests(plan.operations, REGISTRY))
-    estimated = write_requests(operations, REGISTRY) + reads if operations else 0
+    # What the store holds of the rollback's entities once the push is done, as far as the plan
+    # says: what the rollback's push reads (and batches write) is estimated against that.
+    pushed: dict[str, dict[str, Record]] = {}
+    for key, op in last.items():
+        if op.after is not None and op.action is not Action.DELETE:
+            pushed.setdefault(key.kind, {})[key.key] = op.after
+    store = Snapshot({kind: KindSnapshot(records) for kind, records in pushed.items()})
+    estimated = (
+        write_requests(operations, REGISTRY, store)
+        + push_read_requests(operations, store, REGISTRY)
+        if operations
+        else 0
+    )
     destination = plan.destination
     return Plan(
         source=Endpoint(destination.environment, destination.store_hash, plan.destination.digest),

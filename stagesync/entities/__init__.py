@@ -142,6 +142,58 @@ def with_dependencies(kinds: Iterable[str]) -> list[str]:
     return [kind for kind in REGISTRY if kind in needed]
 
 
+WHOLE = "whole"
+"""Read every object as ``fetch`` makes it."""
+WHOLE_KEYS = "whole keys"
+"""Read every object for its key and ID only (``fetch_keys``)."""
+TARGETED = "targeted"
+"""Read the plan's entities by key (``targeted.by_keys``), and entities of the kind they
+reference by ID or key (the lean readers)."""
+TARGETED_KEYS = "targeted, whole keys"
+"""``TARGETED``, and every object for its key and ID (``fetch_keys``): a kind read whole needs
+them all."""
+REFERENCED = "referenced"
+"""Read only the entities other objects reference, for their keys and IDs (lean readers)."""
+
+
+def push_reads(
+    kinds: Iterable[str], registry: Mapping[str, EntityKind] | None = None
+) -> dict[str, str]:
+    """How push reads each kind for a plan with operations on ``kinds``: kind -> ``WHOLE``,
+    ``WHOLE_KEYS``, ``TARGETED``, ``TARGETED_KEYS`` or ``REFERENCED``, in registry order. A
+    kind the plan touches is targeted when it declares how; a kind read only for IDs is
+    referenced when it can be. Either only when every kind that needs it is targeted: a kind
+    read whole may reference any entity of it, or need them all to identify its own. Kinds no
+    one needs are not read."""
+    registry = REGISTRY if registry is None else registry
+    touched = set(kinds)
+    modes: dict[str, str] = {}
+    for kind in reversed(list(registry)):
+        entity = registry[kind]
+        targeted = entity.targeted
+        users = [
+            modes[user]
+            for user in modes
+            if kind in dependencies.depends_on(user) and modes[user] != REFERENCED
+        ]
+        all_targeted = all(mode in (TARGETED, TARGETED_KEYS) for mode in users)
+        if kind in touched:
+            if not (targeted and targeted.by_keys):
+                modes[kind] = WHOLE
+            elif all_targeted:
+                modes[kind] = TARGETED
+            else:
+                modes[kind] = TARGETED_KEYS if entity.fetch_keys else WHOLE
+            continue
+        if not users:
+            continue
+        if targeted and targeted.referable and all_targeted:
+            modes[kind] = REFERENCED
+        else:
+            modes[kind] = WHOLE_KEYS if entity.fetch_keys else WHOLE
+    return {kind: modes[kind] for kind in registry if kind in modes}
+
+
 def _check_registry() -> None:
     """Every registered kind has a row in the dependency map and comes after what it needs."""
     seen: set[str] = set()

@@ -101,6 +101,9 @@ class Lookup:
     def ids(self, kind: str) -> Mapping[str, LiveId]:
         return self._ids.get(kind, {})
 
+    def has_id(self, kind: str, live_id: LiveId) -> bool:
+        return live_id in self._keys.get(kind, {})
+
 
 FetchFn = Callable[[StoreApi], Awaitable[list[Raw]]]
 FetchPagesFn = Callable[[StoreApi, Sequence[str]], AsyncIterator[list[Raw]]]
@@ -125,6 +128,7 @@ CreateManyFn = Callable[[StoreApi, list[tuple[str, Record]], Lookup], Awaitable[
 UpdateManyFn = Callable[[StoreApi, list[tuple[str, Record, Raw]], Lookup], Awaitable[None]]
 
 
+BatchExtraFn = Callable[[Action, Sequence[tuple[Record | None, Record | None]]], int]
 LinkFn = Callable[[StoreApi, str, Record, Lookup], Awaitable[None]]
 ReplaceFn = Callable[[str, Record, Record], str | None]
 ReadCostFn = Callable[[int, Snapshot], int]
@@ -156,6 +160,80 @@ def one_request(action: Action, record: Record | None) -> int:
 
 def no_references(key: str, record: Record) -> Iterable[EntityKey]:
     return ()
+
+
+QUERY_BUDGET = 1800
+"""Characters one ``:in`` filter's value may take (keys joined by commas, before URL encoding):
+with the path and the other parameters a request stays inside the 2,048 characters every proxy
+between here and the platform accepts. The platform documents no limit of its own."""
+IDS_PER_REQUEST = 150
+"""IDs per ``id:in`` (or ``resource_id:in``) request: 150 IDs of up to ten digits and their
+commas fit ``QUERY_BUDGET``."""
+
+
+def packed(values: Sequence[str], most: int, budget: int = QUERY_BUDGET) -> list[list[str]]:
+    """``values`` in consecutive groups of at most ``most`` whose comma-joined length fits
+    ``budget`` (a value longer than the budget goes alone)."""
+    groups: list[list[str]] = []
+    size = 0
+    for value in values:
+        if groups and len(groups[-1]) < most and size + 1 + len(value) <= budget:
+            groups[-1].append(value)
+            size += 1 + len(value)
+        else:
+            groups.append([value])
+            size = len(value)
+    return groups
+
+
+def id_requests(count: int) -> int:
+    """Requests to read ``count`` objects by ``id:in`` (none for none)."""
+    return -(-count // IDS_PER_REQUEST)
+
+
+ByKeysFn = Callable[[StoreApi, Sequence[str]], Awaitable[list[Raw]]]
+ByIdsFn = Callable[[StoreApi, Sequence[LiveId]], Awaitable[list[Raw]]]
+KeysCostFn = Callable[[Sequence[str], Snapshot], int]
+NamesFn = Callable[[Raw], Iterable[tuple[str, LiveId]]]
+
+
+def names_nothing(raw: Raw) -> Iterable[tuple[str, LiveId]]:
+    return ()
+
+
+@dataclass(frozen=True)
+class TargetedRead:
+    """How push reads only the entities of a kind that its plan touches, with the narrowest
+    filter the platform documents, instead of listing the whole kind (``EntityKind.targeted``).
+
+    Every reader may answer more objects than asked for (a filter that matches case-insensitively
+    or by name): push identifies what comes back and takes each key as it is. It must never
+    answer fewer: an object with one of the keys asked for that a reader misses would turn a
+    "now exists" or "changed" into a silent pass."""
+
+    how: str
+    """How the kind is read, as ``docs/performance.md`` tabulates it."""
+    by_keys: ByKeysFn | None = None
+    """(api, keys) -> complete raw objects (as ``fetch`` makes them) of those keys, for the
+    plan's operations on this kind. None: the kind's operations read it whole."""
+    requests: KeysCostFn | None = None
+    """(keys, destination snapshot) -> requests ``by_keys`` takes for them."""
+    names: NamesFn = names_nothing
+    """A complete raw object -> (kind, live ID) of every entity it references: what push must
+    identify to normalise it. Every kind this kind depends on must be covered."""
+    lean_by_keys: ByKeysFn | None = None
+    """(api, keys) -> raw objects with only what ``identify`` and ``live_id`` need: entities
+    the plan's records reference by key, read for their IDs."""
+    lean_key_requests: Callable[[Sequence[str]], int] | None = None
+    lean_by_ids: ByIdsFn | None = None
+    """(api, IDs) -> lean raw objects of those IDs: entities live objects reference, read for
+    their keys."""
+    lean_id_requests: Callable[[int], int] = id_requests
+
+    @property
+    def referable(self) -> bool:
+        """Whether the kind can be read for the IDs and keys of some entities only."""
+        return self.lean_by_keys is not None and self.lean_by_ids is not None
 
 
 def pages(count: int, page_size: int = PAGE_SIZE) -> int:
@@ -254,6 +332,10 @@ class EntityKind:
     """How many operations push hands ``update_many`` at once when that differs from
     ``batch_size`` (0: the same): a kind whose updates write some part in larger batches than
     the rest (products: base fields ten a ``PUT``, changed variants fifty a ``PUT``)."""
+    batch_extra: BatchExtraFn | None = None
+    """(action, [(destination record, desired record)] of one batch) -> requests that batch
+    writes beyond one per operation's ``estimate_requests`` less the batch's shared write
+    (products: their changed variants, written together)."""
     pii_fields: tuple[tuple[str, str], ...] = field(default=())
     """Personal data in this kind's records: (field name at any depth, pseudonym type), the type
     one of ``email``, ``name``, ``phone``, ``address``, ``text`` (see ``stagesync.redact``)."""
@@ -267,6 +349,13 @@ class EntityKind:
     themselves (a B2B order's data, an invoice): guarded like kinds with personal data."""
     notifies_customers: bool = False
     """Writes of this kind may send emails to the store's customers (orders, customers)."""
+    targeted: TargetedRead | None = None
+    """How push reads only the entities its plan touches (None: the kind is read whole)."""
+    fetch_keys: FetchFn | None = None
+    """Every object with only what ``identify`` (or ``identify_with``) and ``live_id`` need: how
+    push reads a kind whole when it needs only its IDs. None: ``fetch``."""
+    keys_read_requests: ReadCostFn | None = None
+    """Requests ``fetch_keys`` takes (as ``read_requests``)."""
     fetch_pages: FetchPagesFn | None = None
     """Optional streaming ``fetch``: the same raw objects one page at a time, so pull and push
     never hold a large kind's whole listing. Setting it promises that ``identify`` works page by
@@ -291,6 +380,11 @@ class EntityKind:
     def depends_on(self) -> tuple[str, ...]:
         """Kinds this kind's records reference: its row in ``entities.dependencies``."""
         return dependencies.depends_on(self.name)
+
+    @property
+    def referable(self) -> bool:
+        """Whether push can read some of this kind's entities for their keys and IDs only."""
+        return self.targeted is not None and self.targeted.referable
 
     def describe_one(self, key: str) -> str:
         return f"{self.singular} {key}"

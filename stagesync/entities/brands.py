@@ -9,11 +9,19 @@ push writes them after the brand with the batch endpoints (``stagesync.entities.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from stagesync.entities import metafields
-from stagesync.entities.base import EntityKind, Lookup, Raw, pages
-from stagesync.entities.common import unique_by_key, without
+from stagesync.entities.base import (
+    IDS_PER_REQUEST,
+    EntityKind,
+    LiveId,
+    Lookup,
+    Raw,
+    TargetedRead,
+    pages,
+)
+from stagesync.entities.common import chunked, unique_by_key, without
 from stagesync.model import Action, EntityKey, Record, Snapshot
 from stagesync.ports import StoreApi
 
@@ -98,6 +106,36 @@ def read_requests(count: int, destination: Snapshot) -> int:
     return pages(count) + pages(held)
 
 
+LEAN_FIELDS = "name"
+
+
+async def lean_by_keys(api: StoreApi, keys: Sequence[str]) -> list[Raw]:
+    """Brands named ``keys``, name and ID only: one ``name`` request each (brands have no
+    ``name:in``; the platform may match a name whatever its letter case)."""
+    found = await asyncio.gather(
+        *(api.get_all(PATH, {"name": key, "include_fields": LEAN_FIELDS}) for key in keys)
+    )
+    return [raw for raws in found for raw in raws]
+
+
+async def lean_by_ids(api: StoreApi, ids: Sequence[LiveId]) -> list[Raw]:
+    """Brands of ``ids``, name and ID only, by ``id:in``."""
+    groups = chunked([str(i) for i in ids], IDS_PER_REQUEST)
+    found = await asyncio.gather(
+        *(api.get_all(PATH, {"id:in": ",".join(g), "include_fields": LEAN_FIELDS}) for g in groups)
+    )
+    return [raw for raws in found for raw in raws]
+
+
+TARGETED = TargetedRead(
+    how="read whole when the plan writes brands; otherwise by `id:in` (brands live objects "
+    "name) and `name` (brands the plan's records name), for their IDs",
+    lean_by_keys=lean_by_keys,
+    lean_key_requests=len,
+    lean_by_ids=lean_by_ids,
+)
+
+
 async def delete(api: StoreApi, key: str, live: Raw, lookup: Lookup) -> None:
     await api.delete(f"{PATH}/{live['id']}", entity=f"brand {key}")
 
@@ -117,4 +155,5 @@ KIND = EntityKind(
     find=find,
     estimate_requests=estimate,
     read_requests=read_requests,
+    targeted=TARGETED,
 )

@@ -85,10 +85,7 @@ def _product_key(raw: Raw) -> str:
 async def fetch(api: StoreApi) -> list[Raw]:
     """Every tree, every tree's categories, each category's product sort order, and the keys of
     the products given a position (one ``id:in`` lookup per ``SKU_CHUNK``)."""
-    trees, raws = await asyncio.gather(api.get_all(TREES), api.get_all(PATH))
-    channel_of_tree = {
-        int(t["id"]): int((t.get("channels") or [DEFAULT_CHANNEL])[0]) for t in trees
-    }
+    raws = await fetch_keys(api)
     orders = await asyncio.gather(
         *(api.get_all(_sort_path(int(raw["category_id"]))) for raw in raws)
     )
@@ -107,13 +104,30 @@ async def fetch(api: StoreApi) -> list[Raw]:
         )
         keys.update({int(p["id"]): _product_key(p) for p in found})
     for raw, rows in zip(raws, orders, strict=True):
-        raw[CHANNEL_ID] = channel_of_tree.get(int(raw["tree_id"]), DEFAULT_CHANNEL)
         raw[SORT_ORDER] = [
             (keys.get(int(row["product_id"]), f"#{row['product_id']}"), int(row["sort_order"]))
             for row in rows
             if row.get("sort_order") is not None
         ]
     return raws
+
+
+async def fetch_keys(api: StoreApi) -> list[Raw]:
+    """Every tree and every tree's categories: what their keys and IDs need (``fetch`` without
+    the product sort orders)."""
+    trees, raws = await asyncio.gather(api.get_all(TREES), api.get_all(PATH))
+    channel_of_tree = {
+        int(t["id"]): int((t.get("channels") or [DEFAULT_CHANNEL])[0]) for t in trees
+    }
+    for raw in raws:
+        raw[CHANNEL_ID] = channel_of_tree.get(int(raw["tree_id"]), DEFAULT_CHANNEL)
+        raw[SORT_ORDER] = []
+    return raws
+
+
+def keys_read_requests(count: int, destination: Snapshot) -> int:
+    """Trees (one page) and categories (pages)."""
+    return 1 + pages(count)
 
 
 def _sort_path(category_id: object) -> str:
@@ -343,6 +357,8 @@ KIND = EntityKind(
     fetch=fetch,
     identify=identify,
     identify_with=identify_with,
+    fetch_keys=fetch_keys,
+    keys_read_requests=keys_read_requests,
     live_id=lambda raw: int(raw["category_id"]),
     normalise=normalise,
     references=references,

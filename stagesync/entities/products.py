@@ -19,11 +19,22 @@ from typing import Any
 
 from stagesync.entities import channel_assignments
 from stagesync.entities import product_extras as extras
-from stagesync.entities.base import EntityKind, Lookup, Raw, pages
-from stagesync.entities.common import sync_children, unique_by_key, without
+from stagesync.entities.base import (
+    IDS_PER_REQUEST,
+    PAGE_SIZE,
+    EntityKind,
+    LiveId,
+    Lookup,
+    Raw,
+    TargetedRead,
+    id_requests,
+    packed,
+    pages,
+)
+from stagesync.entities.common import chunked, sync_children, unique_by_key, without
 from stagesync.errors import StageSyncError
 from stagesync.model import Action, EntityKey, Record, Snapshot
-from stagesync.ports import StoreApi
+from stagesync.ports import Params, StoreApi
 
 PATH = "/v3/catalog/products"
 INCLUDE = "variants,images,custom_fields,videos"
@@ -488,21 +499,132 @@ def plan_metafields(
 
 async def find(api: StoreApi, key: str, lookup: Lookup) -> Raw | None:
     """The live product keyed ``key``: one filtered request (SKU, or name for ``name:`` keys)."""
-    if key.startswith(NO_SKU_PREFIX):
-        query = {"name": key[len(NO_SKU_PREFIX) :], "include": FIND_INCLUDE}
-    else:
-        query = {"sku": key, "include": FIND_INCLUDE}
-    found = await api.get_all(PATH, query)
-    raw: Raw | None = next((raw for raw in found if product_key(raw) == key), None)
-    if raw is None:
-        return None
-    variant_ids = ",".join(str(v["id"]) for v in raw.get("variants") or [])
-    product_fields, variant_fields = await asyncio.gather(
-        api.get_all(extras.PRODUCT_METAFIELDS, {"resource_id:in": str(raw["id"])}),
-        api.get_all(extras.VARIANT_METAFIELDS, {"resource_id:in": variant_ids}),
+    found = await read_by_keys(api, [key])
+    return next((raw for raw in found if product_key(raw) == key), None)
+
+
+KEYS_PER_REQUEST = 10
+"""SKUs per complete read: the platform answers ten products a page with options included."""
+LEAN_FIELDS = "sku,name"
+"""All a product's key needs (the ID comes with every object)."""
+
+
+def key_queries(keys: Sequence[str], most: int) -> list[dict[str, str]]:
+    """The filters that find the products keyed ``keys``: ``sku:in`` packed ``most`` to a
+    request (inside the URL budget), ``sku`` alone for a SKU with a comma (which ``sku:in``
+    would split), ``name`` for each ``name:`` key (products have no ``name:in``). The platform
+    matches a SKU whatever its letter case, so these may answer more than asked: never less."""
+    skus = [k for k in keys if not k.startswith(NO_SKU_PREFIX)]
+    listed = [s for s in skus if "," not in s]
+    return (
+        [{"sku:in": ",".join(group)} for group in packed(listed, most)]
+        + [{"sku": s} for s in skus if "," in s]
+        + [{"name": k[len(NO_SKU_PREFIX) :]} for k in keys if k.startswith(NO_SKU_PREFIX)]
     )
-    await complete(api, [raw], owned_metafields(product_fields, variant_fields))
-    return raw
+
+
+async def _listed(api: StoreApi, queries: list[dict[str, str]], extra: Params) -> list[Raw]:
+    found = await asyncio.gather(*(api.get_all(PATH, {**query, **extra}) for query in queries))
+    return [raw for raws in found for raw in raws]
+
+
+async def read_by_keys(api: StoreApi, keys: Sequence[str]) -> list[Raw]:
+    """The products keyed ``keys`` (and any the filters also match), complete as ``fetch``
+    makes them: the listing with every sub-resource, ten SKUs a request; their metafields and
+    their variants' through the store-wide lists by ``resource_id:in``; complex rules of those
+    with modifiers."""
+    found = await _listed(api, key_queries(keys, KEYS_PER_REQUEST), {"include": FIND_INCLUDE})
+    unique = list({int(raw["id"]): raw for raw in found}.values())
+    if not unique:
+        return []
+    product_ids = [str(raw["id"]) for raw in unique]
+    variant_ids = [str(v["id"]) for raw in unique for v in raw.get("variants") or []]
+    product_fields, variant_fields = await asyncio.gather(
+        _metafields(api, extras.PRODUCT_METAFIELDS, product_ids),
+        _metafields(api, extras.VARIANT_METAFIELDS, variant_ids),
+    )
+    await complete(api, unique, owned_metafields(product_fields, variant_fields))
+    return unique
+
+
+async def _metafields(api: StoreApi, path: str, owners: list[str]) -> list[Raw]:
+    found = await asyncio.gather(
+        *(
+            api.get_all(path, {"resource_id:in": ",".join(group)})
+            for group in chunked(owners, IDS_PER_REQUEST)
+        )
+    )
+    return [field for fields in found for field in fields]
+
+
+def read_by_keys_requests(keys: Sequence[str], destination: Snapshot) -> int:
+    """What ``read_by_keys`` takes for ``keys``, the destination's records saying which exist
+    and what they hold (metafields lists of more than a page take more)."""
+    records = destination.records("products")
+    existing = [records[key] for key in keys if key in records]
+    if not existing:
+        return len(key_queries(keys, KEYS_PER_REQUEST))
+    variants = sum(max(1, len(r.get("variants") or [])) for r in existing)
+    product_fields = sum(len(r.get("metafields") or []) for r in existing)
+    variant_fields = sum(
+        len(v.get("metafields") or []) for r in existing for v in r.get("variants") or []
+    )
+    return (
+        len(key_queries(keys, KEYS_PER_REQUEST))
+        + max(id_requests(len(existing)), -(-product_fields // PAGE_SIZE))
+        + max(id_requests(variants), -(-variant_fields // PAGE_SIZE))
+        + sum(1 for r in existing if r.get("modifiers"))
+    )
+
+
+async def lean_by_keys(api: StoreApi, keys: Sequence[str]) -> list[Raw]:
+    """Products keyed ``keys``, with their SKU and name only: ``sku:in`` as many to a request as
+    fit."""
+    return await _listed(api, key_queries(keys, PAGE_SIZE), {"include_fields": LEAN_FIELDS})
+
+
+def lean_key_requests(keys: Sequence[str]) -> int:
+    return len(key_queries(keys, PAGE_SIZE))
+
+
+async def lean_by_ids(api: StoreApi, ids: Sequence[LiveId]) -> list[Raw]:
+    """Products of ``ids``, with their SKU and name only, by ``id:in``."""
+    groups = chunked([str(i) for i in ids], IDS_PER_REQUEST)
+    return await _listed(
+        api, [{"id:in": ",".join(g)} for g in groups], {"include_fields": LEAN_FIELDS}
+    )
+
+
+async def fetch_keys(api: StoreApi) -> list[Raw]:
+    """Every product with its SKU and name only, at 250 a page."""
+    return await api.get_all(PATH, {"include_fields": LEAN_FIELDS})
+
+
+def keys_read_requests(count: int, destination: Snapshot) -> int:
+    return pages(count)
+
+
+def names(raw: Raw) -> Iterable[tuple[str, LiveId]]:
+    """The brand, categories and related products a live product names by ID."""
+    if raw.get("brand_id"):
+        yield "brands", int(raw["brand_id"])
+    for category in raw.get("categories") or []:
+        yield "categories", int(category)
+    for related in raw.get("related_products") or []:
+        if int(related) != -1:
+            yield "products", int(related)
+
+
+TARGETED = TargetedRead(
+    how="`sku:in` (`name` for products without a SKU), ten a request with every sub-resource; "
+    "metafields by `resource_id:in`; complex rules per product with modifiers",
+    by_keys=read_by_keys,
+    requests=read_by_keys_requests,
+    names=names,
+    lean_by_keys=lean_by_keys,
+    lean_key_requests=lean_key_requests,
+    lean_by_ids=lean_by_ids,
+)
 
 
 async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Lookup) -> None:
@@ -733,6 +855,26 @@ def estimate_requests(action: Action, record: Record | None) -> int:
     return 1
 
 
+def batch_extra(action: Action, pairs: Sequence[tuple[Record | None, Record | None]]) -> int:
+    """An ``update_many`` batch writes the base fields of the products whose base changed,
+    ``BATCH_SIZE`` a request, and their changed variants, ``VARIANT_BATCH_SIZE`` a request: what
+    that takes beyond the one write the plan counts for the batch."""
+    if action is not Action.UPDATE:
+        return 0
+    bases = variants = 0
+    for before, after in pairs:
+        if before is None or after is None:
+            continue
+        bases += without(before, CHILDREN) != without(after, CHILDREN)
+        live = {str(v["sku"]): without(v, ("metafields",)) for v in before.get("variants") or []}
+        variants += sum(
+            1
+            for v in after.get("variants") or []
+            if str(v["sku"]) in live and live[str(v["sku"])] != without(v, ("metafields",))
+        )
+    return -(-bases // BATCH_SIZE) + -(-variants // VARIANT_BATCH_SIZE) - 1
+
+
 def read_requests(count: int, destination: Snapshot) -> int:
     """What ``fetch`` takes for ``count`` products like the destination's: the list at 250 a
     page, options and modifiers at ten a page, one complex-rule list per product with modifiers,
@@ -767,7 +909,11 @@ KIND = EntityKind(
     update_many=update_many,
     batch_size=CREATE_BATCH_SIZE,
     update_batch_size=UPDATE_BATCH_SIZE,
+    batch_extra=batch_extra,
     read_requests=read_requests,
+    targeted=TARGETED,
+    fetch_keys=fetch_keys,
+    keys_read_requests=keys_read_requests,
     warnings=warnings,
     links=links,
     link_fields=("related_products",),

@@ -30,5 +30,6 @@ async def read(run: PushRun) -> StageSyncError | None:
         progress=run.progress,
         channel_names=env.channels,
         settings=target.settings,
+        whole_creates=run.previous is not None,
     )
     return None
