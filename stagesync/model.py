@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
@@ -280,8 +280,7 @@ class Operation:
         if self.is_link:
             line += " link"
         if self.fields:
-            names = sorted({_top_field(f.path) for f in self.fields})
-            line += " (" + ", ".join(names) + ")"
+            line += " (" + ", ".join(top_fields(self.fields)) + ")"
         return line
 
 
@@ -292,6 +291,22 @@ class Endpoint:
     environment: str | None
     store_hash: str | None
     digest: str
+
+
+@dataclass(frozen=True)
+class LeftAlone:
+    """A dependency the plan does not write (``diff --deps missing``): the destination has it,
+    and it differs there in ``fields`` (top-level field names)."""
+
+    key: EntityKey
+    fields: tuple[str, ...]
+    needed_by: str
+    """Who references it, as an operation's reason says it: ``dependency of promotion X``."""
+
+    def describe(self) -> str:
+        """``products SG-TNT-01 (price)``."""
+        line = f"{self.key.kind} {self.key.key}"
+        return line + (" (" + ", ".join(self.fields) + ")" if self.fields else "")
 
 
 @dataclass(frozen=True)
@@ -309,6 +324,9 @@ class Plan:
     window_ms: int = 30000
     stock: bool = False
     """Both snapshots were pulled with inventory levels: push reads and writes them too."""
+    left_alone: tuple[LeftAlone, ...] = ()
+    """Dependencies that differ on the destination and were not brought along (``--deps
+    missing``): what the destination keeps that the source has otherwise."""
 
     @property
     def estimated_seconds(self) -> float:
@@ -330,6 +348,11 @@ class Plan:
             per_kind = out.setdefault(op.kind, {})
             per_kind[op.action.value] = per_kind.get(op.action.value, 0) + 1
         return out
+
+
+def top_fields(fields: Iterable[FieldChange]) -> tuple[str, ...]:
+    """The record fields ``fields`` change, sorted: ``("price", "variants")``."""
+    return tuple(sorted({_top_field(f.path) for f in fields}))
 
 
 def _top_field(path: str) -> str:
