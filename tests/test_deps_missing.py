@@ -16,6 +16,9 @@ from typer.testing import CliRunner
 from stagesync import api, cli
 from stagesync.demo import TOKENS, demo_config, token_variable
 from stagesync.emulator import Emulator
+from stagesync.entities import REGISTRY
+from stagesync.model import EntityKey, KindSnapshot, LeftAlone, Plan, Snapshot
+from stagesync.plan import make_plan
 from stagesync.planfile import read_plan
 from tests.conftest import connector_for
 from tests.test_report_outputs import validator
@@ -149,3 +152,52 @@ def test_deps_missing_creates_what_is_missing_and_lists_what_it_left_alone(
 def test_deps_and_no_deps_together_are_a_usage_error(stores: Emulator) -> None:
     result = invoke("diff", "staging", "production", "--deps", "missing", "--no-deps", code=2)
     assert "--deps and --no-deps cannot be given together" in result.stderr
+
+
+def test_what_is_left_alone_is_not_followed_further() -> None:
+    """A new category whose parent differs: the parent is left alone, and so is its own parent,
+    which the destination's parent already names."""
+
+    def snapshot(records: dict[str, dict[str, Any]]) -> Snapshot:
+        return Snapshot({"categories": KindSnapshot(records)}, environment="env")
+
+    source = snapshot(
+        {
+            "Outdoor": {"name": "Outdoor", "description": "new"},
+            "Outdoor/Camp": {"name": "Camp", "description": "new"},
+            "Outdoor/Camp/Stoves": {"name": "Stoves"},
+        }
+    )
+    destination = snapshot(
+        {
+            "Outdoor": {"name": "Outdoor", "description": "old"},
+            "Outdoor/Camp": {"name": "Camp", "description": "old"},
+        }
+    )
+
+    def plan(missing_only: bool) -> Plan:
+        return make_plan(
+            source,
+            destination,
+            REGISTRY,
+            created_at="2030-01-01T00:00:00Z",
+            only=[("categories", "Outdoor/Camp/Stoves")],
+            missing_only=missing_only,
+        )
+
+    changed = plan(missing_only=False)
+    assert [op.describe() for op in changed.operations] == [
+        "~ categories Outdoor (description)",
+        "~ categories Outdoor/Camp (description)",
+        "+ categories Outdoor/Camp/Stoves",
+    ]
+    assert changed.left_alone == ()
+    missing = plan(missing_only=True)
+    assert [op.describe() for op in missing.operations] == ["+ categories Outdoor/Camp/Stoves"]
+    assert missing.left_alone == (
+        LeftAlone(
+            EntityKey("categories", "Outdoor/Camp"),
+            ("description",),
+            "dependency of category Outdoor/Camp/Stoves",
+        ),
+    )

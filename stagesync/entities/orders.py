@@ -296,7 +296,10 @@ async def _create_shipments(
     for shipment in shipments:
         body = without(shipment, ("address", "items"))
         position = shipment.get("address")
-        body["order_address_id"] = address_ids[position or 0] if address_ids else 0
+        if isinstance(position, int) and 0 <= position < len(address_ids):
+            body["order_address_id"] = address_ids[position]
+        else:
+            body["order_address_id"] = 0  # no such address: the store refuses it, naming it
         body["items"] = [
             {"order_product_id": line_ids.get(str(i["item"]), 0), "quantity": i["quantity"]}
             for i in shipment.get("items") or []
