@@ -223,13 +223,15 @@ def diff(
     kinds: Sequence[str] | None = None,
     only: Sequence[str] | None = None,
     deps: bool = True,
+    missing_only: bool = False,
     prune: bool = False,
     config_path: Path | None = None,
 ) -> Plan:
     """The plan that makes ``destination``'s snapshot look like ``source``'s, for the selected
     kinds (``kinds``) and entities (``only``: ``KIND:GLOB`` patterns), with the entities they
-    reference unless ``deps`` is False, and deletes only with ``prune``. The plan records the
-    policy rules' findings (docs/policy.md)."""
+    reference unless ``deps`` is False (with ``missing_only``, only those the destination lacks:
+    the differing ones are listed in the plan's ``left_alone``), and deletes only with
+    ``prune``. The plan records the policy rules' findings (docs/policy.md)."""
     selected = resolve_kinds(kinds) if kinds else None
     patterns = resolve_patterns(only) if only else []
     if selected is not None and patterns:
@@ -271,6 +273,7 @@ def diff(
         kinds=wanted,
         only=patterns,
         deps=deps,
+        missing_only=missing_only,
         prune=prune,
         quota=destination_quota(after, config_path),
         role=destination_role(after, config_path),

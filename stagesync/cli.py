@@ -112,6 +112,7 @@ EXAMPLES = {
     "diff": _examples(
         "stagesync diff snapshots/staging snapshots/production --out plan.json --html plan.html",
         "stagesync diff snapshots/staging snapshots/production --only 'products:SHOE-*'",
+        "stagesync diff snapshots/staging snapshots/production --only promotions:X --deps missing",
         "stagesync diff snapshots/staging snapshots/production --markdown plan.md --exit-code",
     ),
     "show": _examples("stagesync show plan.json", "stagesync show plan.json --html plan.html"),
@@ -143,6 +144,11 @@ class OutputFormat(StrEnum):
 class OrderStatus(StrEnum):
     pending = "pending"
     keep = "keep"
+
+
+class Deps(StrEnum):
+    missing = "missing"
+    changed = "changed"
 
 
 class Seed(StrEnum):
@@ -343,6 +349,15 @@ def diff(
             "then an error.",
         ),
     ] = False,
+    deps: Annotated[
+        Deps | None,
+        typer.Option(
+            "--deps",
+            help="Which referenced entities to bring along: changed (missing or different on "
+            "the destination, the default) or missing (only those it lacks; the plan lists the "
+            "differing ones it leaves alone).",
+        ),
+    ] = None,
     prune: Annotated[
         bool,
         typer.Option(
@@ -363,12 +378,17 @@ def diff(
     """Compare two snapshots: the plan that makes DEST_DIR look like SOURCE_DIR."""
     from stagesync import api
 
+    if no_deps and deps is not None:
+        raise typer.BadParameter(
+            "--deps and --no-deps cannot be given together", param_hint="--deps"
+        )
     plan = api.diff(
         source,
         destination,
         kinds=_kinds(kinds),
         only=_only(only),
         deps=not no_deps,
+        missing_only=deps is Deps.missing,
         prune=prune,
         config_path=ctx.obj,
     )

@@ -319,8 +319,7 @@ class Operation:
         if self.is_link:
             line += " link"
         if self.fields:
-            names = sorted({_top_field(f.path) for f in self.fields})
-            line += " (" + ", ".join(names) + ")"
+            line += " (" + ", ".join(top_fields(self.fields)) + ")"
         return line
 
 
@@ -385,6 +384,22 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class LeftAlone:
+    """A dependency the plan does not write (``diff --deps missing``): the destination has it,
+    and it differs there in ``fields`` (top-level field names)."""
+
+    key: EntityKey
+    fields: tuple[str, ...]
+    needed_by: str
+    """Who references it, as an operation's reason says it: ``dependency of promotion X``."""
+
+    def describe(self) -> str:
+        """``products SG-TNT-01 (price)``."""
+        line = f"{self.key.kind} {self.key.key}"
+        return line + (" (" + ", ".join(self.fields) + ")" if self.fields else "")
+
+
+@dataclass(frozen=True)
 class Plan:
     source: Endpoint
     destination: Endpoint
@@ -404,6 +419,9 @@ class Plan:
     withheld: tuple[Withheld, ...] = ()
     """What the redaction guard left out, by kind (only into an environment whose role is
     production)."""
+    left_alone: tuple[LeftAlone, ...] = ()
+    """Dependencies that differ on the destination and were not brought along (``--deps
+    missing``): what the destination keeps that the source has otherwise."""
 
     @property
     def estimated_seconds(self) -> float:
@@ -425,6 +443,11 @@ class Plan:
             per_kind = out.setdefault(op.kind, {})
             per_kind[op.action.value] = per_kind.get(op.action.value, 0) + 1
         return out
+
+
+def top_fields(fields: Iterable[FieldChange]) -> tuple[str, ...]:
+    """The record fields ``fields`` change, sorted: ``("price", "variants")``."""
+    return tuple(sorted({_top_field(f.path) for f in fields}))
 
 
 def _top_field(path: str) -> str:

@@ -11,7 +11,9 @@ dependencies, and what a delete needs) -> **order** -> **bind** (preconditions) 
   ``references`` and ``links``) that is missing or different on the destination gains an
   operation too, with the reason ``dependency of <kind> <key>``; references that already match add
   nothing. With ``deps=False`` nothing is added, and a reference the destination cannot resolve is
-  a ``PlanError`` listing every such reference.
+  a ``PlanError`` listing every such reference. With ``missing_only`` (``--deps missing``) only
+  the referenced entities the destination lacks gain an operation (and their own references,
+  transitively); one that differs is left alone and listed in the plan's ``left_alone``.
 - **Prune.** Deletes appear only with ``prune``, only for selected entities on the destination
   alone. Each delete waits for the operations on entities whose destination record references it
   (they stop referencing it first), so deletes run in reverse dependency order.
@@ -37,7 +39,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from stagesync.model import Change, Endpoint, EntityKey, Plan, Snapshot
+from stagesync.model import Change, Endpoint, EntityKey, LeftAlone, Plan, Snapshot
 from stagesync.stages.plan.bind import bind
 from stagesync.stages.plan.close import close
 from stagesync.stages.plan.common import SELECTED as SELECTED
@@ -78,6 +80,7 @@ def make_plan(
     prune: bool = False,
     only: Sequence[tuple[str, str]] = (),
     deps: bool = True,
+    missing_only: bool = False,
     quota: Quota | None = None,
     role: str = "production",
 ) -> Plan:
@@ -87,6 +90,7 @@ def make_plan(
         kinds=tuple(kinds) if kinds is not None else None,
         only=tuple(only),
         deps=deps,
+        missing_only=missing_only,
         prune=prune,
     )
     return plan_selection(
@@ -112,7 +116,8 @@ def plan_selection(
     refuse_only_withheld(selection, kinds, guarded.withheld, changes, registry, destination)
     reasons = {change.key: SELECTED for change in changes}
     warnings = unmatched(selection, source, destination)
-    changes += close(changes, view, destination, registry, selection, reasons, warnings)
+    left_alone: list[LeftAlone] = []
+    changes += close(changes, view, destination, registry, selection, reasons, warnings, left_alone)
     plan = build_plan(
         changes,
         registry,
@@ -124,6 +129,7 @@ def plan_selection(
         reasons=reasons,
         warnings=warnings,
         quota=quota,
+        left_alone=left_alone,
     )
     return replace(plan, withheld=guarded.withheld)
 
@@ -140,6 +146,7 @@ def build_plan(
     reasons: Mapping[EntityKey, str] | None = None,
     warnings: Sequence[str] = (),
     quota: Quota | None = None,
+    left_alone: Sequence[LeftAlone] = (),
 ) -> Plan:
     """Order ``changes`` into a plan against ``destination_snapshot``: order -> bind ->
     estimate.
@@ -162,4 +169,5 @@ def build_plan(
         kinds=tuple(sorted(set(kinds) | {op.kind for op in operations})),
         quota=quota.requests,
         window_ms=quota.window_ms,
+        left_alone=tuple(left_alone),
     )

@@ -25,6 +25,7 @@ from stagesync.model import (
     EntityKey,
     FieldChange,
     Finding,
+    LeftAlone,
     Operation,
     Plan,
     Redaction,
@@ -44,7 +45,7 @@ def plan_body(plan: Plan) -> dict[str, Any]:
 
 
 def _head(plan: Plan) -> dict[str, Any]:
-    """``plan_body`` without ``operations`` (``stock`` only when set)."""
+    """``plan_body`` without ``operations`` (``stock`` and ``left_alone`` only when set)."""
     head = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -72,6 +73,8 @@ def _head(plan: Plan) -> dict[str, Any]:
                 {"kind": w.kind, "writes": w.writes, "deletes": w.deletes} for w in plan.withheld
             ],
         }
+    if plan.left_alone:
+        head["left_alone"] = [_left_alone_to_json(entry) for entry in plan.left_alone]
     return head
 
 
@@ -465,6 +468,24 @@ def _plan_from_body(body: dict[str, Any], operations: tuple[Operation, ...]) -> 
             Withheld(_str(w["kind"]), int(w["writes"]), int(w["deletes"]))
             for w in body.get("withheld", {}).get("kinds", [])
         ),
+        left_alone=tuple(_left_alone_from_json(entry) for entry in body.get("left_alone", ())),
+    )
+
+
+def _left_alone_to_json(entry: LeftAlone) -> dict[str, Any]:
+    return {
+        "kind": entry.key.kind,
+        "key": entry.key.key,
+        "fields": list(entry.fields),
+        "needed_by": entry.needed_by,
+    }
+
+
+def _left_alone_from_json(value: dict[str, Any]) -> LeftAlone:
+    return LeftAlone(
+        key=EntityKey(_str(value["kind"]), _str(value["key"])),
+        fields=tuple(_str(f) for f in value["fields"]),
+        needed_by=_str(value["needed_by"]),
     )
 
 

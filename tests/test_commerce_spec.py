@@ -22,6 +22,17 @@ def demo() -> Emulator:
     store = emulator.stores["staging"]
     order_id = next(iter(emulated_orders.state(store).orders))
     emulated_orders.add_coupon(store, order_id, "SUMMER", 5)
+    order_state = emulated_orders.state(store)
+    emulated_orders.create_shipment(
+        store,
+        order_state.orders[order_id],
+        {
+            "order_address_id": order_state.addresses[order_id][0]["id"],
+            "items": [{"order_product_id": order_state.products[order_id][0]["id"], "quantity": 1}],
+            "shipping_provider": "fedex",
+            "tracking_number": "EJ958083578US",
+        },
+    )
     return emulator
 
 
@@ -71,6 +82,7 @@ CASES = [
     ("orders.v2.oas2.yml", "orderProducts", "{order}/products"),
     ("orders.v2.oas2.yml", "orderShippingAddress", "{order}/shipping_addresses"),
     ("orders.v2.oas2.yml", "orderCoupons_Base", "{order}/coupons"),
+    ("orders.v2.oas2.yml", "orderShipment", "{order}/shipments"),
 ]
 
 

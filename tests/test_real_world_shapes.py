@@ -35,6 +35,7 @@ from tests import commerce, promotions, rich_catalogue
 from tests import test_catalogue_channels as catalogue_channels
 from tests.test_b2b import build_b2b
 from tests.test_content import build_content
+from tests.test_scripts import build_scripts
 
 BUILDERS = {
     "alpha": commerce.build,  # the store ``build_b2b`` adds B2B Edition data to
@@ -42,6 +43,7 @@ BUILDERS = {
     "rich": rich_catalogue.build,
     "content": build_content,
     "channels": catalogue_channels.build,
+    "scripts": build_scripts,
 }
 NESTED_KEYS = frozenset(
     {"sku", "display_name", "option_display_name", "label", "name", "value", "namespace", "key"}

@@ -1,12 +1,14 @@
 """Content endpoints: web pages, widget templates, widgets, placements, custom template
-associations (``/v3/content/...``, ``/v3/storefront/custom-template-associations``).
+associations, Script Manager scripts (``/v3/content/...``,
+``/v3/storefront/custom-template-associations``).
 
 State lives in one ``ContentState`` per store (``content_of(store)``), so the catalogue's
 ``Store`` needs no fields for it. Rules follow the platform's documentation: the 4,000 web page
 limit, unique page names, type-specific required fields, parent pages that must exist, widget
 template validation (required fields, schema shape, balanced Handlebars tags), widgets that need
 an existing template, placements that need an existing widget and, for product, category, brand
-and page templates, an existing entity.
+and page templates, an existing entity; scripts whose ``kind`` says which of ``src`` and ``html``
+they carry, at most 50 on a channel.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 from .errors import ApiError, invalid, not_found
 from .routes import (
     Call,
+    Endpoint,
     FilterSpec,
     Reply,
     Table,
@@ -29,6 +32,7 @@ from .routes import (
     register,
     single,
 )
+from .schema import BOOL, array, integer, obj, string
 from .store import Record, Store, now_rfc3339, slugify
 
 MAX_PAGES = 4000
@@ -74,6 +78,7 @@ class ContentState:
     widgets: dict[str, Record] = field(default_factory=dict)
     placements: dict[str, Record] = field(default_factory=dict)
     associations: dict[int, Record] = field(default_factory=dict)
+    scripts: dict[str, Record] = field(default_factory=dict)
 
 
 _STATES: weakref.WeakKeyDictionary[Store, ContentState] = weakref.WeakKeyDictionary()
@@ -751,4 +756,161 @@ TABLE: Table = [
 ]
 
 
+# ---- scripts (Script Manager) ------------------------------------------------------------------
+
+
+MAX_SCRIPTS_PER_CHANNEL = 50
+"""The platform limit on scripts per channel."""
+SCRIPT_KINDS = ("src", "script_tag")
+SCRIPT_FIELDS = {
+    "name": string(255, min_length=1),
+    "description": string(),
+    "html": string(65536),
+    "src": string(),
+    "auto_uninstall": BOOL,
+    "load_method": string(enum=("default", "async", "defer")),
+    "location": string(enum=("head", "footer")),
+    "visibility": string(enum=("storefront", "all_pages", "checkout", "order_confirmation")),
+    "kind": string(enum=SCRIPT_KINDS),
+    "consent_category": string(enum=("essential", "functional", "analytics", "targeting")),
+    "enabled": BOOL,
+    "channel_id": integer(1),
+    "integrity_hashes": array(string()),
+}
+SCRIPT_POST = obj(SCRIPT_FIELDS, required=["name"])
+SCRIPT_PUT = obj(SCRIPT_FIELDS)
+SCRIPT_DEFAULTS: Record = {
+    "description": "",
+    "auto_uninstall": False,
+    "load_method": "default",
+    "location": "footer",
+    "visibility": "storefront",
+    "kind": "src",
+    "consent_category": "unknown",
+    "enabled": True,
+    "channel_id": 1,
+    "integrity_hashes": [],
+}
+"""What a created script holds for the fields its body leaves out."""
+
+
+def _script_errors(store: Store, script: Mapping[str, Any]) -> dict[str, str]:
+    """What the platform refuses in a whole script: ``src`` for a ``src`` script, one ``script``
+    tag in ``html`` for a ``script_tag`` one (loaded the default way), never both; a channel the
+    store has."""
+    errors: dict[str, str] = {}
+    if script["kind"] == "src":
+        if not script.get("src"):
+            errors["src"] = "src is required when kind is src."
+        if script.get("html"):
+            errors["html"] = "html must not be given when kind is src."
+    else:
+        html = str(script.get("html") or "")
+        if len(re.findall(r"<script\b", html, re.I)) != 1:
+            errors["html"] = "html must hold exactly one script tag when kind is script_tag."
+        if script.get("src"):
+            errors["src"] = "src must not be given when kind is script_tag."
+        if script["load_method"] != "default":
+            errors["load_method"] = "load_method must be default when kind is script_tag."
+    if script["channel_id"] not in store.channels:
+        errors["channel_id"] = f"Channel {script['channel_id']} does not exist."
+    return errors
+
+
+def _script_out(script: Record) -> Record:
+    """A script as the API answers: ``src`` only for a ``src`` script, ``html`` only for a
+    ``script_tag`` one."""
+    unused = "html" if script["kind"] == "src" else "src"
+    return {k: v for k, v in script.items() if k != unused}
+
+
+def _on_channel(state: ContentState, channel_id: int, but: str | None = None) -> int:
+    return sum(
+        1 for s in state.scripts.values() if s["channel_id"] == channel_id and s["uuid"] != but
+    )
+
+
+def _check_script(store: Store, script: Record) -> None:
+    errors = _script_errors(store, script)
+    if errors:
+        raise invalid("The script is invalid.", errors)
+    if _on_channel(content_of(store), script["channel_id"], script["uuid"]) >= (
+        MAX_SCRIPTS_PER_CHANNEL
+    ):
+        raise invalid(
+            f"The limit of {MAX_SCRIPTS_PER_CHANNEL} scripts on channel "
+            f"{script['channel_id']} is reached."
+        )
+
+
+def list_scripts(store: Store, call: Call) -> Reply:
+    spec: FilterSpec = {"channel_id": ("int", lambda s: s["channel_id"])}
+    items = apply_filters(content_of(store).scripts.values(), call.query, spec)
+    sort = call.query.get("sort")
+    if sort in ("name", "description", "date_created", "date_modified"):
+        items.sort(key=lambda s: str(s[sort]), reverse=call.query.get("direction") == "desc")
+    return page_of([_script_out(s) for s in items], call.query)
+
+
+def create_script(store: Store, call: Call) -> Reply:
+    now = now_rfc3339()
+    script: Record = {
+        **SCRIPT_DEFAULTS,
+        **{k: v for k, v in call.body.items() if k in SCRIPT_FIELDS},
+        "uuid": new_uuid(store),
+        "api_client_id": f"{store.store_hash}-api-client",
+        "date_created": now,
+        "date_modified": now,
+    }
+    _check_script(store, script)
+    content_of(store).scripts[script["uuid"]] = script
+    return single(_script_out(script))
+
+
+def _script(store: Store, call: Call) -> Record:
+    found = content_of(store).scripts.get(call.params["script_uuid"])
+    if found is None:
+        raise not_found("Script not found.")
+    return found
+
+
+def get_script(store: Store, call: Call) -> Reply:
+    return single(_script_out(_script(store, call)))
+
+
+def update_script(store: Store, call: Call) -> Reply:
+    script = _script(store, call)
+    changed = {**script, **{k: v for k, v in call.body.items() if k in SCRIPT_FIELDS}}
+    other = "html" if changed["kind"] == "src" else "src"
+    if "kind" in call.body and other not in call.body:  # it went with the old kind
+        changed.pop(other, None)
+    _check_script(store, changed)
+    changed["date_modified"] = now_rfc3339()
+    script.clear()
+    script.update(changed)
+    return single(_script_out(script))
+
+
+def delete_script(store: Store, call: Call) -> Reply:
+    del content_of(store).scripts[_script(store, call)["uuid"]]
+    return Reply(204)
+
+
+SCRIPTS: Table = [
+    (
+        "/v3/content/scripts",
+        {"GET": list_scripts, "POST": Endpoint(create_script, body=SCRIPT_POST)},
+    ),
+    (
+        "/v3/content/scripts/{script_uuid}",
+        {
+            "GET": get_script,
+            "PUT": Endpoint(update_script, body=SCRIPT_PUT),
+            "DELETE": delete_script,
+        },
+    ),
+]
+
+
 register(TABLE)
+register(SCRIPTS)

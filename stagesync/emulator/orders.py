@@ -6,6 +6,10 @@ Creating needs ``billing_address`` and ``products`` (catalog items by ``product_
 ``variant_id``, or custom items by ``name`` and prices); ``status_id`` defaults to 1 (Pending).
 ``external_id`` can be given on create only. Money is answered as strings with four decimals.
 Orders created through the API send no order email.
+
+Shipments (``/v2/orders/{id}/shipments``) ship quantities of an order's line items to one of its
+shipping addresses, with tracking; the order then counts them as shipped and becomes Shipped (or
+Partially Shipped). Deleting a shipment does not change the order's status.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError, not_found
-from .routes import Call, Handler, Reply, Table, register
+from .routes import Call, Endpoint, Handler, Reply, Table, register
+from .schema import array, integer, obj, string
 from .store import Record, Store, now_rfc3339
 from .v2 import refuse_read_only, require_object, state_of, v2_page
 
@@ -178,6 +183,7 @@ class OrderState:
     products: dict[int, list[Record]] = field(default_factory=dict)
     addresses: dict[int, list[Record]] = field(default_factory=dict)
     coupons: dict[int, list[Record]] = field(default_factory=dict)
+    shipments: dict[int, list[Record]] = field(default_factory=dict)
 
 
 _STATES: weakref.WeakKeyDictionary[Store, OrderState] = weakref.WeakKeyDictionary()
@@ -515,3 +521,228 @@ TABLE: Table = [
     ("/v2/orders/{order_id}/coupons", {"GET": _sub("coupons")}),
 ]
 register(TABLE)
+
+
+# ---- shipments -------------------------------------------------------------------------------
+
+SHIPPED, PARTIALLY_SHIPPED = 2, 3
+PROVIDERS = {
+    "auspost": "Australia Post",
+    "canadapost": "Canada Post",
+    "endicia": "Endicia",
+    "usps": "USPS",
+    "fedex": "FedEx",
+    "ups": "UPS",
+    "upsready": "UPS Ready",
+    "upsonline": "UPS Online",
+    "shipperhq": "ShipperHQ",
+    "royalmail": "Royal Mail",
+}
+SHIPMENT_FIELDS = {
+    "order_address_id": integer(1),
+    "tracking_number": string(50),
+    "tracking_link": string(500),
+    "merchant_shipping_cost": string(),
+    "shipping_method": string(),
+    "shipping_provider": string(),
+    "tracking_carrier": string(),
+    "comments": string(65535),
+}
+SHIPMENT_ITEM = obj(
+    {"order_product_id": integer(1), "quantity": integer(1)},
+    required=["order_product_id", "quantity"],
+)
+SHIPMENT_POST = obj(
+    {**SHIPMENT_FIELDS, "items": array(SHIPMENT_ITEM, min_items=1)},
+    required=["order_address_id", "items"],
+)
+SHIPMENT_PUT = obj(SHIPMENT_FIELDS)
+SHIPMENT_READ_ONLY = (
+    "id",
+    "order_id",
+    "customer_id",
+    "date_created",
+    "billing_address",
+    "shipping_address",
+    "shipping_provider_display_name",
+    "generated_tracking_link",
+)
+
+
+def _shipments(store: Store, order_id: int) -> list[Record]:
+    return state(store).shipments.setdefault(order_id, [])
+
+
+def _check_address(store: Store, order: Record, address_id: int) -> Record:
+    for address in state(store).addresses[order["id"]]:
+        if address["id"] == address_id:
+            return address
+    raise ApiError(400, f"The order_address_id {address_id} is not an address of this order.")
+
+
+def _shipped(store: Store, order_id: int) -> dict[int, int]:
+    """Quantity shipped per order product id, over the order's shipments."""
+    out: dict[int, int] = {}
+    for shipment in _shipments(store, order_id):
+        for item in shipment["items"]:
+            out[item["order_product_id"]] = out.get(item["order_product_id"], 0) + item["quantity"]
+    return out
+
+
+def _count_shipped(store: Store, order: Record) -> None:
+    """Line items' and addresses' shipped counts, from the order's shipments."""
+    st = state(store)
+    shipped = _shipped(store, order["id"])
+    for line in st.products[order["id"]]:
+        line["quantity_shipped"] = shipped.get(line["id"], 0)
+    for address in st.addresses[order["id"]]:
+        address["items_shipped"] = sum(
+            i["quantity"]
+            for s in _shipments(store, order["id"])
+            if s["order_address_id"] == address["id"]
+            for i in s["items"]
+        )
+
+
+def _shipment_out(store: Store, order: Record, shipment: Record) -> Record:
+    address = _check_address(store, order, shipment["order_address_id"])
+    tracking = ""
+    carrier = shipment["shipping_provider"] or shipment["tracking_carrier"]
+    if shipment["tracking_number"] and carrier and not shipment["tracking_link"]:
+        tracking = f"https://track.aftership.com/{carrier}/{shipment['tracking_number']}"
+    return {
+        **shipment,
+        "items": [dict(i) for i in shipment["items"]],
+        "billing_address": dict(order["billing_address"]),
+        "shipping_address": {k: address.get(k, "") for k in ADDRESS_FIELDS},
+        "shipping_provider_display_name": PROVIDERS.get(shipment["shipping_provider"], ""),
+        "generated_tracking_link": tracking,
+    }
+
+
+def create_shipment(store: Store, order: Record, body: Any) -> Record:
+    """Ship quantities of the order's line items to one of its addresses (400 for an address or a
+    line item the order lacks, or more than is left to ship); the order becomes Shipped, or
+    Partially Shipped while items are left."""
+    refuse_read_only(body, SHIPMENT_READ_ONLY)
+    _check_address(store, order, body["order_address_id"])
+    lines = {line["id"]: line for line in state(store).products[order["id"]]}
+    shipped = _shipped(store, order["id"])
+    items = []
+    for item in body["items"]:
+        line = lines.get(item["order_product_id"])
+        if line is None:
+            raise ApiError(
+                400, f"The order_product_id {item['order_product_id']} is not in this order."
+            )
+        shipped[line["id"]] = shipped.get(line["id"], 0) + item["quantity"]
+        if shipped[line["id"]] > line["quantity"]:
+            raise ApiError(
+                400,
+                f"The quantity to ship of order product {line['id']} is more than is left to ship.",
+            )
+        items.append(
+            {
+                "order_product_id": line["id"],
+                "product_id": line["product_id"],
+                "quantity": item["quantity"],
+            }
+        )
+    shipment: Record = {
+        "id": store.next_id(),
+        "order_id": order["id"],
+        "customer_id": order["customer_id"],
+        "order_address_id": body["order_address_id"],
+        "date_created": now_rfc3339(),
+        "tracking_number": "",
+        "tracking_link": "",
+        "shipping_method": "",
+        "shipping_provider": "",
+        "tracking_carrier": "",
+        "comments": "",
+        **{k: v for k, v in body.items() if k in SHIPMENT_FIELDS},
+        "merchant_shipping_cost": money(body.get("merchant_shipping_cost", 0)),
+        "items": items,
+    }
+    _shipments(store, order["id"]).append(shipment)
+    _count_shipped(store, order)
+    everything = all(shipped.get(i, 0) >= line["quantity"] for i, line in lines.items())
+    order["status_id"] = SHIPPED if everything else PARTIALLY_SHIPPED
+    order["date_modified"] = now_rfc3339()
+    return shipment
+
+
+def _shipment(store: Store, order: Record, call: Call) -> Record:
+    for shipment in _shipments(store, order["id"]):
+        if shipment["id"] == call.params["shipment_id"]:
+            return shipment
+    raise not_found("The requested shipment was not found.")
+
+
+def list_shipments(store: Store, call: Call) -> Reply:
+    order = _order(store, call)
+    rows = [_shipment_out(store, order, s) for s in _shipments(store, order["id"])]
+    status, body = v2_page(rows, call.query)
+    return Reply(status, body)
+
+
+def post_shipment(store: Store, call: Call) -> Reply:
+    order = _order(store, call)
+    return Reply(201, _shipment_out(store, order, create_shipment(store, order, call.body)))
+
+
+def delete_shipments(store: Store, call: Call) -> Reply:
+    order = _order(store, call)
+    _shipments(store, order["id"]).clear()
+    _count_shipped(store, order)
+    return Reply(204)
+
+
+def count_shipments(store: Store, call: Call) -> Reply:
+    return Reply(200, {"count": len(_shipments(store, _order(store, call)["id"]))})
+
+
+def get_shipment(store: Store, call: Call) -> Reply:
+    order = _order(store, call)
+    return Reply(200, _shipment_out(store, order, _shipment(store, order, call)))
+
+
+def put_shipment(store: Store, call: Call) -> Reply:
+    order = _order(store, call)
+    shipment = _shipment(store, order, call)
+    refuse_read_only(call.body, (*SHIPMENT_READ_ONLY, "items"))
+    if "order_address_id" in call.body:
+        _check_address(store, order, call.body["order_address_id"])
+    shipment.update({k: v for k, v in call.body.items() if k in SHIPMENT_FIELDS})
+    shipment["merchant_shipping_cost"] = money(shipment["merchant_shipping_cost"])
+    _count_shipped(store, order)
+    return Reply(200, _shipment_out(store, order, shipment))
+
+
+def delete_shipment(store: Store, call: Call) -> Reply:
+    order = _order(store, call)
+    _shipments(store, order["id"]).remove(_shipment(store, order, call))
+    _count_shipped(store, order)
+    return Reply(204)
+
+
+SHIPMENTS: Table = [
+    (
+        "/v2/orders/{order_id}/shipments",
+        {
+            "GET": list_shipments,
+            "POST": Endpoint(post_shipment, body=SHIPMENT_POST),
+            "DELETE": delete_shipments,
+        },
+    ),
+    ("/v2/orders/{order_id}/shipments/count", {"GET": count_shipments}),
+    (
+        "/v2/orders/{order_id}/shipments/{shipment_id}",
+        {
+            "GET": get_shipment,
+            "PUT": Endpoint(put_shipment, body=SHIPMENT_PUT),
+            "DELETE": delete_shipment,
+        },
+    ),
+]
+register(SHIPMENTS)

@@ -107,6 +107,7 @@ KIND_MAP: tuple[KindRow, ...] = (
         "pages",
         "channels",
     ),
+    _row("scripts", "Scripts", "channels"),
     _row("themes", "Themes"),
 )
 """The store's own kinds."""

@@ -4,14 +4,19 @@
 The record holds the order's own fields (status as ``status_id``; the v2 API exposes the current
 status only, not its history), ``customer`` (by email key; ``null`` for a guest), the
 ``billing_address``, ``products`` (line items by SKU with name, quantity and prices; ``product``
-names the catalogue product, ``null`` for a custom item), ``shipping_addresses`` and ``coupons``
-(by code). Read-only and computed fields are dropped.
+names the catalogue product, ``null`` for a custom item), ``shipping_addresses``, ``coupons``
+(by code) and ``shipments`` (each with its tracking, the position of its address in
+``shipping_addresses`` and its items by line-item SKU, or name for a custom item). Read-only and
+computed fields are dropped.
 
 Push writes the origin reference to ``external_id`` (and ``external_order_id`` when the order has
 none), and looks the reference up on the destination before creating, so a re-push never makes a
 second order. Orders are created **Pending** unless the push was asked to keep the source status
-(``--order-status keep``). The platform cannot attach coupons to an order through the API: the
-plan warns about orders that used one.
+(``--order-status keep``). Shipments are written once the order exists (the platform then marks it
+Shipped or Partially Shipped; with ``keep`` the source status is written again after them); an
+update deletes the destination's shipments the source lacks and creates the missing ones. The
+platform cannot attach coupons to an order through the API, nor write its status history or
+refunds: the plan warns about each.
 """
 
 from __future__ import annotations
@@ -71,6 +76,7 @@ READ_ONLY = (
     "_products",
     "_shipping_addresses",
     "_coupons",
+    "_shipments",
 )
 ITEM_FIELDS = ("name", "sku", "quantity", "price_ex_tax", "price_inc_tax")
 SHIPPING_FIELDS = (
@@ -92,6 +98,20 @@ SHIPPING_FIELDS = (
 )
 """What a shipping address is created with; the rest of what the API returns is computed."""
 COUPON_FIELDS = ("code", "amount", "type", "discount")
+SHIPMENT_READ_ONLY = (
+    "id",
+    "order_id",
+    "customer_id",
+    "order_address_id",
+    "date_created",
+    "billing_address",
+    "shipping_address",
+    "items",
+    "shipping_provider_display_name",
+    "generated_tracking_link",
+)
+"""Computed, or replaced in the record: the address by its position, the items by line item."""
+REFUNDED = (4, 14)
 CREATE_ONLY = ("products", "shipping_addresses")
 PII = (
     ("email", "email"),
@@ -115,10 +135,11 @@ async def fetch(api: StoreApi) -> list[Raw]:
 
     async def details(order: Raw) -> Raw:
         base = f"{PATH}/{order['id']}"
-        items, shipping, coupons = await asyncio.gather(
+        items, shipping, coupons, shipments = await asyncio.gather(
             api.get_all(f"{base}/products"),
             api.get_all(f"{base}/shipping_addresses"),
             api.get_all(f"{base}/coupons"),
+            api.get_all(f"{base}/shipments"),
         )
         origin = order.get("external_id") or f"{api.store_hash}:{order['id']}"
         return {
@@ -127,6 +148,7 @@ async def fetch(api: StoreApi) -> list[Raw]:
             "_products": items,
             "_shipping_addresses": shipping,
             "_coupons": coupons,
+            "_shipments": shipments,
         }
 
     return list(await asyncio.gather(*(details(o) for o in orders)))
@@ -147,6 +169,46 @@ def _sorted(items: Iterable[Record]) -> list[Record]:
     return sorted(items, key=lambda i: tuple(str(i.get(k) or "") for k in sorted(i)))
 
 
+def _address(raw: Raw) -> Record:
+    return {k: raw[k] for k in SHIPPING_FIELDS if k in raw}
+
+
+def _line_key(line: Raw) -> str:
+    """How a shipment names a line item: its SKU, or its name (a custom item)."""
+    return str(line.get("sku") or line.get("name") or "")
+
+
+def _address_ids(addresses: Iterable[Raw]) -> list[int]:
+    """The addresses' ids in the order the record lists them (``shipping_addresses``)."""
+    pairs = [(_address(a), int(a["id"])) for a in addresses]
+    order = _sorted(address for address, _ in pairs)
+    ids: list[int] = []
+    for address in order:
+        index = next(i for i, (a, _) in enumerate(pairs) if a == address)
+        ids.append(pairs.pop(index)[1])
+    return ids
+
+
+def _shipments(raw: Raw) -> list[tuple[Record, Raw]]:
+    """Each of the order's shipments ID-free, with the shipment as the store has it: ``address``
+    is its position in ``shipping_addresses``, ``items`` name line items (``_line_key``)."""
+    lines = {int(line["id"]): _line_key(line) for line in raw.get("_products") or []}
+    positions = {i: n for n, i in enumerate(_address_ids(raw.get("_shipping_addresses") or []))}
+    out = []
+    for shipment in raw.get("_shipments") or []:
+        record = without(shipment, SHIPMENT_READ_ONLY)
+        record["address"] = positions.get(int(shipment.get("order_address_id") or 0))
+        record["items"] = _sorted(
+            {
+                "item": lines.get(int(i["order_product_id"]), f"#{i['order_product_id']}"),
+                "quantity": i["quantity"],
+            }
+            for i in shipment.get("items") or []
+        )
+        out.append((record, shipment))
+    return out
+
+
 def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record = without(raw, READ_ONLY)
     if record.get("external_order_id") in ("", None, key):
@@ -157,12 +219,13 @@ def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record["channel"] = channels.key_of(lookup, raw.get("channel_id"))
     record["products"] = _sorted(_item(i, lookup) for i in raw.get("_products") or [])
     record["shipping_addresses"] = _sorted(
-        {k: a[k] for k in SHIPPING_FIELDS if k in a} for a in raw.get("_shipping_addresses") or []
+        _address(a) for a in raw.get("_shipping_addresses") or []
     )
     record["coupons"] = sorted(
         ({k: c.get(k) for k in COUPON_FIELDS} for c in raw.get("_coupons") or []),
         key=lambda c: str(c["code"]),
     )
+    record["shipments"] = _sorted(shipment for shipment, _ in _shipments(raw))
     return record
 
 
@@ -185,7 +248,9 @@ def _status(record: Record, lookup: Lookup) -> int:
 
 def _common(record: Record, lookup: Lookup) -> dict[str, Any]:
     body = without(
-        record, ("customer", "products", "shipping_addresses", "coupons", "status_id", "channel")
+        record,
+        ("customer", "products", "shipping_addresses", "coupons", "shipments", "status_id")
+        + ("channel",),
     )
     customer = record.get("customer")
     body["customer_id"] = lookup.id_of("customers", customer) if customer else 0
@@ -215,6 +280,33 @@ async def existing(api: StoreApi, key: str) -> int | None:
     return None
 
 
+async def _create_shipments(
+    api: StoreApi,
+    key: str,
+    order_id: int,
+    shipments: list[Record],
+    lines: list[Raw],
+    addresses: list[Raw],
+) -> None:
+    """POST each shipment, its address and items named by the destination order's ids."""
+    line_ids: dict[str, int] = {}
+    for line in lines:
+        line_ids.setdefault(_line_key(line), int(line["id"]))
+    address_ids = _address_ids(addresses)
+    for shipment in shipments:
+        body = without(shipment, ("address", "items"))
+        position = shipment.get("address")
+        if isinstance(position, int) and 0 <= position < len(address_ids):
+            body["order_address_id"] = address_ids[position]
+        else:
+            body["order_address_id"] = 0  # no such address: the store refuses it, naming it
+        body["items"] = [
+            {"order_product_id": line_ids.get(str(i["item"]), 0), "quantity": i["quantity"]}
+            for i in shipment.get("items") or []
+        ]
+        await api.post(f"{PATH}/{order_id}/shipments", body, entity=f"shipment of order {key}")
+
+
 async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int:
     already = await existing(api, key)
     if already is not None:
@@ -227,7 +319,20 @@ async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int
     body["products"] = [await _line_item(api, i, lookup) for i in record.get("products") or []]
     body["shipping_addresses"] = list(record.get("shipping_addresses") or [])
     created = await api.post(PATH, body, entity=f"order {key}")
-    return int(created["id"])
+    order_id = int(created["id"])
+    shipments = list(record.get("shipments") or [])
+    if shipments:
+        lines, addresses = await asyncio.gather(
+            api.get_all(f"{PATH}/{order_id}/products"),
+            api.get_all(f"{PATH}/{order_id}/shipping_addresses"),
+        )
+        await _create_shipments(api, key, order_id, shipments, lines, addresses)
+        if lookup.settings.get(STATUS_SETTING, "pending") == "keep":
+            # Shipments made the order Shipped: give it the source's status back.
+            await api.put(
+                f"{PATH}/{order_id}", {"status_id": body["status_id"]}, entity=f"order {key}"
+            )
+    return order_id
 
 
 async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Lookup) -> None:
@@ -236,7 +341,18 @@ async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Loo
     body["external_order_id"] = record.get("external_order_id") or key
     if lookup.settings.get(STATUS_SETTING, "pending") == "keep":
         body["status_id"] = int(record.get("status_id", PENDING))
-    await api.put(f"{PATH}/{live['id']}", body, entity=f"order {key}")
+    order_id = int(live["id"])
+    missing = list(record.get("shipments") or [])
+    for shipment, current in _shipments(live):
+        if shipment in missing:
+            missing.remove(shipment)
+        else:
+            await api.delete(
+                f"{PATH}/{order_id}/shipments/{current['id']}", entity=f"shipment of order {key}"
+            )
+    lines, addresses = live.get("_products") or [], live.get("_shipping_addresses") or []
+    await _create_shipments(api, key, order_id, missing, lines, addresses)
+    await api.put(f"{PATH}/{order_id}", body, entity=f"order {key}")
 
 
 async def delete(api: StoreApi, key: str, live: Raw, lookup: Lookup) -> None:
@@ -244,18 +360,23 @@ async def delete(api: StoreApi, key: str, live: Raw, lookup: Lookup) -> None:
 
 
 def read_requests(count: int, destination: Snapshot) -> int:
-    """The orders, then each order's products, shipping addresses and coupons (v2 lists)."""
+    """The orders, then each order's products, shipping addresses, coupons and shipments (v2
+    lists)."""
     total = v2_pages(count)
     for record in destination.records("orders").values():
-        for part in ("products", "shipping_addresses", "coupons"):
+        for part in ("products", "shipping_addresses", "coupons", "shipments"):
             total += v2_pages(len(record.get(part) or []))
     return total
 
 
 def estimate(action: Action, record: Record | None) -> int:
+    """A create: the look-up, the order, a variant look-up per line item, then with shipments
+    the order's products and addresses, each shipment, and the status again. An update: the
+    order, and at most each shipment."""
+    shipments = len((record or {}).get("shipments") or [])
     if action is Action.CREATE and record is not None:
-        return 2 + len(record.get("products") or [])
-    return 1
+        return 2 + len(record.get("products") or []) + (3 + shipments if shipments else 0)
+    return 1 + shipments
 
 
 def warnings(key: str, record: Record, before: Record | None) -> list[str]:
@@ -271,7 +392,33 @@ def warnings(key: str, record: Record, before: Record | None) -> list[str]:
             "Orders are created Pending on the destination unless you push with --order-status "
             "keep; the next diff then shows their status_id."
         )
+    if record.get("shipments") and (
+        before is None or before.get("shipments") != record["shipments"]
+    ):
+        out.append(
+            "Writing an order's shipments makes the platform mark the order Shipped (or Partially "
+            "Shipped) and may email the customer a shipment notification."
+        )
+    if before is not None:
+        return out
+    refunded = int(record.get("status_id", PENDING)) in REFUNDED
+    if refunded or _amount(record.get("refunded_amount")):
+        out.append(
+            f"order {key} was refunded ({record.get('refunded_amount')}): the platform's API "
+            "cannot write refunds, so the destination's copy records the amount but no refund."
+        )
+    out.append(
+        "The platform's API cannot write an order's status history: a copied order has its "
+        "current status only."
+    )
     return out
+
+
+def _amount(value: Any) -> float:
+    try:
+        return float(value or 0)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 KIND = EntityKind(

@@ -75,6 +75,15 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def left_alone_lines(plan: Plan) -> tuple[str, ...]:
+    """One line per dependency ``--deps missing`` left alone: ``products SG-TNT-01 (price)
+    differs on the destination and stays as it is (dependency of promotion X)``."""
+    return tuple(
+        f"{entry.describe()} differs on the destination and stays as it is ({entry.needed_by})"
+        for entry in plan.left_alone
+    )
+
+
 @dataclass(frozen=True)
 class WarningGroup:
     title: str
@@ -92,7 +101,8 @@ def warning_groups(plan: Plan) -> list[WarningGroup]:
 
     ``plan.warnings`` are sorted into unresolved references, platform limitations and the rest by
     their wording; operations brought along as dependencies and operations on personal data or
-    that may notify customers come from the operations themselves.
+    that may notify customers come from the operations themselves, and the dependencies left
+    alone from ``plan.left_alone``.
     """
     unresolved: list[str] = []
     limitations: list[str] = []
@@ -138,6 +148,7 @@ def warning_groups(plan: Plan) -> list[WarningGroup]:
             else (),
             dependencies,
         ),
+        WarningGroup("Dependencies left alone", left_alone_lines(plan)),
         WarningGroup("Other warnings", tuple(other)),
     ]
     return [group for group in groups if group.items]

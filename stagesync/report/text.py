@@ -99,6 +99,10 @@ def render_text(plan: Plan) -> str:
         out.append("")
         out.append("Warnings:")
         out.extend(f"  ! {warning}" for warning in plan.warnings)
+    if plan.left_alone:
+        out.append("")
+        out.append("Dependencies left alone (--deps missing):")
+        out.extend(f"  = {entry.describe()}  [{entry.needed_by}]" for entry in plan.left_alone)
     destructive = [op for op in plan.operations if op.action.destructive]
     rest = [op for op in plan.operations if not op.action.destructive]
     if destructive:

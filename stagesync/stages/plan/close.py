@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING
 from stagesync.diff import field_changes
 from stagesync.entities import channels
 from stagesync.errors import PlanError
-from stagesync.model import Action, Change, EntityKey, Record, Snapshot, digest
+from stagesync.model import (
+    Action,
+    Change,
+    EntityKey,
+    LeftAlone,
+    Record,
+    Snapshot,
+    digest,
+    top_fields,
+)
 from stagesync.stages.plan.common import (
     kind_rank,
     name_of,
@@ -30,16 +39,23 @@ def close(
     selection: Selection,
     reasons: dict[EntityKey, str],
     warnings: list[str],
+    left_alone: list[LeftAlone] | None = None,
 ) -> list[Change]:
     """The changes to add to ``changes`` (each with its reason in ``reasons``): with ``deps``,
-    every entity they reference that is missing or different on the destination; with
+    every entity they reference that is missing or different on the destination (only those
+    missing with ``missing_only``, each differing one then added to ``left_alone``); with
     ``prune``, the entities that must stop referencing one the plan deletes (or a warning in
     ``warnings``). Raises ``PlanError`` for a channel that would not resolve and, without
     ``deps``, for a reference the destination cannot resolve."""
     _check_channels(changes, destination, registry)
     added: list[Change] = []
     if selection.deps:
-        for change, reason in _closure(changes, source, destination, registry):
+        closure = _closure(changes, source, destination, registry, selection.missing_only)
+        for change, reason in closure:
+            if selection.missing_only and change.action is not Action.CREATE:
+                if left_alone is not None:
+                    left_alone.append(LeftAlone(change.key, top_fields(change.fields), reason))
+                continue
             added.append(change)
             reasons[change.key] = reason
     else:
@@ -69,9 +85,12 @@ def _closure(
     source: Snapshot,
     destination: Snapshot,
     registry: Mapping[str, EntityKind],
+    missing_only: bool = False,
 ) -> list[tuple[Change, str]]:
     """Operations for every referenced entity that is missing or different on the destination,
-    transitively, each with the reason naming the first planned entity that needs it."""
+    transitively, each with the reason naming the first planned entity that needs it. With
+    ``missing_only``, the references of an entity that only differs are not followed (the
+    destination's record, which stays, already resolves its own)."""
     planned = {change.key for change in changes}
     rank = kind_rank(registry)
     pending = sorted(
@@ -93,7 +112,8 @@ def _closure(
                 continue
             name = registry[change.key.kind].singular
             added.append((found, f"dependency of {name} {change.key.key}"))
-            pending.append(found)
+            if not missing_only or found.action is Action.CREATE:
+                pending.append(found)
     return added
 
 

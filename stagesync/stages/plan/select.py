@@ -24,6 +24,9 @@ class Selection:
     """(kind, glob on keys) patterns; empty: every entity of the selected kinds."""
     deps: bool = True
     """Bring along referenced entities that are missing or different on the destination."""
+    missing_only: bool = False
+    """With ``deps``: bring along only the referenced entities the destination lacks, and list
+    the differing ones as left alone (``--deps missing``)."""
     prune: bool = False
     """Delete selected entities the destination has and the source lacks."""
 
