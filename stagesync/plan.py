@@ -50,6 +50,7 @@ from stagesync.stages.plan.estimate import Quota as Quota
 from stagesync.stages.plan.estimate import estimate
 from stagesync.stages.plan.estimate import read_requests as _read_requests  # noqa: F401
 from stagesync.stages.plan.guard import guard, refuse_only_withheld
+from stagesync.stages.plan.merge import Resolution, merge
 from stagesync.stages.plan.order import index, order
 from stagesync.stages.plan.select import Selection as Selection
 from stagesync.stages.plan.select import select, unmatched
@@ -80,9 +81,12 @@ def make_plan(
     deps: bool = True,
     quota: Quota | None = None,
     role: str = "production",
+    base: Snapshot | None = None,
+    resolutions: Sequence[Resolution] = (),
 ) -> Plan:
     """The plan that makes the selected part of ``destination`` look like ``source``, an
-    environment with ``role`` (production, the strictest, unless said otherwise)."""
+    environment with ``role`` (production, the strictest, unless said otherwise); with ``base``,
+    a three-way plan that keeps what changed on the destination since the base."""
     selection = Selection(
         kinds=tuple(kinds) if kinds is not None else None,
         only=tuple(only),
@@ -90,7 +94,15 @@ def make_plan(
         prune=prune,
     )
     return plan_selection(
-        source, destination, registry, selection, created_at=created_at, quota=quota, role=role
+        source,
+        destination,
+        registry,
+        selection,
+        created_at=created_at,
+        quota=quota,
+        role=role,
+        base=base,
+        resolutions=resolutions,
     )
 
 
@@ -103,15 +115,24 @@ def plan_selection(
     created_at: str,
     quota: Quota | None = None,
     role: str = "production",
+    base: Snapshot | None = None,
+    resolutions: Sequence[Resolution] = (),
 ) -> Plan:
-    """select (and its guard step) -> diff -> close, then ``build_plan``."""
+    """select (and its guard step) -> merge (with a base) -> diff -> close, then
+    ``build_plan``."""
     kinds = select(source, registry, selection)
     guarded = guard(source, destination, registry, kinds, selection, role)
     view = guarded.source
+    merged = None
+    if base is not None:
+        merged = merge(view, destination, base, kinds, selection, resolutions)
+        view = merged.source
     changes = diff(view, destination, kinds, selection)
     refuse_only_withheld(selection, kinds, guarded.withheld, changes, registry, destination)
     reasons = {change.key: SELECTED for change in changes}
     warnings = unmatched(selection, source, destination)
+    if merged is not None:
+        warnings.extend(merged.warnings)
     changes += close(changes, view, destination, registry, selection, reasons, warnings)
     plan = build_plan(
         changes,
@@ -125,7 +146,16 @@ def plan_selection(
         warnings=warnings,
         quota=quota,
     )
-    return replace(plan, withheld=guarded.withheld)
+    plan = replace(plan, withheld=guarded.withheld)
+    if base is None or merged is None:
+        return plan
+    return replace(
+        plan,
+        base=endpoint_of(base),
+        conflicts=merged.conflicts,
+        kept=merged.kept,
+        resolutions=tuple(str(r) for r in resolutions),
+    )
 
 
 def build_plan(
