@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from stagesync.diff import diff
-from stagesync.errors import PlanError
+from stagesync.errors import PlanError, StageSyncError
 from stagesync.model import Action, Change, KindSnapshot, Plan, Record, Snapshot, digest
 from stagesync.snapshot import MANIFEST, read_snapshot, write_snapshot
 
@@ -115,15 +115,18 @@ def record_base(
     ``snapshot_folder``): its folder, or why none was written."""
     if not (snapshot_folder / MANIFEST).is_file():
         return f"no base recorded: the destination snapshot {snapshot_folder} does not exist"
-    snapshot = read_snapshot(snapshot_folder)
-    if not made_from(plan, snapshot):
-        return (
-            f"no base recorded: {snapshot_folder} is not the snapshot the plan was made from "
-            "(pull the destination again to start from a fresh base)"
-        )
-    environment = snapshot.environment or plan.destination.environment or snapshot_folder.name
-    folder = base_folder(snapshot_folder, environment)
-    write_snapshot(folder, after_push(snapshot, plan, done, read, pushed_at))
+    try:
+        snapshot = read_snapshot(snapshot_folder)
+        if not made_from(plan, snapshot):
+            return (
+                f"no base recorded: {snapshot_folder} is not the snapshot the plan was made from "
+                "(pull the destination again to start from a fresh base)"
+            )
+        environment = snapshot.environment or plan.destination.environment or snapshot_folder.name
+        folder = base_folder(snapshot_folder, environment)
+        write_snapshot(folder, after_push(snapshot, plan, done, read, pushed_at))
+    except StageSyncError as error:  # the push is done: say why there is no base, not fail it
+        return f"no base recorded: {error}"
     return folder
 
 

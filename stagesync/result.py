@@ -35,9 +35,11 @@ def result_body(
     journal: str | None,
     rollback_plan: str | None,
     lazy: bool = False,
+    base: str | None = None,
 ) -> dict[str, Any]:
     """The result document; with ``lazy``, its ``operations`` is a generator (for
-    ``result_chunks``) instead of a list."""
+    ``result_chunks``) instead of a list. ``base``: the destination's base the push recorded.
+    A three-way plan's conflicts and their resolutions are repeated under ``merge``."""
     operations = (
         {
             "id": r.operation.id,
@@ -54,7 +56,7 @@ def result_body(
         }
         for r in results
     )
-    return {
+    body = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "plan": plan_file,
@@ -74,6 +76,16 @@ def result_body(
         "summary": result_summary(list(results)),
         "operations": operations if lazy else list(operations),
     }
+    if base is not None:
+        body["base"] = base
+    if plan.base is not None:
+        body["merge"] = {
+            "resolutions": list(plan.resolutions),
+            "conflicts": [
+                {"kind": c.kind, "key": c.key, "resolution": c.resolution} for c in plan.conflicts
+            ],
+        }
+    return body
 
 
 def result_to_json(body: dict[str, Any]) -> bytes:

@@ -20,6 +20,7 @@ from stagesync.snapshot import read_snapshot
 from tests.conftest import on_store
 from tests.test_cli_flow import invoke, ok
 from tests.test_cli_flow import wired as wired  # a fixture
+from tests.test_report_outputs import validator
 
 
 def edit(emulator: Emulator, env: str, name: str, **fields: Any) -> None:
@@ -175,6 +176,14 @@ def test_conflicts_are_listed_first_refused_by_push_and_resolved(
         "brands:Ac*=source"
     ]
     ok(invoke(config_path, "push", "--plan", "resolved.json", "--yes"))
+    result = json.loads(Path("resolved.result.json").read_text())
+    validator("result.schema.json").validate(result)
+    assert result["base"] == "snapshots/.bases/beta"
+    assert result["merge"] == {
+        "resolutions": ["brands:Ac*=source"],
+        "conflicts": [{"kind": "brands", "key": "Acme", "resolution": "source"}],
+    }
+    assert "brands Acme (resolved: source)" in Path("resolved.result.html").read_text()
     live = live_brands(config_path, "beta", "later")
     assert live["Acme"]["page_title"] == "Acme Staging"
     assert live["Zed"]["page_title"] == "Zed Staging"
@@ -204,8 +213,6 @@ def test_resolve_needs_a_valid_pattern(synced: Emulator, config_path: Path) -> N
 
 
 def test_three_way_plans_match_the_plan_schema(synced: Emulator, config_path: Path) -> None:
-    from tests.test_report_outputs import validator
-
     edit(synced, "alpha", "Acme", page_title="Acme Staging")
     edit(synced, "beta", "Acme", page_title="Acme Production")
     edit(synced, "beta", "Zed", meta_description="fixed")

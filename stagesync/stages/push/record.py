@@ -30,6 +30,14 @@ async def record(run: PushRun) -> StageSyncError | None:
     close_journal(run)
     run.duration_ms = int((time.monotonic() - run.clock) * 1000)
     run.result_json = result_file(run.plan_path, ".result.json")
+    if all(r.status == "done" for r in applied.results):
+        run.base = record_base(
+            Path("snapshots") / target.env.name,
+            target.plan,
+            [r.operation.id for r in applied.results],
+            need(run.live).records,
+            now(),
+        )
     body = result_body(
         target.plan,
         applied.results,
@@ -49,16 +57,9 @@ async def record(run: PushRun) -> StageSyncError | None:
         journal=str(journal_path(run.plan_path)),
         rollback_plan=str(run.rollback) if run.rollback else None,
         lazy=True,
+        base=str(run.base) if isinstance(run.base, Path) else None,
     )
     write_atomic_chunks(run.result_json, result_chunks(body))
-    if all(r.status == "done" for r in applied.results):
-        run.base = record_base(
-            Path("snapshots") / target.env.name,
-            target.plan,
-            [r.operation.id for r in applied.results],
-            need(run.live).records,
-            now(),
-        )
     return None
 
 
