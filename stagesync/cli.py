@@ -361,7 +361,11 @@ def diff(
     markdown: MarkdownOption = None,
     output_format: FormatOption = OutputFormat.text,
     exit_code: Annotated[
-        bool, typer.Option("--exit-code", help="Exit 3 when the plan is not empty, 0 when it is.")
+        bool,
+        typer.Option(
+            "--exit-code",
+            help="Exit 3 when the plan has operations or unresolved conflicts, 0 otherwise.",
+        ),
     ] = False,
     base: Annotated[
         Path | None,
@@ -406,7 +410,7 @@ def diff(
         api.save_plan(plan, out)
         _say(f"Wrote plan to {out}")
     _render(plan, html=html, markdown=markdown, plan_path=out, output_format=output_format)
-    if exit_code and not plan.empty:
+    if exit_code and (not plan.empty or plan.unresolved):
         raise typer.Exit(EXIT_CHANGES)
 
 

@@ -152,6 +152,8 @@ def test_conflicts_are_listed_first_refused_by_push_and_resolved(
         }
     ]
 
+    only_conflict = ("--only", "brands:Acme", "--exit-code")
+    ok(invoke(config_path, "diff", "snapshots/alpha", "snapshots/beta", *only_conflict), 3)
     refused = ok(invoke(config_path, "push", "--plan", "plan.json", "--yes"), 1)
     assert (
         "1 unresolved conflict" in refused.stderr and "brands Acme (page_title)" in refused.stderr
