@@ -111,6 +111,8 @@ def test_three_way_plan_keeps_production_edits_and_merges_fields(
     assert live["Kit"]["page_title"] == "Kit Pro"
     assert live["Kit"]["meta_description"] == "kits, fixed"
     assert live["Acme"]["page_title"] == "Acme Tools"
+    # The base is now production as this push left it, kept edits included.
+    assert dict(read_snapshot(Path("snapshots/.bases/beta")).records("brands")) == live
 
 
 def test_conflicts_are_listed_first_refused_by_push_and_resolved(
@@ -263,3 +265,22 @@ def test_drift_lists_what_changed_on_the_store_since_its_base(
 def test_drift_without_a_base_says_how_to_get_one(wired: Emulator, config_path: Path) -> None:
     missing = ok(invoke(config_path, "drift", "beta"), 1)
     assert "beta has no base at snapshots/.bases/beta: push to it once" in missing.stderr
+
+
+def test_no_base_is_recorded_from_a_snapshot_the_plan_was_not_made_from(
+    synced: Emulator, config_path: Path
+) -> None:
+    folder = Path("snapshots/.bases/beta")
+    before = {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    edit(synced, "beta", "Acme", meta_description="edited")
+    edit(synced, "alpha", "Acme", page_title="Acme Staging")
+    ok(invoke(config_path, "pull", "alpha", "--kinds", "brands"))
+    ok(invoke(config_path, "pull", "beta", "--kinds", "brands", "--out", "elsewhere"))
+    ok(invoke(config_path, "diff", "snapshots/alpha", "elsewhere", "--out", "p.json", "--no-base"))
+    pushed = ok(invoke(config_path, "push", "--plan", "p.json", "--yes"))
+    assert (
+        "No base recorded: snapshots/beta is not the snapshot the plan was made from"
+        in pushed.stderr
+    )
+    assert "base" not in json.loads(Path("p.result.json").read_text())
+    assert {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()} == before
