@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from stagesync import b2b, planfile
+from stagesync.bases import Drift
 from stagesync.config import Environment, load_config
 from stagesync.config import config_path as config_file
 from stagesync.entities import (
@@ -226,12 +227,23 @@ def diff(
     missing_only: bool = False,
     prune: bool = False,
     config_path: Path | None = None,
+    base: Path | None = None,
+    use_base: bool = True,
+    resolve: Sequence[str] = (),
 ) -> Plan:
     """The plan that makes ``destination``'s snapshot look like ``source``'s, for the selected
     kinds (``kinds``) and entities (``only``: ``KIND:GLOB`` patterns), with the entities they
     reference unless ``deps`` is False (with ``missing_only``, only those the destination lacks:
     the differing ones are listed in the plan's ``left_alone``), and deletes only with
-    ``prune``. The plan records the policy rules' findings (docs/policy.md)."""
+    ``prune``. The plan records the policy rules' findings (docs/policy.md).
+
+    Three-way against ``base`` (default: the destination's recorded base, when there is one;
+    none with ``use_base=False``): what changed on the destination since the base is kept, and
+    what changed on both sides is a conflict, resolved by ``resolve`` patterns
+    (``KIND:GLOB=source|destination``)."""
+    from stagesync.bases import read_base
+    from stagesync.stages.plan.merge import parse_resolution
+
     selected = resolve_kinds(kinds) if kinds else None
     patterns = resolve_patterns(only) if only else []
     if selected is not None and patterns:
@@ -265,6 +277,13 @@ def diff(
             "(or pull both with --stock) to migrate stock, or neither.",
             path=str(plain),
         )
+    resolutions = [parse_resolution(text, sorted(REGISTRY)) for text in resolve]
+    ancestor = read_base(destination, after, base, read) if use_base else None
+    if resolutions and ancestor is None:
+        raise UsageError(
+            "--resolve needs a base: pass --base DIR, or push once to record the destination's "
+            "base (and drop --no-base)."
+        )
     plan = make_plan(
         before,
         after,
@@ -277,6 +296,8 @@ def diff(
         prune=prune,
         quota=destination_quota(after, config_path),
         role=destination_role(after, config_path),
+        base=ancestor,
+        resolutions=resolutions,
     )
     findings = plan_findings(plan, after, destination, config_path)
     return replace(plan, stock=before.stock or plan.stock, findings=findings)
@@ -325,6 +346,53 @@ def destination_role(snapshot: Snapshot, config_path: Path | None = None) -> str
     the strictest, when no configuration names it."""
     env = destination_environment(snapshot, config_path)
     return env.role if env is not None else "production"
+
+
+def drift(
+    environment: str,
+    *,
+    config_path: Path | None = None,
+    base: Path | None = None,
+    progress: Progress | None = None,
+    connector: Connector = connect,
+    b2b_factory: b2b.B2BFactory = b2b.open_b2b,
+) -> Drift:
+    """What changed on ``environment``'s store since its base (``base``, default its recorded
+    base ``snapshots/.bases/ENV``): the base's kinds are pulled whole into a temporary folder
+    and compared with it. Nothing in the snapshots folder changes."""
+    import tempfile
+
+    from stagesync.bases import base_folder, drift_since
+    from stagesync.errors import SnapshotError
+
+    folder = base or base_folder(Path("snapshots") / environment, environment)
+    if not (folder / "snapshot.json").is_file():
+        raise SnapshotError(
+            f"{environment} has no base at {folder}: push to it once (each successful push "
+            "records one), or pass a snapshot to compare with using --base DIR.",
+            path=str(folder),
+        )
+    recorded = read_snapshot(folder)
+    with tempfile.TemporaryDirectory(prefix=".stagesync-drift-") as work:
+        pulled = pull(
+            environment,
+            config_path=config_path,
+            kinds=sorted(recorded.kinds),
+            out=Path(work) / environment,
+            stock=recorded.stock,
+            progress=progress,
+            connector=connector,
+            b2b_factory=b2b_factory,
+        )
+        live = read_snapshot(pulled.directory)
+    if recorded.store_hash and recorded.store_hash != live.store_hash:
+        raise SnapshotError(
+            f"{folder} is a snapshot of store {recorded.store_hash}, not of {environment} "
+            f"(store {live.store_hash}): pass {environment}'s base with --base DIR.",
+            path=str(folder),
+        )
+    changes = drift_since(recorded, live)
+    return Drift(environment, folder, recorded.pulled_at, changes, pulled.requests)
 
 
 def load_plan(path: Path) -> Plan:

@@ -114,6 +114,11 @@ EXAMPLES = {
         "stagesync diff snapshots/staging snapshots/production --only 'products:SHOE-*'",
         "stagesync diff snapshots/staging snapshots/production --only promotions:X --deps missing",
         "stagesync diff snapshots/staging snapshots/production --markdown plan.md --exit-code",
+        "stagesync diff snapshots/staging snapshots/production --resolve 'products:SHOE-*=source'",
+    ),
+    "drift": _examples(
+        "stagesync drift production",
+        "stagesync drift production --format json --markdown drift.md --html drift.html",
     ),
     "show": _examples("stagesync show plan.json", "stagesync show plan.json --html plan.html"),
     "check": _examples(
@@ -372,8 +377,33 @@ def diff(
     markdown: MarkdownOption = None,
     output_format: FormatOption = OutputFormat.text,
     exit_code: Annotated[
-        bool, typer.Option("--exit-code", help="Exit 3 when the plan is not empty, 0 when it is.")
+        bool,
+        typer.Option(
+            "--exit-code",
+            help="Exit 3 when the plan has operations or unresolved conflicts, 0 otherwise.",
+        ),
     ] = False,
+    base: Annotated[
+        Path | None,
+        typer.Option(
+            "--base",
+            metavar="DIR",
+            help="Merge three ways against this base (default: the destination's recorded "
+            "base, snapshots/.bases/ENV, when there is one).",
+        ),
+    ] = None,
+    no_base: Annotated[
+        bool, typer.Option("--no-base", help="A two-way plan: ignore any recorded base.")
+    ] = False,
+    resolve: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--resolve",
+            metavar="KIND:GLOB=SIDE",
+            help="Resolve the conflicts of matching entities for source or destination "
+            "(products:SHOE-*=source); repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Compare two snapshots: the plan that makes DEST_DIR look like SOURCE_DIR."""
     from stagesync import api
@@ -382,6 +412,8 @@ def diff(
         raise typer.BadParameter(
             "--deps and --no-deps cannot be given together", param_hint="--deps"
         )
+    if base is not None and no_base:
+        raise typer.BadParameter("--base and --no-base exclude each other", param_hint="--base")
     plan = api.diff(
         source,
         destination,
@@ -391,12 +423,56 @@ def diff(
         missing_only=deps is Deps.missing,
         prune=prune,
         config_path=ctx.obj,
+        base=base,
+        use_base=not no_base,
+        resolve=resolve or (),
     )
     if out is not None:
         api.save_plan(plan, out)
         _say(f"Wrote plan to {out}")
     _render(plan, html=html, markdown=markdown, plan_path=out, output_format=output_format)
-    if exit_code and not plan.empty:
+    if exit_code and (not plan.empty or plan.unresolved):
+        raise typer.Exit(EXIT_CHANGES)
+
+
+@app.command(cls=_Command, epilog=EXAMPLES["drift"])
+def drift(
+    ctx: typer.Context,
+    environment: Annotated[str, typer.Argument(metavar="ENV", help="Environment to read.")],
+    base: Annotated[
+        Path | None,
+        typer.Option(
+            "--base", metavar="DIR", help="Compare with this snapshot (default: ENV's base)."
+        ),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", help="What to print on stdout: the drift as text or JSON."),
+    ] = OutputFormat.text,
+    markdown: MarkdownOption = None,
+    html: HtmlOption = None,
+) -> None:
+    """List what changed on ENV's store since its base; exit 3 when something did."""
+    from stagesync import api
+    from stagesync.files import write_atomic_chunks
+    from stagesync.progress import ProgressRenderer
+    from stagesync.report import drift as report
+
+    with ProgressRenderer() as progress:
+        found = api.drift(environment, config_path=ctx.obj, base=base, progress=progress)
+    if output_format is OutputFormat.json:
+        typer.echo(report.drift_to_json(found).decode("utf-8"), nl=False)
+    else:
+        typer.echo(report.render_drift_text(found), nl=False)
+    for path, content in (
+        (markdown, report.render_drift_markdown),
+        (html, report.render_drift_html),
+    ):
+        if path is not None:
+            write_atomic_chunks(path, [content(found).encode("utf-8")])
+            _say(f"Wrote {path}")
+    _say(f"Read {environment} in {_plural(found.requests, 'request')}.")
+    if found.drifted:
         raise typer.Exit(EXIT_CHANGES)
 
 

@@ -383,6 +383,44 @@ class Finding:
         return self.kind if self.key is None else f"{self.kind} {self.key}"
 
 
+WHOLE_RECORD = "*"
+"""The path of a conflict over a whole record (deleted on one side, changed on the other)."""
+
+
+@dataclass(frozen=True)
+class ConflictField:
+    """One field changed on both sides since the base, to different values."""
+
+    path: str
+    """A top-level field, or ``WHOLE_RECORD``."""
+    base: Any
+    source: Any
+    destination: Any
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """An entity changed on both sides since the base (``stagesync.stages.plan.merge``), with
+    its conflicting fields and how a ``--resolve`` pattern resolved it (None: unresolved, and
+    push refuses the plan)."""
+
+    kind: str
+    key: str
+    fields: tuple[ConflictField, ...]
+    resolution: str | None = None
+    """``source`` or ``destination``."""
+
+
+@dataclass(frozen=True)
+class Kept:
+    """An entity changed on the destination alone since the base: its changed fields (or
+    ``WHOLE_RECORD`` when created or deleted there) are kept, not reverted."""
+
+    kind: str
+    key: str
+    fields: tuple[str, ...]
+
+
 @dataclass(frozen=True)
 class LeftAlone:
     """A dependency the plan does not write (``diff --deps missing``): the destination has it,
@@ -422,6 +460,17 @@ class Plan:
     left_alone: tuple[LeftAlone, ...] = ()
     """Dependencies that differ on the destination and were not brought along (``--deps
     missing``): what the destination keeps that the source has otherwise."""
+    base: Endpoint | None = None
+    """The snapshot a three-way plan was merged against (None: a two-way plan)."""
+    conflicts: tuple[Conflict, ...] = ()
+    kept: tuple[Kept, ...] = ()
+    resolutions: tuple[str, ...] = ()
+    """The ``--resolve`` patterns (``KIND:GLOB=source|destination``), as given."""
+
+    @property
+    def unresolved(self) -> tuple[Conflict, ...]:
+        """Conflicts no ``--resolve`` pattern resolved: push refuses the plan while any remain."""
+        return tuple(c for c in self.conflicts if c.resolution is None)
 
     @property
     def estimated_seconds(self) -> float:

@@ -52,6 +52,7 @@ from stagesync.stages.plan.estimate import Quota as Quota
 from stagesync.stages.plan.estimate import estimate
 from stagesync.stages.plan.estimate import read_requests as _read_requests  # noqa: F401
 from stagesync.stages.plan.guard import guard, refuse_only_withheld
+from stagesync.stages.plan.merge import Resolution, merge
 from stagesync.stages.plan.order import index, order
 from stagesync.stages.plan.select import Selection as Selection
 from stagesync.stages.plan.select import select, unmatched
@@ -83,9 +84,12 @@ def make_plan(
     missing_only: bool = False,
     quota: Quota | None = None,
     role: str = "production",
+    base: Snapshot | None = None,
+    resolutions: Sequence[Resolution] = (),
 ) -> Plan:
     """The plan that makes the selected part of ``destination`` look like ``source``, an
-    environment with ``role`` (production, the strictest, unless said otherwise)."""
+    environment with ``role`` (production, the strictest, unless said otherwise); with ``base``,
+    a three-way plan that keeps what changed on the destination since the base."""
     selection = Selection(
         kinds=tuple(kinds) if kinds is not None else None,
         only=tuple(only),
@@ -94,7 +98,15 @@ def make_plan(
         prune=prune,
     )
     return plan_selection(
-        source, destination, registry, selection, created_at=created_at, quota=quota, role=role
+        source,
+        destination,
+        registry,
+        selection,
+        created_at=created_at,
+        quota=quota,
+        role=role,
+        base=base,
+        resolutions=resolutions,
     )
 
 
@@ -107,15 +119,24 @@ def plan_selection(
     created_at: str,
     quota: Quota | None = None,
     role: str = "production",
+    base: Snapshot | None = None,
+    resolutions: Sequence[Resolution] = (),
 ) -> Plan:
-    """select (and its guard step) -> diff -> close, then ``build_plan``."""
+    """select (and its guard step) -> merge (with a base) -> diff -> close, then
+    ``build_plan``."""
     kinds = select(source, registry, selection)
     guarded = guard(source, destination, registry, kinds, selection, role)
     view = guarded.source
+    merged = None
+    if base is not None:
+        merged = merge(view, destination, base, kinds, selection, resolutions)
+        view = merged.source
     changes = diff(view, destination, kinds, selection)
     refuse_only_withheld(selection, kinds, guarded.withheld, changes, registry, destination)
     reasons = {change.key: SELECTED for change in changes}
     warnings = unmatched(selection, source, destination)
+    if merged is not None:
+        warnings.extend(merged.warnings)
     left_alone: list[LeftAlone] = []
     changes += close(changes, view, destination, registry, selection, reasons, warnings, left_alone)
     plan = build_plan(
@@ -131,7 +152,16 @@ def plan_selection(
         quota=quota,
         left_alone=left_alone,
     )
-    return replace(plan, withheld=guarded.withheld)
+    plan = replace(plan, withheld=guarded.withheld)
+    if base is None or merged is None:
+        return plan
+    return replace(
+        plan,
+        base=endpoint_of(base),
+        conflicts=merged.conflicts,
+        kept=merged.kept,
+        resolutions=tuple(str(r) for r in resolutions),
+    )
 
 
 def build_plan(

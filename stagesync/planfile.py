@@ -21,10 +21,13 @@ from stagesync.jsonstream import indented_chunks
 from stagesync.model import (
     WITHHELD_REASON,
     Action,
+    Conflict,
+    ConflictField,
     Endpoint,
     EntityKey,
     FieldChange,
     Finding,
+    Kept,
     LeftAlone,
     Operation,
     Plan,
@@ -75,6 +78,9 @@ def _head(plan: Plan) -> dict[str, Any]:
         }
     if plan.left_alone:
         head["left_alone"] = [_left_alone_to_json(entry) for entry in plan.left_alone]
+    if plan.base is not None:  # a three-way plan (stagesync.stages.plan.merge)
+        head["base"] = _endpoint_to_json(plan.base)
+        head["merge"] = _merge_to_json(plan)
     return head
 
 
@@ -396,6 +402,58 @@ def _finding_from_json(value: dict[str, Any]) -> Finding:
     )
 
 
+def _merge_to_json(plan: Plan) -> dict[str, Any]:
+    return {
+        "conflicts": [
+            {
+                "kind": c.kind,
+                "key": c.key,
+                "resolution": c.resolution,
+                "fields": [
+                    {
+                        "path": f.path,
+                        "base": f.base,
+                        "source": f.source,
+                        "destination": f.destination,
+                    }
+                    for f in c.fields
+                ],
+            }
+            for c in plan.conflicts
+        ],
+        "kept": [{"kind": k.kind, "key": k.key, "fields": list(k.fields)} for k in plan.kept],
+        "resolutions": list(plan.resolutions),
+    }
+
+
+def _merge_from_json(body: dict[str, Any]) -> dict[str, Any]:
+    """The ``Plan`` fields of a three-way plan's ``base`` and ``merge`` (none for a two-way
+    plan)."""
+    if body.get("base") is None:
+        return {}
+    merged = body["merge"]
+    return {
+        "base": _endpoint_from_json(body["base"]),
+        "conflicts": tuple(
+            Conflict(
+                _str(c["kind"]),
+                _str(c["key"]),
+                tuple(
+                    ConflictField(_str(f["path"]), f["base"], f["source"], f["destination"])
+                    for f in c["fields"]
+                ),
+                _optional_str(c["resolution"]),
+            )
+            for c in merged["conflicts"]
+        ),
+        "kept": tuple(
+            Kept(_str(k["kind"]), _str(k["key"]), tuple(_str(f) for f in k["fields"]))
+            for k in merged["kept"]
+        ),
+        "resolutions": tuple(_str(r) for r in merged["resolutions"]),
+    }
+
+
 def _operation_to_json(op: Operation) -> dict[str, Any]:
     return {
         "id": op.id,
@@ -469,6 +527,7 @@ def _plan_from_body(body: dict[str, Any], operations: tuple[Operation, ...]) -> 
             for w in body.get("withheld", {}).get("kinds", [])
         ),
         left_alone=tuple(_left_alone_from_json(entry) for entry in body.get("left_alone", ())),
+        **_merge_from_json(body),
     )
 
 

@@ -36,10 +36,12 @@ def result_body(
     rollback_plan: str | None,
     policy: dict[str, Any] | None = None,
     lazy: bool = False,
+    base: str | None = None,
 ) -> dict[str, Any]:
     """The result document; with ``lazy``, its ``operations`` is a generator (for
     ``result_chunks``) instead of a list. ``policy`` (the policy findings and ``--override``s,
-    when there are any) is recorded as it is."""
+    when there are any) is recorded as it is. ``base``: the destination's base the push
+    recorded. A three-way plan's conflicts and their resolutions are repeated under ``merge``."""
     operations = (
         {
             "id": r.operation.id,
@@ -78,6 +80,15 @@ def result_body(
     }
     if policy is not None:
         body["policy"] = policy
+    if base is not None:
+        body["base"] = base
+    if plan.base is not None:
+        body["merge"] = {
+            "resolutions": list(plan.resolutions),
+            "conflicts": [
+                {"kind": c.kind, "key": c.key, "resolution": c.resolution} for c in plan.conflicts
+            ],
+        }
     return body
 
 

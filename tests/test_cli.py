@@ -127,6 +127,7 @@ def test_the_surface_is_complete() -> None:
         "connect b2b",
         "demo",
         "diff",
+        "drift",
         "emulator",
         "emulator serve",
         "init",

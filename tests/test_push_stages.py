@@ -105,6 +105,14 @@ def pseudonymous_customer(document: dict[str, Any]) -> None:
     )
 
 
+def unresolved_conflict(document: dict[str, Any]) -> None:
+    """A three-way plan whose brand Zed changed on both sides since the base."""
+    document["base"] = dict(document["destination"])
+    zed = {"path": "page_title", "base": "Zed", "source": "Zed A", "destination": "Zed B"}
+    conflict = {"kind": "brands", "key": "Zed", "fields": [zed], "resolution": None}
+    document["merge"] = {"conflicts": [conflict], "kept": [], "resolutions": []}
+
+
 def lock_held(plan_path: Path, _: Emulator) -> None:
     # The parent process (pytest's runner) is alive on this host: the lock is not stale.
     holder = {"pid": os.getppid(), "host": os.uname().nodename}
@@ -183,6 +191,9 @@ CASES = {
         PlanRefused,
         "writes 1 pseudonymised record(s) of people",
         prepare=edit(pseudonymous_customer),
+    ),
+    "unresolved conflict": Case(
+        "check", PlanRefused, "1 unresolved conflict", prepare=edit(unresolved_conflict)
     ),
     "drift": Case("check", PlanRefused, "changed after the plan was made", prepare=drifted),
     "drift, dry run": Case(

@@ -34,6 +34,7 @@ from stagesync.report.common import (
     warning_groups,
 )
 from stagesync.report.findings import SHOWN_IN_PLAN, counts_line
+from stagesync.report.merge import merge_view
 from stagesync.report.redaction import source_redaction, withheld_heading
 from stagesync.report.text import ACTIONS, endpoint_label, kinds_in_order
 
@@ -175,6 +176,7 @@ def _context(plan: Plan, results: Results | None, requests: int | None) -> dict[
         "totals": [sum(counts[k].get(a.value, 0) for k in kinds) for a in ACTIONS],
         "kinds": kinds,
         "warnings": warning_groups(plan),
+        "merge": merge_view(plan),
         "findings": plan.findings[:SHOWN_IN_PLAN],
         "findings_count": counts_line(plan.findings),
         "findings_more": max(0, len(plan.findings) - SHOWN_IN_PLAN),

@@ -19,6 +19,14 @@ from stagesync.model import Operation, Plan
 from stagesync.planfile import plan_digest
 from stagesync.report.common import estimated_duration, warning_groups
 from stagesync.report.findings import SHOWN_IN_PLAN, counts_line
+from stagesync.report.merge import (
+    base_line,
+    conflict_field_line,
+    conflict_title,
+    conflicts_heading,
+    kept_heading,
+    kept_line,
+)
 from stagesync.report.redaction import source_redaction, withheld_heading
 from stagesync.report.text import ACTIONS, endpoint_label, kinds_in_order
 
@@ -53,6 +61,7 @@ def render_markdown(plan: Plan, *, full_report: str | None = None, limit: int = 
     out = _Budget(limit - _FOOTER_RESERVE)
     out.add(f"## stagesync plan: {text(source)} → {text(destination)}")
     out.add("")
+    out.extend(_merge(plan))
     out.extend(_findings(plan))
     out.extend(_redaction(plan))
     if plan.empty:
@@ -104,6 +113,25 @@ def render_markdown(plan: Plan, *, full_report: str | None = None, limit: int = 
             f"{limit:,} characters. Full report: {text(where)}_"
         )
     return out.finish()
+
+
+def _merge(plan: Plan) -> list[str]:
+    """A three-way plan's conflicts (first), resolutions and what it kept."""
+    if plan.base is None:
+        return []
+    lines = [text(base_line(plan)), ""]
+    if plan.conflicts:
+        icon = "🛑" if plan.unresolved else "⚖️"
+        lines += [f"### {icon} {text(conflicts_heading(plan))}", ""]
+        for conflict in plan.conflicts:
+            lines.append(f"- **{text(conflict_title(conflict))}**")
+            lines += [f"  - {text(conflict_field_line(f))}" for f in conflict.fields]
+        lines.append("")
+    if plan.kept:
+        lines += [f"### {text(kept_heading(plan))}", ""]
+        lines += [f"- {text(kept_line(k))}" for k in plan.kept]
+        lines.append("")
+    return lines
 
 
 def _findings(plan: Plan) -> list[str]:

@@ -6,6 +6,7 @@ import difflib
 
 from stagesync.model import Action, FieldChange, Operation, Plan
 from stagesync.report.findings import plan_findings_lines
+from stagesync.report.merge import merge_lines
 from stagesync.report.redaction import redaction_lines
 
 ACTIONS: tuple[Action, ...] = (Action.CREATE, Action.UPDATE, Action.REPLACE, Action.DELETE)
@@ -81,8 +82,8 @@ def estimate_line(plan: Plan) -> str:
 
 
 def render_text(plan: Plan) -> str:
-    """The plan as text: policy findings, summary table and request estimate, destructive
-    operations, the rest."""
+    """The plan as text: a three-way plan's conflicts and kept changes, policy findings,
+    summary table and request estimate, destructive operations, the rest."""
     out: list[str] = []
     if plan.empty:
         out.append("No changes.")
@@ -95,6 +96,7 @@ def render_text(plan: Plan) -> str:
         out.append("")
         out.append(estimate_line(plan))
     out[1:1] = [*plan_findings_lines(plan.findings), *redaction_lines(plan)]
+    out[0:0] = merge_lines(plan)
     if plan.warnings:
         out.append("")
         out.append("Warnings:")

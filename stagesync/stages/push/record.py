@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from stagesync import planfile
+from stagesync.bases import record_base
 from stagesync.errors import StageSyncError
 from stagesync.files import write_atomic_chunks
 from stagesync.journal import journal_path, read_journal
@@ -22,12 +23,22 @@ from stagesync.stages.store import now
 async def record(run: PushRun) -> StageSyncError | None:
     """Reads ``run.applied`` and the journal; writes the journal's ``end`` line, the rollback
     plan (``rollback_path``) and ``<plan>.result.json``; sets ``run.rollback``,
-    ``run.result_json`` and ``run.duration_ms``. Never refuses."""
+    ``run.result_json`` and ``run.duration_ms``. When every operation was done, records the
+    destination's base (``stagesync.bases``) from its snapshot ``snapshots/<env>`` and sets
+    ``run.base``. Never refuses."""
     target, session, applied = need(run.target), need(run.session), need(run.applied)
     need(run.journal).write_now({"event": "end", "finished_at": now()})
     close_journal(run)
     run.duration_ms = int((time.monotonic() - run.clock) * 1000)
     run.result_json = result_file(run.plan_path, ".result.json")
+    if all(r.status == "done" for r in applied.results):
+        run.base = record_base(
+            Path("snapshots") / target.env.name,
+            target.plan,
+            [r.operation.id for r in applied.results],
+            need(run.live).records,
+            now(),
+        )
     body = result_body(
         target.plan,
         applied.results,
@@ -50,6 +61,7 @@ async def record(run: PushRun) -> StageSyncError | None:
         if run.findings or run.options.overrides
         else None,
         lazy=True,
+        base=str(run.base) if isinstance(run.base, Path) else None,
     )
     write_atomic_chunks(run.result_json, result_chunks(body))
     return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 from stagesync.entities import REGISTRY
 from stagesync.errors import StageSyncError
@@ -50,8 +51,18 @@ async def report(run: PushRun) -> StageSyncError | None:
         retries=dict(session.tally.retries),
         duration_ms=run.duration_ms,
         activated=run.activated,
+        notices=run.result.notices + base_notice(run.base, target.env.name),
     )
     return None
+
+
+def base_notice(base: Path | str | None, environment: str) -> tuple[str, ...]:
+    """What push says about the destination's base (``stagesync.bases``)."""
+    if base is None:
+        return ()
+    if isinstance(base, str):
+        return (base[0].upper() + base[1:] + ".",)
+    return (f"Recorded the base of {environment} in {base} (commit it with the snapshots).",)
 
 
 def push_notices(plan: Plan) -> tuple[str, ...]:

@@ -153,5 +153,7 @@ class PushRun(StoreRun):
     """record."""
     duration_ms: int = 0
     """record."""
+    base: Path | str | None = None
+    """record: the base folder written, or why none was (None: the push was not complete)."""
     result: PushResult | None = None
     """report."""
