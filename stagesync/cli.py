@@ -220,6 +220,14 @@ def pull(
             "(default: the environment's stock setting, off unless set).",
         ),
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Read everything, even what the snapshot already in the folder shows has not "
+            "changed since it was pulled.",
+        ),
+    ] = False,
 ) -> None:
     """Pull an environment's store data into an ID-free snapshot folder."""
     from stagesync import api
@@ -234,6 +242,7 @@ def pull(
             out=out,
             redact=redact,
             stock=stock,
+            full=full,
             progress=progress,
         )
     total = sum(result.counts.values())

@@ -235,6 +235,7 @@ def write_snapshot(
     *,
     kinds: Iterable[str] | None = None,
     extras: Mapping[str, bytes] | None = None,
+    based_on: Mapping[str, Any] | None = None,
 ) -> None:
     """Replace the snapshot folder ``directory`` with ``snapshot``, atomically.
 
@@ -245,6 +246,7 @@ def write_snapshot(
     serialised or written, or if ``directory`` holds something other than a snapshot.
     ``extras`` are hidden files written with it (relative path -> bytes, each name starting with
     ``.``): caches that are not part of any record, like the themes' download cache.
+    ``based_on`` goes to the manifest as it is: what a pull read, and from when (``pull``).
     A ``StreamedSnapshot`` is written record by record, never held whole.
     """
     directory = Path(directory)
@@ -295,6 +297,8 @@ def write_snapshot(
         }
         if snapshot.stock:  # only when asked for, so other manifests stay as they were
             manifest["stock"] = True
+        if based_on is not None:
+            manifest["based_on"] = dict(based_on)
         _write_file(staging / MANIFEST, orjson.dumps(manifest, option=_DUMP_OPTIONS) + b"\n")
         _fsync_tree_dirs(staging)
         _swap(staging, directory)
