@@ -17,6 +17,8 @@ Scenarios:
 - **update**: N = each of ``--update-sizes``, both stores holding the same N products; staging
   changes the price of C = each of ``--update-changes`` products and their variants: the push's
   requests against the minimum (``update_minimum``) and the plan's estimate.
+- **repull**: N = each of ``--sizes``: a first pull, 10 products changed through the API, then
+  an incremental re-pull and a ``--full`` one side by side, against issue 14's bound.
 - **latency**: N = ``--latency-products`` at 50 ms latency, no quota: push with --concurrency 4
   against --concurrency 1 of the same plan, side by side.
 """
@@ -167,7 +169,8 @@ PULL_COUNTED = {
 
 
 def pull_minimum(products: int) -> int:
-    """Cost model of pulling the whole generated store: the store check; the product list at 250
+    """Cost model of pulling the whole generated store: the store check and its clock; the
+    product list at 250
     a page carrying every sub-resource ``include=`` can (variants, images, custom fields, videos,
     reviews, bulk pricing rules), options and modifiers at ten a page (the platform's limit when
     they are included), the two store-wide metafield lists and the channel assignments at 250 a
@@ -180,7 +183,8 @@ def pull_minimum(products: int) -> int:
     categories = 2 + CATEGORIES + 1
     brands = 2
     others = [k for k in REGISTRY if not k.startswith("b2b_") and k not in PULL_COUNTED]
-    return 1 + catalogue + categories + brands + len(others) + 1
+    clock = 1  # GET /v2/time, recorded in snapshot.json
+    return 1 + clock + catalogue + categories + brands + len(others) + 1
 
 
 def push_minimum(products: int) -> int:
@@ -383,6 +387,73 @@ def update_table(runs: list[Update]) -> str:
     return "\n".join(lines)
 
 
+LISTED_BY_ID = ("products", "channel_assignments")
+"""Kinds whose listing grows with the product count (250 a page): what an incremental pull
+cannot avoid listing, to find deletions."""
+CHANGED = 10
+
+
+def repull_bound(products: int) -> int:
+    """Issue 14's bound for re-pulling a store where ``CHANGED`` products changed:
+    ceil(N/250) x (kinds listed by ID) + 40."""
+    return math.ceil(products / 250) * len(LISTED_BY_ID) + 40
+
+
+def repull(products: int) -> list[tuple[str, int, float, int]]:
+    """(run, requests, seconds, exit code) of a first pull, an incremental re-pull after
+    ``CHANGED`` products changed (price, through the API), and a ``--full`` pull of the same
+    store, side by side; and whether the two re-pulls wrote the same records."""
+    server = Server(products)
+    work = Path(tempfile.mkdtemp(prefix="stagesync-bench-"))
+    out: list[tuple[str, int, float, int]] = []
+    try:
+        configure(work, server.url)
+        server.faults(quota=0)
+
+        def pull(label: str, *args: str) -> None:
+            server.clear()
+            seconds, _, code, err = run_cli(work, "pull", "staging", *args)
+            assert code == 0, err[-2000:]
+            out.append((label, server.log_counts()[0], seconds, code))
+
+        pull("first pull")
+        headers = {"X-Auth-Token": "staging-token"}
+        base = f"{server.url}/stores/staging/v3/catalog/products"
+        listed = httpx.get(base, params={"limit": CHANGED}, headers=headers).json()["data"]
+        for product in listed:
+            body = {"price": float(product["price"]) + 1}
+            httpx.put(f"{base}/{product['id']}", json=body, headers=headers).raise_for_status()
+        pull(f"re-pull, {CHANGED} changed (incremental)")
+        pull(f"re-pull, {CHANGED} changed (--full)", "--full", "--out", "full")
+        same = all(
+            path.read_bytes()
+            == (work / "full" / path.relative_to(work / "snapshots/staging")).read_bytes()
+            for path in (work / "snapshots" / "staging").rglob("*.json")
+            if path.name != "snapshot.json" and not path.name.startswith(".")
+        )
+        out.append(("records identical", int(same), 0.0, 0))
+        return out
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def repull_table(products: int, runs: list[tuple[str, int, float, int]]) -> str:
+    bound = repull_bound(products)
+    lines = [
+        f"{products:,} products (bound {bound} = ceil(N/250) x {len(LISTED_BY_ID)} + 40)",
+        "",
+        "| run | requests | wall s | requests / bound |",
+        "|---|---:|---:|---:|",
+    ]
+    for label, requests, seconds, _ in runs:
+        if label == "records identical":
+            lines.append(f"| records identical | {'yes' if requests else 'NO'} | | |")
+        else:
+            lines.append(f"| {label} | {requests} | {seconds:.1f} | {requests / bound:.2f} |")
+    return "\n".join(lines)
+
+
 def table(runs: list[Run], quota: tuple[int, float] | None = None) -> str:
     head = (
         "| run | requests | minimum | ratio | estimate | wall s | CPU s | s per 1k | 429s "
@@ -415,7 +486,9 @@ def main() -> None:
     parser.add_argument("--latency-products", type=int, default=200)
     parser.add_argument("--update-sizes", default="1000,10000")
     parser.add_argument("--update-changes", default="10,100")
-    parser.add_argument("--skip", default="", help="comma-separated: size,quota,latency,update")
+    parser.add_argument(
+        "--skip", default="", help="comma-separated: size,quota,latency,update,repull"
+    )
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
 
@@ -439,6 +512,11 @@ def main() -> None:
         for run in runs:
             size = int(run.label.split()[0].replace(",", ""))
             print(f"| {run.label} | {run.seconds / size * 1000:.2f} |")
+
+    if "repull" not in skip:
+        print("\n### Re-pull with 10 changed products: incremental against --full\n")
+        for size in [int(s) for s in args.sizes.split(",")]:
+            print(repull_table(size, repull(size)) + "\n", flush=True)
 
     if "quota" not in skip:
         n = args.quota_products

@@ -181,6 +181,7 @@ def pull(
     out: Path | None = None,
     redact: bool = False,
     stock: bool | None = None,
+    full: bool = False,
     progress: Progress | None = None,
     connector: Connector = connect,
     b2b_factory: b2b.B2BFactory = b2b.open_b2b,
@@ -188,8 +189,10 @@ def pull(
     """Pull ``environment``'s entities into a snapshot folder (default ``snapshots/<env>``).
     ``redact`` replaces personal data with stable pseudonyms before anything is written.
     ``stock`` records inventory levels (default: the environment's ``stock`` setting).
-    Without ``kinds``, B2B kinds are pulled when the environment has B2B credentials."""
-    options = PullOptions(kinds, out, redact, stock)
+    Without ``kinds``, B2B kinds are pulled when the environment has B2B credentials.
+    Into a folder that holds an earlier pull of the same store, only what may have changed since
+    is read (the snapshot written is the same); ``full`` reads everything."""
+    options = PullOptions(kinds, out, redact, stock, full)
     run = PullRun(
         environment,
         options,

@@ -303,6 +303,14 @@ def pull(
             "(default: the environment's stock setting, off unless set).",
         ),
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option(
+            "--full",
+            help="Read everything, even what the snapshot already in the folder shows has not "
+            "changed since it was pulled.",
+        ),
+    ] = False,
 ) -> None:
     """Pull an environment's store data into an ID-free snapshot folder."""
     from stagesync import api
@@ -317,6 +325,7 @@ def pull(
             out=out,
             redact=redact,
             stock=stock,
+            full=full,
             progress=progress,
         )
     from stagesync.ports import describe_retries

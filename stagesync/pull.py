@@ -80,6 +80,13 @@ class LiveState:
         for key in sorted(stored):
             yield key, entity.normalise(key, orjson.loads(stored[key]), self.lookup)
 
+    def iter_raws(self, kind: str) -> Iterator[Raw]:
+        """Every raw object of ``kind`` read (kept or stored), one at a time."""
+        if kind in self.stored:
+            yield from (orjson.loads(data) for data in self.stored[kind].values())
+        else:
+            yield from self.raws.get(kind, {}).values()
+
     def kinds(self) -> dict[str, KindSnapshot]:
         """Every kind asked for, as whole snapshots (holds every record in memory)."""
         names = sorted(set(self.records) | set(self.stored))

@@ -245,6 +245,7 @@ def write_snapshot(
     *,
     kinds: Iterable[str] | None = None,
     extras: Mapping[str, bytes] | None = None,
+    based_on: Mapping[str, Any] | None = None,
 ) -> None:
     """Replace the snapshot folder ``directory`` with ``snapshot``, atomically.
 
@@ -255,6 +256,7 @@ def write_snapshot(
     serialised or written, or if ``directory`` holds something other than a snapshot.
     ``extras`` are hidden files written with it (relative path -> bytes, each name starting with
     ``.``): caches that are not part of any record, like the themes' download cache.
+    ``based_on`` goes to the manifest as it is: what a pull read, and from when (``pull``).
     A ``StreamedSnapshot`` is written record by record, never held whole.
     """
     directory = Path(directory)
@@ -310,6 +312,8 @@ def write_snapshot(
         if redaction is not None:
             marker = redaction.to_json()
             manifest["redaction"] = {**marker, "digest": _redaction_digest(marker, entries)}
+        if based_on is not None:
+            manifest["based_on"] = dict(based_on)
         _write_file(staging / MANIFEST, orjson.dumps(manifest, option=_DUMP_OPTIONS) + b"\n")
         _fsync_tree_dirs(staging)
         _swap(staging, directory)

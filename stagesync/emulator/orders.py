@@ -15,11 +15,24 @@ Partially Shipped). Deleting a shipment does not change the order's status.
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from .errors import ApiError, not_found
-from .routes import Call, Endpoint, Handler, Reply, Table, register
+from .routes import (
+    Call,
+    Endpoint,
+    FilterSpec,
+    Handler,
+    Reply,
+    Table,
+    apply_filters,
+    refuse_unknown,
+    register,
+    stored_instant,
+)
 from .schema import array, integer, obj, string
 from .store import Record, Store, now_rfc3339
 from .v2 import refuse_read_only, require_object, state_of, v2_page
@@ -454,16 +467,71 @@ def _order(store: Store, call: Call) -> Record:
     return order
 
 
+ORDER_FILTERS = {
+    "customer_id": "customer_id",
+    "status_id": "status_id",
+    "channel_id": "channel_id",
+    "external_order_id": "external_order_id",
+}
+"""v2 order filters that match a field exactly (``email`` matches the billing email)."""
+ORDER_RANGES = {"id": "int", "total": "num", "date_created": "time", "date_modified": "time"}
+"""``min_NAME`` / ``max_NAME`` filters: the field and how it compares (instants, numbers)."""
+ORDER_SORTS = (
+    "id",
+    "customer_id",
+    "date_created",
+    "date_modified",
+    "status_id",
+    "channel_id",
+    "external_id",
+)
+ORDER_PARAMETERS = ("page", "limit", "sort", "email")
+
+
+def _getter(field: str) -> Callable[[Record], Any]:
+    return lambda order: order[field]
+
+
+def _order_spec() -> FilterSpec:
+    fields = {**ORDER_FILTERS, "total": "total_inc_tax"}
+    kinds = {name: ORDER_RANGES.get(name, "int") for name in fields}
+    kinds["external_order_id"] = "str"
+    spec: FilterSpec = {name: (kinds[name], _getter(field)) for name, field in fields.items()}
+    for name, kind in ORDER_RANGES.items():
+        spec.setdefault(name, (kind, _getter(name)))
+    return spec
+
+
+def _sort_key(field: str) -> Callable[[Record], Any]:
+    if ORDER_RANGES.get(field) == "time":
+        return lambda order: stored_instant(order[field]) or datetime.min.replace(tzinfo=UTC)
+    if field == "external_id":
+        return lambda order: str(order.get(field) or "")
+    return lambda order: order[field] or 0
+
+
 def list_orders(store: Store, call: Call) -> Reply:
-    orders = sorted(state(store).orders.values(), key=lambda o: o["id"])
-    for name in ("customer_id", "status_id", "channel_id"):
-        if name in call.query:
-            orders = [o for o in orders if str(o[name]) == call.query[name]]
-    if "external_order_id" in call.query:
-        orders = [o for o in orders if o["external_order_id"] == call.query["external_order_id"]]
-    if "email" in call.query:
-        wanted = call.query["email"].casefold()
+    """``GET /v2/orders``: exact filters, ``min_``/``max_`` ranges compared as instants or
+    numbers, ``sort=field[:asc|:desc]``; any other parameter answers 400."""
+    query = dict(call.query)
+    ranges = {}
+    for key in list(query):
+        bound, _, name = key.partition("_")
+        if bound in ("min", "max") and name in ORDER_RANGES:
+            ranges[f"{name}:{bound}"] = query.pop(key)
+    spec = _order_spec()
+    refuse_unknown(query, {n: spec[n] for n in ORDER_FILTERS}, ORDER_PARAMETERS, "order")
+    exact = {name: query[name] for name in ORDER_FILTERS if name in query}
+    orders = apply_filters(state(store).orders.values(), {**exact, **ranges}, spec)
+    orders.sort(key=lambda o: o["id"])
+    if "email" in query:
+        wanted = query["email"].casefold()
         orders = [o for o in orders if o["billing_address"]["email"].casefold() == wanted]
+    if query.get("sort"):
+        field, _, direction = query["sort"].partition(":")
+        if field not in ORDER_SORTS or direction not in ("", "asc", "desc"):
+            raise ApiError(400, f"The sort '{query['sort']}' is not valid.")
+        orders.sort(key=_sort_key(field), reverse=direction == "desc")
     status, body = v2_page([render_order(store, o) for o in orders], call.query)
     return Reply(status, body)
 

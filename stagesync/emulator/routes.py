@@ -15,8 +15,10 @@ answered with the platform's 400/422 without a line of handler code, and nothing
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from .errors import ApiError, invalid, not_found
@@ -111,13 +113,54 @@ def page_of(
 FilterSpec = dict[str, tuple[str, Callable[[Record], Any]]]
 
 
+def parse_instant(raw: str, name: str) -> datetime:
+    """The instant a time filter names, in every form the reference allows: a Unix timestamp,
+    ISO 8601 with any offset (without one: UTC), RFC 2822 (v2), or a date alone, to which "the
+    API automatically adds the current time of the request" (products ``date_modified:min``)."""
+    text = raw.strip()
+    try:
+        if re.fullmatch(r"-?\d+", text):
+            return datetime.fromtimestamp(int(text), UTC)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            now = datetime.now(UTC)
+            return datetime.combine(date.fromisoformat(text), now.timetz())
+        if re.match(r"\d{4}-\d{2}-\d{2}T", text):
+            # An unencoded "+" in a query string arrives as a space: "...T16:50:00 02:00".
+            text = re.sub(r" (\d{2}:?\d{2})$", r"+\1", text)
+            found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        else:
+            found = parsedate_to_datetime(text)
+    except (ValueError, TypeError, OverflowError, OSError):
+        raise invalid(
+            f"The filter(s): {name} are not valid.",
+            {name: f"'{raw}' is not a date: use ISO 8601, RFC 2822 or a Unix timestamp."},
+        ) from None
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
+
+
+def stored_instant(value: Any) -> datetime | None:
+    """A record's own time field (ISO 8601 or RFC 2822) as an instant; None when unset."""
+    if isinstance(value, datetime) or not value:
+        return value or None
+    return parse_instant(str(value), "date")
+
+
+NUMBERS: dict[str, tuple[Callable[[str], Any], str]] = {
+    "int": (int, "an integer"),
+    "num": (float, "a number"),
+}
+
+
 def _parse(kind: str, raw: str, name: str) -> Any:
-    if kind == "int":
+    if kind == "time":
+        return parse_instant(raw, name)
+    if kind in NUMBERS:
+        convert, what = NUMBERS[kind]
         try:
-            return int(raw)
+            return convert(raw)
         except ValueError:
             raise invalid(
-                f"The filter(s): {name} are not valid.", {name: f"'{raw}' is not an integer."}
+                f"The filter(s): {name} are not valid.", {name: f"'{raw}' is not {what}."}
             ) from None
     if kind == "bool":
         if raw.lower() in ("true", "1"):
@@ -140,13 +183,17 @@ def apply_filters(
         if base not in spec:
             continue
         kind, getter = spec[base]
-        scalar_kind = "int" if kind in ("int", "ints") else ("bool" if kind == "bool" else "str")
+        scalar_kind = "int" if kind == "ints" else (kind if kind in SCALARS else "str")
         if op in ("in", "not_in"):
             wanted = [_parse(scalar_kind, part, key) for part in raw.split(",") if part != ""]
         else:
             wanted = [_parse(scalar_kind, raw, key)]
 
         def norm(value: Any, kind: str = kind) -> Any:
+            if kind == "time":
+                return stored_instant(value)
+            if kind == "num":
+                return float(value) if value is not None else None
             return value.casefold() if kind == "istr" and isinstance(value, str) else value
 
         wanted_set = {norm(w) for w in wanted}
@@ -169,6 +216,7 @@ def apply_filters(
                 return any(str(wanted[0]).casefold() in str(v).casefold() for v in values)
             first = wanted[0]
             if op in ("min", "max", "greater", "less"):
+                value = norm(value)
                 try:
                     return bool(
                         {
@@ -184,6 +232,29 @@ def apply_filters(
 
         result = [item for item in result if keep(item)]
     return result
+
+
+SCALARS = ("int", "bool", "time", "num")
+"""Filter kinds whose query values are parsed (the others compare as strings)."""
+
+FILTER_OPS = ("", "in", "not_in", "min", "max", "greater", "less", "like")
+
+
+def refuse_unknown(
+    query: Mapping[str, str], spec: FilterSpec, others: Collection[str], what: str
+) -> None:
+    """400 for a query parameter the list does not implement, so a client never mistakes an
+    unfiltered list for a filtered one: filters are ``spec``'s fields with an operator of
+    ``FILTER_OPS``; ``others`` are the list's other parameters (paging, ``include``, sort)."""
+    for key in query:
+        base, _, op = key.partition(":")
+        if key in others or (base in spec and op in FILTER_OPS):
+            continue
+        raise ApiError(
+            400,
+            f"The filter(s): {key} are not valid.",
+            {key: f"The emulator's {what} list does not implement this parameter."},
+        )
 
 
 def has_filter(query: Mapping[str, str], spec: FilterSpec) -> bool:

@@ -22,7 +22,11 @@ refunds: the plan warns about each.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from stagesync.entities import channels
@@ -130,17 +134,61 @@ PII = (
 )
 
 
+REUSED = ("_products", "_coupons")
+"""Sub-resources an incremental pull may take from the earlier snapshot's cache (``Reusable``)."""
+
+
+@dataclass(frozen=True)
+class Reusable:
+    """What an earlier pull of the same store read (``stagesync.order_cache``): per order id, its
+    ``date_modified`` and the ``REUSED`` sub-resources, and the instant after which any order
+    may have changed (the earlier pull's store time minus the overlap margin)."""
+
+    since: datetime
+    details: Mapping[str, Raw]
+
+
+REUSE: ContextVar[Reusable | None] = ContextVar("stagesync_order_reuse", default=None)
+"""Set by an incremental pull (``stages/pull/read.py``); None: read every order in full."""
+
+
+def reused(order: Raw, reusable: Reusable | None) -> Raw | None:
+    """The cached sub-resources of ``order`` when they cannot have changed: the order is cached
+    with the same ``date_modified``, and that is before ``reusable.since``. Relies on
+    ``ASSUMPTION_ORDER_DATE_MODIFIED_MOVES_ON_ORDER_WRITE`` (stagesync.assumptions); shipping
+    addresses have their own write endpoint and are always re-read
+    (``ASSUMPTION_ORDER_DATE_MODIFIED_MOVES_ON_SHIPPING_ADDRESS_CHANGE`` is not promised)."""
+    if reusable is None:
+        return None
+    cached = reusable.details.get(str(order["id"]))
+    modified = instant(order.get("date_modified"))
+    if cached is None or modified is None or cached.get("date_modified") != order["date_modified"]:
+        return None
+    return cached if modified < reusable.since else None
+
+
 async def fetch(api: StoreApi) -> list[Raw]:
     orders = await api.get_all(PATH)
+    reusable = REUSE.get()
 
     async def details(order: Raw) -> Raw:
         base = f"{PATH}/{order['id']}"
-        items, shipping, coupons, shipments = await asyncio.gather(
-            api.get_all(f"{base}/products"),
-            api.get_all(f"{base}/shipping_addresses"),
-            api.get_all(f"{base}/coupons"),
-            api.get_all(f"{base}/shipments"),
-        )
+        cached = reused(order, reusable)
+        if cached is not None:
+            # Addresses and shipments have endpoints of their own: the reference does not
+            # promise that writing them moves the order's date_modified, so they are read again.
+            shipping, shipments = await asyncio.gather(
+                api.get_all(f"{base}/shipping_addresses"),
+                api.get_all(f"{base}/shipments"),
+            )
+            items, coupons = cached["_products"], cached["_coupons"]
+        else:
+            items, shipping, coupons, shipments = await asyncio.gather(
+                api.get_all(f"{base}/products"),
+                api.get_all(f"{base}/shipping_addresses"),
+                api.get_all(f"{base}/coupons"),
+                api.get_all(f"{base}/shipments"),
+            )
         origin = order.get("external_id") or f"{api.store_hash}:{order['id']}"
         return {
             **order,
@@ -152,6 +200,24 @@ async def fetch(api: StoreApi) -> list[Raw]:
         }
 
     return list(await asyncio.gather(*(details(o) for o in orders)))
+
+
+def instant(value: Any) -> datetime | None:
+    """A v2 date (RFC 2822, as the reference says, or ISO 8601) or a Unix timestamp as an aware
+    instant; None when unset or unreadable (such an order is read in full)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC)
+    text = str(value)
+    try:
+        found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            found = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
 
 
 def identify(raws: list[Raw]) -> dict[str, Raw]:

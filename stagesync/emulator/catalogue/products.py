@@ -26,6 +26,7 @@ from stagesync.emulator.routes import (
     has_filter,
     keyword_filter,
     page_of,
+    refuse_unknown,
     register,
     select_fields,
     single,
@@ -363,8 +364,8 @@ def _product_filters(store: Products) -> FilterSpec:
         "is_visible": ("bool", lambda p: p["is_visible"]),
         "is_featured": ("bool", lambda p: p["is_featured"]),
         "availability": ("str", lambda p: p["availability"]),
-        "price": ("str", lambda p: p["price"]),
-        "date_modified": ("str", lambda p: p["date_modified"]),
+        "price": ("num", lambda p: p["price"]),
+        "date_modified": ("time", lambda p: p["date_modified"]),
         "inventory_level": ("int", lambda p: p["inventory_level"]),
     }
 
@@ -386,7 +387,21 @@ SORTABLE = {
 }
 
 
+LIST_PARAMETERS = (
+    "page",
+    "limit",
+    "include",
+    "include_fields",
+    "exclude_fields",
+    "sort",
+    "direction",
+    "keyword",
+)
+"""What the product list takes besides its filters (anything else answers 400)."""
+
+
 def list_products(store: Products, call: Call) -> Reply:
+    refuse_unknown(call.query, _product_filters(store), LIST_PARAMETERS, "product")
     items = apply_filters(store.products.values(), call.query, _product_filters(store))
     items = keyword_filter(items, call.query, ("name", "sku", "description", "search_keywords"))
     sort = call.query.get("sort")

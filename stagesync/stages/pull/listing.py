@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stagesync import b2b, theme_cache
+from stagesync import b2b, order_cache, theme_cache
 from stagesync.config import Environment, load_config
 from stagesync.entities import REGISTRY, resolve_kinds
 from stagesync.errors import StageSyncError
@@ -14,7 +14,8 @@ from stagesync.stages.pull.run import Listing, PullRun
 async def list_kinds(run: PullRun) -> StageSyncError | None:
     """Reads the configuration, the options and the snapshot already at the output folder; sets
     ``run.listing``. Without ``--kinds``, B2B kinds are pulled when the environment has B2B
-    credentials. Refuses an unknown environment or kind."""
+    credentials. What the earlier snapshot read of the store's orders is reused unless ``--full``
+    or ``--redact`` (which writes no cache). Refuses an unknown environment or kind."""
     try:
         env = load_config(run.config_path).environment(run.environment)
         kinds = resolve_kinds(run.options.kinds) if run.options.kinds else default_kinds(env)
@@ -23,7 +24,9 @@ async def list_kinds(run: PullRun) -> StageSyncError | None:
     directory = run.options.out or Path("snapshots") / run.environment
     stock = env.stock if run.options.stock is None else run.options.stock
     reusable = theme_cache.previous(directory, env.store_hash) if "themes" in kinds else {}
-    run.listing = Listing(env, kinds, directory, stock, reusable)
+    incremental = "orders" in kinds and not (run.options.full or run.options.redact)
+    earlier = order_cache.previous(directory, env.store_hash) if incremental else None
+    run.listing = Listing(env, kinds, directory, stock, reusable, earlier)
     return None
 
 

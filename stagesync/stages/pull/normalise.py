@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from stagesync import theme_cache
+from datetime import datetime
+
+from stagesync import order_cache, theme_cache
 from stagesync.entities import REGISTRY
 from stagesync.errors import StageSyncError
 from stagesync.model import Snapshot
@@ -17,7 +19,8 @@ from stagesync.stages.store import now
 async def normalise(run: PullRun) -> StageSyncError | None:
     """Reads ``run.live``; sets ``run.snapshot`` (streamed: each record is normalised as it is
     written; with ``--redact``, whole, personal data replaced by stable pseudonyms),
-    ``run.counts`` and ``run.extras`` (the themes' download cache). Never refuses."""
+    ``run.counts`` and ``run.extras`` (the themes' download cache, the orders' read cache unless
+    redacted). Never refuses."""
     listing, live = need(run.listing), need(run.live)
     env, kinds = listing.env, listing.kinds
     pulled_at = now()
@@ -32,6 +35,9 @@ async def normalise(run: PullRun) -> StageSyncError | None:
         )
         run.counts = {kind: len(stream.keys) for kind, stream in streams.items()}
     run.extras = theme_cache.entries(live, env.store_hash) if "themes" in kinds else {}
+    if "orders" in kinds and not run.options.redact:
+        began = datetime.fromisoformat(run.based_on["store_time"])
+        run.extras.update(order_cache.entries(live, env.store_hash, began))
     return None
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from stagesync.entities import themes, with_dependencies
+from stagesync import order_cache
+from stagesync.entities import orders, themes, with_dependencies
 from stagesync.errors import StageSyncError
 from stagesync.ports import tallying
 from stagesync.pull import read_live
@@ -12,8 +13,10 @@ from stagesync.stages.store import open_store, stock_settings, store_name
 
 
 async def read_store(run: PullRun) -> StageSyncError | None:
-    """Reads the store (its B2B API too for B2B kinds) for ``run.listing``'s kinds and the kinds
-    they reference; sets ``run.live`` and ``run.requests``. Records are normalised later, one at
+    """Reads the store's clock (``GET /v2/time``), then the store (its B2B API too for B2B kinds)
+    for ``run.listing``'s kinds and the kinds they reference; sets ``run.based_on``, ``run.live``
+    and ``run.requests``. Orders the earlier snapshot read and that cannot have changed since are
+    completed from its cache (``listing.orders``). Records are normalised later, one at
     a time as they are written (themes whole: their download cache needs the raw objects).
     Refuses when the store answers as another store than the configuration names."""
     listing = need(run.listing)
@@ -24,6 +27,13 @@ async def read_store(run: PullRun) -> StageSyncError | None:
     if isinstance(opened, StageSyncError):
         return opened
     api, b2b_api = opened
+    began = order_cache.store_time(await api.get("/v2/time"))
+    orders.REUSE.set(listing.orders)
+    run.based_on = {
+        "store_time": began.isoformat(),
+        "overlap_seconds": int(order_cache.OVERLAP.total_seconds()),
+        "changes_since": listing.orders.since.isoformat() if listing.orders else None,
+    }
     run.live = await read_live(
         api,
         listing.kinds,

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from stagesync.config import Environment
-from stagesync.entities import themes
+from stagesync.entities import orders, themes
 from stagesync.model import Snapshot
 from stagesync.pull import LiveState
 from stagesync.snapshot import StreamedSnapshot
@@ -23,6 +24,9 @@ class PullOptions:
     out: Path | None = None
     redact: bool = False
     stock: bool | None = None
+    full: bool = False
+    """``--full``: read everything, even where the earlier snapshot would let the pull read only
+    what changed."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,9 @@ class Listing:
     stock: bool
     reusable: themes.Reusable
     """Theme bundles the snapshot at ``directory`` holds that need no new download."""
+    orders: orders.Reusable | None = None
+    """What the snapshot at ``directory`` read of the store's orders, for an incremental pull
+    (None: read every order in full)."""
 
 
 @dataclass(eq=False)
@@ -67,6 +74,9 @@ class PullRun(StoreRun):
     """read."""
     retries: dict[str, int] = field(default_factory=dict)
     """read: requests sent again, by cause."""
+    based_on: dict[str, Any] = field(default_factory=dict)
+    """read: what the pull was based on, for ``snapshot.json`` (the store's clock when the read
+    began, the overlap margin, and the instant changes were read after; null for a full read)."""
     snapshot: Snapshot | StreamedSnapshot | None = None
     """normalise: the records to write (streamed: normalised one at a time as written)."""
     counts: dict[str, int] = field(default_factory=dict)

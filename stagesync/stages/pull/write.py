@@ -13,7 +13,13 @@ async def write(run: PullRun) -> StageSyncError | None:
     failed write leaves the earlier snapshot as it was); sets ``run.result``. Never refuses."""
     listing = need(run.listing)
     assert run.snapshot is not None, "normalise runs first"
-    write_snapshot(listing.directory, run.snapshot, kinds=listing.kinds, extras=run.extras)
+    write_snapshot(
+        listing.directory,
+        run.snapshot,
+        kinds=listing.kinds,
+        extras=run.extras,
+        based_on=run.based_on or None,
+    )
     run.result = PullResult(
         listing.directory,
         run.environment,
