@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from stagesync.entities import channels, dependencies
 from stagesync.model import Action, Change, EntityKey, Operation, Snapshot
 from stagesync.stages.plan.order import Ordering
+from stagesync.storelock import LOCK_REQUESTS
 
 if TYPE_CHECKING:
     from stagesync.entities.base import EntityKind
@@ -32,9 +33,9 @@ def estimate(
     kinds: Iterable[str],
     destination: Snapshot,
 ) -> int:
-    """The requests push will make for ``operations`` (``ordering.nodes``, bound): reading the
-    destination at the page sizes the client uses, then each write as its kind estimates it,
-    less what batches share."""
+    """The requests push will make for ``operations`` (``ordering.nodes``, bound): claiming and
+    releasing the store's push lock, reading the destination at the page sizes the client uses,
+    then each write as its kind estimates it, less what batches share."""
     estimated = 0
     for (key, step), _ in zip(ordering.nodes, operations, strict=True):
         change = by_key[key]
@@ -43,7 +44,7 @@ def estimate(
         )
     estimated -= _shared_by_batches(operations, registry)
     if operations:
-        estimated += read_requests(
+        estimated += LOCK_REQUESTS + read_requests(
             set(kinds) | {op.kind for op in operations}, destination, registry
         )
     return estimated
