@@ -133,11 +133,24 @@ def test_a_lost_create_is_looked_up_not_sent_twice(
     assert len(bodies) == len(set(bodies)), "a create was sent twice"
 
 
-def test_a_lost_answer_to_the_lock_claim_is_looked_up(
-    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
-) -> None:
+@pytest.fixture
+def plan_path(emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector) -> Path:
+    """A plan of a small catalogue from alpha to the empty beta."""
     on_store(emulator, "alpha", lambda client: build_bulk(client, 2))
-    plan_path = make_plan(tmp_path, config_path, connector)
+    return make_plan(tmp_path, config_path, connector)
+
+
+def pushed_and_released(
+    emulator: Emulator, plan_path: Path, config_path: Path, connector: Connector, **options: Any
+) -> bool:
+    """Push the plan: it succeeds and leaves no lock claim on the store."""
+    result = api.push(plan_path, config_path=config_path, connector=connector, **options)
+    return result.ok and lock_claims(emulator, "beta") == []
+
+
+def test_a_lost_answer_to_the_lock_claim_is_looked_up(
+    emulator: Emulator, plan_path: Path, config_path: Path, connector: Connector
+) -> None:
     serve = emulator.decide_fault
     lost: list[str] = []
 
@@ -225,10 +238,8 @@ def test_two_pushes_racing_to_one_store_one_wins(
 
 
 def test_a_stale_lock_refuses_until_force_unlock(
-    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+    emulator: Emulator, plan_path: Path, config_path: Path, connector: Connector
 ) -> None:
-    on_store(emulator, "alpha", lambda client: build_bulk(client, 2))
-    plan_path = make_plan(tmp_path, config_path, connector)
     # The parent process (pytest's runner) is alive: the lock is not stale to this host.
     hold_lock(emulator, "beta", owner="nightly", pid=os.getppid(), host=os.uname().nodename)
     emulator.clear_requests()
@@ -239,31 +250,23 @@ def test_a_stale_lock_refuses_until_force_unlock(
     assert "--force-unlock" in str(refused.value)
     assert [r for r in emulator.requests if is_write(r)] == []
 
-    result = api.push(plan_path, config_path=config_path, connector=connector, force_unlock=True)
-    assert result.ok
-    assert lock_claims(emulator, "beta") == []
+    assert pushed_and_released(emulator, plan_path, config_path, connector, force_unlock=True)
 
 
 def test_an_expired_or_dead_lock_is_broken_without_asking(
-    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+    emulator: Emulator, plan_path: Path, config_path: Path, connector: Connector
 ) -> None:
-    on_store(emulator, "alpha", lambda client: build_bulk(client, 2))
-    plan_path = make_plan(tmp_path, config_path, connector)
     hold_lock(emulator, "beta", owner="old", host="elsewhere", expires_at="2020-01-01T00:00:00Z")
     gone = subprocess.Popen(["true"])  # a pid that is gone
     gone.wait()
     hold_lock(emulator, "beta", owner="killed", host=os.uname().nodename, pid=gone.pid)
 
-    result = api.push(plan_path, config_path=config_path, connector=connector)
-    assert result.ok
-    assert lock_claims(emulator, "beta") == []
+    assert pushed_and_released(emulator, plan_path, config_path, connector)
 
 
 def test_the_lock_is_released_when_the_push_fails(
-    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+    emulator: Emulator, plan_path: Path, config_path: Path, connector: Connector
 ) -> None:
-    on_store(emulator, "alpha", lambda client: build_bulk(client, 2))
-    plan_path = make_plan(tmp_path, config_path, connector)
     serve = emulator.decide_fault
     gets_after_claim = 0
 
