@@ -92,6 +92,7 @@ def test_the_surface_is_complete() -> None:
         "push",
         "show",
         "status",
+        "textconv",
     ]
 
 
