@@ -104,7 +104,7 @@ class StoreLock:
         claimed = datetime.now(UTC).replace(microsecond=0)
         expiry = max(MIN_EXPIRY, timedelta(seconds=2 * estimated_requests / PACE))
         self.holder = {
-            "owner": os.environ.get("STAGESYNC_LOCK_OWNER") or getpass.getuser(),
+            "owner": os.environ.get("STAGESYNC_LOCK_OWNER") or _user(),
             "host": socket.gethostname(),
             "pid": os.getpid(),
             "plan": str(plan),
@@ -198,6 +198,14 @@ def _claims(listed: list[Any]) -> list[Claim]:
             )
         )
     return claims
+
+
+def _user() -> str:
+    """The user name, or ``unknown`` where there is none (a container without one)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def _stamp(moment: datetime) -> str:
