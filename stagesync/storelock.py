@@ -25,6 +25,7 @@ docs/push.md.
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import socket
 import uuid
@@ -48,6 +49,9 @@ LOCK_REQUESTS = 4
 MIN_EXPIRY = timedelta(hours=1)
 PACE = 150 / 30
 """Requests per second the expiry assumes (the Standard/Plus quota)."""
+
+
+log = logging.getLogger(__name__)
 
 
 class PushLocked(StageSyncError):
@@ -141,10 +145,20 @@ class StoreLock:
             raise PushLocked(self._refusal(winner))
 
     async def release(self) -> None:
-        """Delete this push's claim (once; a claim already gone is fine)."""
+        """Delete this push's claim (once; a claim already gone is fine). When the store cannot
+        be reached, the claim is left to expire: the push's own outcome matters more."""
         mine, self.mine = self.mine, None
         if mine is not None:
-            await self._delete(mine)
+            try:
+                await self._delete(mine)
+            except TransportError:
+                log.warning(
+                    "could not delete the push lock (metafield %s on channel %s); it expires at "
+                    "%s, or push with --force-unlock",
+                    mine,
+                    CHANNEL,
+                    self.holder["expires_at"],
+                )
 
     async def _live_claims(self, *, force: bool) -> list[Claim]:
         """The claims on the store, oldest first, after deleting the stale ones (expired, of a

@@ -171,6 +171,30 @@ def test_a_lost_answer_to_the_lock_claim_is_looked_up(
     assert lock_claims(emulator, "beta") == []
 
 
+def test_a_lock_that_cannot_be_deleted_does_not_fail_the_push(
+    emulator: Emulator, plan_path: Path, config_path: Path, connector: Connector
+) -> None:
+    serve = emulator.decide_fault
+
+    def drop_deletes(method: str) -> FaultDecision:  # the plan deletes nothing: only the lock
+        return FaultDecision(kind="drop") if method == "DELETE" else serve(method)
+
+    @asynccontextmanager
+    async def impatient(env: Environment) -> AsyncIterator[StoreApi]:
+        async with connector(env) as store_api:
+            assert isinstance(store_api, BigCommerceClient)
+            store_api.max_retries = 1  # the store stays unreachable: no point waiting minutes
+            yield store_api
+
+    emulator.decide_fault = drop_deletes  # type: ignore[method-assign]
+    result = api.push(plan_path, config_path=config_path, connector=impatient)
+    emulator.decide_fault = serve  # type: ignore[method-assign]
+
+    assert result.ok and result.result_json is not None and result.result_json.is_file()
+    # Left on the store until it expires (or --force-unlock).
+    assert len(lock_claims(emulator, "beta")) == 1
+
+
 def copy_plan(plan_path: Path, folder: Path) -> Path:
     """The plan as another machine has it: its own folder, so its own journal."""
     folder.mkdir()
