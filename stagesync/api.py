@@ -53,6 +53,7 @@ from stagesync.stages.push.report import report
 from stagesync.stages.push.run import ORDER_STATUSES as ORDER_STATUSES
 from stagesync.stages.push.run import PushOptions, PushRun
 from stagesync.stages.push.run import PushResult as PushResult
+from stagesync.stages.push.unlock import unlock
 from stagesync.stages.push.verify import verify
 from stagesync.stages.store import (
     Connector,
@@ -416,6 +417,7 @@ PUSH: tuple[Stage[PushRun], ...] = (
     Stage("apply", apply),
     Stage("verify", verify),
     Stage("activate", activate),
+    Stage("unlock", unlock),
     Stage("record", record),
     Stage("report", report),
 )
@@ -452,8 +454,9 @@ def push(
     """Apply exactly the plan at ``plan_path`` to its destination (or ``to``), or refuse (raise
     the refusing stage's error; ``run_push`` returns the ``Refusal`` instead).
 
-    Beside the plan it keeps a journal (``<plan>.journal.jsonl``) and, while running, a lock; it
-    writes the result report (``<plan>.result.json`` and ``.result.html``) and the rollback plan.
+    Beside the plan it keeps a journal (``<plan>.journal.jsonl``); while it runs, it holds the
+    push lock on the store (``storelock``). It writes the result report (``<plan>.result.json``
+    and ``.result.html``) and the rollback plan.
 
     ``activate`` (``THEME`` or ``THEME:VARIATION``) then makes that theme active on the default
     storefront, if every operation was done.

@@ -136,6 +136,10 @@ EXAMPLES = {
         "stagesync emulator serve --seed demo",
         "stagesync emulator serve --port 9000 --store abc123=secret --fault-rate 0.1",
     ),
+    "textconv": _examples(
+        "stagesync textconv snapshots/production/products/SKU-1~1a2b3c4d.json",
+        "git config diff.stagesync.textconv 'stagesync textconv'",
+    ),
     "demo": _examples("stagesync demo", "stagesync demo --dir demo-run"),
 }
 """What each command's ``--help`` ends with."""
@@ -749,6 +753,36 @@ def demo(
         typer.echo(line)
     if not result.ok:
         raise StageSyncError(f"the demo did not converge; its files are in {directory}.")
+
+
+@app.command(cls=_Command, epilog=EXAMPLES["textconv"])
+def textconv(
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="A snapshot file (git passes a copy of one).")
+    ],
+) -> None:
+    """Print a snapshot file one field per line, for `git diff` (see docs/git-workflow.md)."""
+    import sys
+
+    import orjson
+
+    from stagesync.diff import field_lines
+
+    try:
+        content = file.read_bytes()
+    except OSError as err:
+        raise StageSyncError(f"cannot read {file}: {err.strerror}.") from None
+    try:
+        record = orjson.loads(content)
+    except orjson.JSONDecodeError:
+        sys.stdout.buffer.write(content)  # not JSON (a theme asset): shown as it is
+        return
+    if isinstance(record, dict) and isinstance(record.get("record"), dict) and "kind" in record:
+        # A snapshot record file: its entity first, then its fields as a plan's changes name them.
+        header = f"{record['kind']} {record.get('key')}"
+        typer.echo("\n".join([header, *field_lines(record["record"])]))
+        return
+    typer.echo("\n".join(field_lines(record)))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

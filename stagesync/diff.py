@@ -292,3 +292,43 @@ def _plain(value: Any) -> Any:
     if isinstance(value, NotPresent):
         return None
     return value
+
+
+def field_lines(record: Any) -> list[str]:
+    """``record`` as one ``path = value`` line per field, in a stable order (fields sorted, lists
+    in their order, list items of a natural key addressed by it), with the paths a plan's field
+    changes use (``variants[SKU-1].price = 12.5``, ``files/templates/home.html = "…"``), so a
+    ``git diff`` of two versions reads like the plan. Values are canonical JSON on one line."""
+    value = canonical_value(record)
+    lines: list[str] = []
+    if isinstance(value, dict):
+        for name in TREE_FIELDS:
+            tree = value.get(name)
+            if isinstance(tree, dict):
+                value = {k: v for k, v in value.items() if k != name}
+                lines += [f"{name}/{path} = {_line_value(tree[path])}" for path in sorted(tree)]
+    return _field_lines(_keyed_pair_one(value), "") + lines
+
+
+def _field_lines(value: Any, path: str) -> list[str]:
+    if isinstance(value, _Keyed) and value:
+        return [
+            line
+            for key, item in value.items()
+            for line in _field_lines(item, f"{path}[{_escape(str(key), ']')}]")
+        ]
+    if isinstance(value, dict) and value:
+        return [
+            line
+            for name in sorted(value)
+            for line in _field_lines(
+                value[name], f"{path}.{_escape(name, '.[]')}" if path else _escape(name, ".[]")
+            )
+        ]
+    if isinstance(value, list) and value:
+        return [line for i, item in enumerate(value) for line in _field_lines(item, f"{path}[{i}]")]
+    return [f"{path or '.'} = {_line_value(value)}"]
+
+
+def _line_value(value: Any) -> str:
+    return canonical_json(_plain(value)).decode()

@@ -1,4 +1,4 @@
-"""The push journal and the destination lock, both beside the plan file.
+"""The push journal, beside the plan file (the push lock is on the store: ``storelock``).
 
 Journal (``<plan>.journal.jsonl``): one JSON object per line, appended and fsynced before anything
 that depends on it runs. Lines, by ``event``:
@@ -16,17 +16,12 @@ that depends on it runs. Lines, by ``event``:
 A line cut short by a kill is ignored when the journal is read back. Writes are group-committed:
 lines appended while an fsync runs go out together with the next one, so many concurrent
 operations cost one fsync per round, not one each.
-
-Lock (``.stagesync-push-<store_hash>.lock`` in the plan's folder): created exclusively; holds the
-pid, host, start time and plan of the push that owns it. A lock whose process is gone from this
-host (killed) is broken automatically; any other needs ``--force-unlock``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
-import socket
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,16 +39,8 @@ def journal_path(plan_path: Path) -> Path:
     return plan_path.with_name(plan_path.stem + ".journal.jsonl")
 
 
-def lock_path(plan_path: Path, store_hash: str) -> Path:
-    return plan_path.with_name(f".stagesync-push-{store_hash}.lock")
-
-
 def now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-class PushLocked(StageSyncError):
-    """Another push to the same destination holds the lock."""
 
 
 @dataclass
@@ -178,80 +165,3 @@ class Journal:
 
 def _line(entry: dict[str, Any]) -> bytes:
     return orjson.dumps(entry) + b"\n"
-
-
-class PushLock:
-    """Held while a push writes to a destination. ``force`` breaks an existing lock first."""
-
-    def __init__(self, path: Path, *, plan: Path, force: bool = False) -> None:
-        self.path = path
-        self.plan = plan
-        self.force = force
-        self._held = False
-
-    def __enter__(self) -> PushLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.release()
-
-    def acquire(self) -> None:
-        if self.force or self._stale():
-            self.path.unlink(missing_ok=True)
-        info = {
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "started_at": now(),
-            "plan": str(self.plan),
-        }
-        try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-        except FileExistsError:
-            raise PushLocked(self._refusal()) from None
-        try:
-            os.write(fd, orjson.dumps(info, option=orjson.OPT_INDENT_2) + b"\n")
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        self._held = True
-
-    def release(self) -> None:
-        if self._held:
-            self.path.unlink(missing_ok=True)
-            self._held = False
-
-    def _stale(self) -> bool:
-        """The lock names a process of this host that is not running (it was killed)."""
-        holder = self._holder()
-        pid = holder.get("pid")
-        return (
-            holder.get("host") == socket.gethostname() and isinstance(pid, int) and not _alive(pid)
-        )
-
-    def _holder(self) -> dict[str, Any]:
-        try:
-            holder = orjson.loads(self.path.read_bytes())
-        except (OSError, orjson.JSONDecodeError):
-            return {}
-        return holder if isinstance(holder, dict) else {}
-
-    def _refusal(self) -> str:
-        holder = self._holder()
-        pid, host = holder.get("pid", "?"), holder.get("host", "?")
-        started, plan = holder.get("started_at", "?"), holder.get("plan", "?")
-        return (
-            f"another push to this store is running: pid {pid} on host {host}, started {started}, "
-            f"applying {plan} (lock {self.path}); nothing was written. Wait for it to finish; if "
-            "it is no longer running, push again with --force-unlock."
-        )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

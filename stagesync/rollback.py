@@ -26,6 +26,7 @@ from stagesync.model import (
     digest,
 )
 from stagesync.stages.plan.estimate import push_read_requests, write_requests
+from stagesync.storelock import LOCK_REQUESTS
 
 ROLLBACK_REASON = "rollback"
 
@@ -111,7 +112,8 @@ def rollback_plan(
             pushed.setdefault(key.kind, {})[key.key] = op.after
     store = Snapshot({kind: KindSnapshot(records) for kind, records in pushed.items()})
     estimated = (
-        write_requests(operations, REGISTRY, store)
+        LOCK_REQUESTS
+        + write_requests(operations, REGISTRY, store)
         + push_read_requests(operations, store, REGISTRY)
         if operations
         else 0

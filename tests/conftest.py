@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import orjson
 import pytest
 
 from stagesync.bigcommerce import BigCommerceClient
@@ -128,11 +129,43 @@ WRITE_METHODS = frozenset({"POST", "PUT", "DELETE"})
 
 
 def is_write(request: dict[str, Any]) -> bool:
-    """A logged request that changes the store: GraphQL queries (POST /graphql, not a mutation)
-    only read."""
-    if request["method"] not in WRITE_METHODS:
+    """A logged request that changes the store's data: GraphQL queries (POST /graphql, not a
+    mutation) only read, and a push's lock claim (``is_lock_request``) is deleted again."""
+    if request["method"] not in WRITE_METHODS or is_lock_request(request):
         return False
     if str(request["path"]).endswith("/graphql"):
         query = str((request.get("body") or {}).get("query", ""))
         return query.lstrip().startswith("mutation")
     return True
+
+
+LOCK_CLAIMS = "/v3/channels/1/metafields"
+
+
+def is_lock_request(request: dict[str, Any]) -> bool:
+    """A logged request to the push lock's claims (``storelock``) on the default channel."""
+    return LOCK_CLAIMS in str(request["path"])
+
+
+def lock_claims(emulator: Emulator, store: str) -> list[Any]:
+    """The push lock claims on ``store`` (its ``stagesync`` channel metafields)."""
+
+    async def read(client: StoreApi) -> list[Any]:
+        return await client.get_all(LOCK_CLAIMS, {"namespace": "stagesync"})
+
+    return list(on_store(emulator, store, read))
+
+
+def hold_lock(emulator: Emulator, store: str, **holder: Any) -> int:
+    """Claim ``store``'s push lock as another push would (the id of its claim)."""
+
+    async def claim(client: StoreApi) -> int:
+        body = {
+            "permission_set": "read",
+            "namespace": "stagesync",
+            "key": f"push-lock.{holder.get('owner', 'elsewhere')}",
+            "value": orjson.dumps(holder).decode(),
+        }
+        return int((await client.post(LOCK_CLAIMS, body))["id"])
+
+    return int(on_store(emulator, store, claim))

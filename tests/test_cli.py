@@ -135,6 +135,7 @@ def test_the_surface_is_complete() -> None:
         "push",
         "show",
         "status",
+        "textconv",
     ]
 
 

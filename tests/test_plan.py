@@ -19,6 +19,7 @@ from stagesync.errors import PlanError
 from stagesync.model import Action, EntityKey, KindSnapshot, Plan, Record, Snapshot
 from stagesync.plan import build_plan, kind_order, make_plan, plan_kinds
 from stagesync.planfile import plan_to_json
+from stagesync.storelock import LOCK_REQUESTS
 
 CREATED_AT = "2024-05-01T12:00:00Z"
 
@@ -212,8 +213,9 @@ def test_updates_carry_field_paths_and_preconditions():
 
     assert op.precondition == digest(before)
     assert op.after == after
-    # writes, then: who the store is + 3 kinds read + the brands' metafields (one batch list)
-    assert p.estimated_requests == 2 + 4 + 1
+    # writes, then: who the store is + 3 kinds read + the brands' metafields (one batch list),
+    # and the store's push lock
+    assert p.estimated_requests == 2 + 4 + 1 + LOCK_REQUESTS
 
 
 def test_a_reference_cycle_names_the_cycle():
@@ -253,7 +255,8 @@ def test_plan_records_endpoints_kinds_and_estimates():
     assert p.destination.digest == destination.digest
     assert p.kinds == ("brands", "products")
     assert p.created_at == CREATED_AT
-    assert p.estimated_requests == 1 + 2 + 4 + 1  # + the brands' metafields batch list
+    # + the brands' metafields batch list, + the store's push lock
+    assert p.estimated_requests == 1 + 2 + 4 + 1 + LOCK_REQUESTS
     assert p.counts() == {"brands": {"create": 1}, "products": {"create": 1}}
 
 

@@ -9,8 +9,10 @@ import random
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import orjson
@@ -18,15 +20,32 @@ import pytest
 from typer.testing import CliRunner
 
 from stagesync import api
+from stagesync.api import PUSH
 from stagesync.bigcommerce import BigCommerceClient
 from stagesync.cli import app
+from stagesync.config import Environment
 from stagesync.emulator import Emulator
+from stagesync.emulator.app import FaultDecision
 from stagesync.emulator.bulk import brand_names, category_names, product_bodies
-from stagesync.journal import PushLock, PushLocked, journal_path, lock_path, read_journal
+from stagesync.errors import TransportError
+from stagesync.journal import journal_path, read_journal
 from stagesync.planfile import plan_digest
 from stagesync.ports import StoreApi
+from stagesync.stages import Refusal, run_stages
+from stagesync.stages.plan.estimate import STORE_CHECK_REQUESTS
+from stagesync.stages.push.run import PushRun
+from stagesync.storelock import LOCK_REQUESTS, PushLocked
 from tests import catalogue
-from tests.conftest import STAGESYNC, Connector, is_write, on_store, serve_emulator
+from tests.conftest import (
+    STAGESYNC,
+    Connector,
+    hold_lock,
+    is_lock_request,
+    is_write,
+    lock_claims,
+    on_store,
+    serve_emulator,
+)
 
 
 async def build_bulk(client: StoreApi, n: int) -> None:
@@ -104,7 +123,8 @@ def test_a_lost_create_is_looked_up_not_sent_twice(
     decide = emulator.decide_fault
 
     def lose_first_product_create(method: str) -> object:
-        if method == "POST" and not lost:
+        claimed = any(is_lock_request(r) and r["method"] == "POST" for r in emulator.requests)
+        if method == "POST" and claimed and not lost:
             lost.append(method)
             return type(decide(method))(kind="drop", after_write=True)
         return decide(method)
@@ -122,33 +142,189 @@ def test_a_lost_create_is_looked_up_not_sent_twice(
     assert len(bodies) == len(set(bodies)), "a create was sent twice"
 
 
-def test_a_second_push_to_the_same_store_refuses(
+@pytest.fixture
+def plan_path(emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector) -> Path:
+    """A plan of a small catalogue from alpha to the empty beta."""
+    on_store(emulator, "alpha", lambda client: build_bulk(client, 2))
+    return make_plan(tmp_path, config_path, connector)
+
+
+def pushed_and_released(
+    emulator: Emulator, plan_path: Path, config_path: Path, connector: Connector, **options: Any
+) -> bool:
+    """Push the plan: it succeeds and leaves no lock claim on the store."""
+    result = api.push(plan_path, config_path=config_path, connector=connector, **options)
+    return result.ok and lock_claims(emulator, "beta") == []
+
+
+def test_a_lost_answer_to_the_lock_claim_is_looked_up(
+    emulator: Emulator, plan_path: Path, config_path: Path, connector: Connector
+) -> None:
+    serve = emulator.decide_fault
+    lost: list[str] = []
+
+    def lose_the_claims_answer(method: str) -> FaultDecision:
+        if method == "POST" and not lost:  # the first write of a push is its lock claim
+            lost.append(method)
+            return FaultDecision(kind="drop", after_write=True)
+        return serve(method)
+
+    emulator.decide_fault = lose_the_claims_answer  # type: ignore[method-assign]
+    emulator.clear_requests()
+    result = api.push(plan_path, config_path=config_path, connector=connector)
+    emulator.decide_fault = serve  # type: ignore[method-assign]
+
+    assert lost and result.ok
+    claims = [r for r in emulator.requests if is_lock_request(r) and r["method"] == "POST"]
+    assert len(claims) == 1, "the claim was sent twice"
+    assert lock_claims(emulator, "beta") == []
+
+
+def test_a_lock_that_cannot_be_deleted_does_not_fail_the_push(
+    emulator: Emulator, plan_path: Path, config_path: Path, connector: Connector
+) -> None:
+    serve = emulator.decide_fault
+
+    def drop_deletes(method: str) -> FaultDecision:  # the plan deletes nothing: only the lock
+        return FaultDecision(kind="drop") if method == "DELETE" else serve(method)
+
+    @asynccontextmanager
+    async def impatient(env: Environment) -> AsyncIterator[StoreApi]:
+        async with connector(env) as store_api:
+            assert isinstance(store_api, BigCommerceClient)
+            store_api.max_retries = 1  # the store stays unreachable: no point waiting minutes
+            yield store_api
+
+    emulator.decide_fault = drop_deletes  # type: ignore[method-assign]
+    result = api.push(plan_path, config_path=config_path, connector=impatient)
+    emulator.decide_fault = serve  # type: ignore[method-assign]
+
+    assert result.ok and result.result_json is not None and result.result_json.is_file()
+    # Left on the store until it expires (or --force-unlock).
+    assert len(lock_claims(emulator, "beta")) == 1
+
+
+def copy_plan(plan_path: Path, folder: Path) -> Path:
+    """The plan as another machine has it: its own folder, so its own journal."""
+    folder.mkdir()
+    copy = folder / plan_path.name
+    copy.write_bytes(plan_path.read_bytes())
+    return copy
+
+
+def test_two_pushes_racing_to_one_store_one_wins(
     emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
 ) -> None:
-    on_store(emulator, "alpha", lambda client: build_bulk(client, 2))
+    """Two machines push the same plan at once: the lock on the store lets one through; the
+    other is refused naming it, and writes nothing but its own claim (deleted again)."""
+    on_store(emulator, "alpha", lambda client: build_bulk(client, 3))
     plan_path = make_plan(tmp_path, config_path, connector)
-    holder = lock_path(plan_path, "beta")
-    # The parent process (pytest's runner) is alive: the lock is not stale.
-    holder.write_text(orjson.dumps({"pid": os.getppid(), "host": os.uname().nodename}).decode())
+    both_read = asyncio.Barrier(2)
+
+    @asynccontextmanager
+    async def racing(env: Environment) -> AsyncIterator[StoreApi]:
+        """Each runner's first write (its claim) waits until both have read the claims."""
+        async with connector(env) as store_api:
+            post = store_api.post
+
+            async def post_when_both_read(path: str, json: Any, **kw: Any) -> Any:
+                if is_lock_request({"path": path}):
+                    await both_read.wait()
+                return await post(path, json, **kw)
+
+            store_api.post = post_when_both_read  # type: ignore[method-assign]
+            yield store_api
+
+    runs = [
+        PushRun(
+            copy_plan(plan_path, tmp_path / f"runner-{n}"),
+            config_path=config_path,
+            connector=racing,
+        )
+        for n in (1, 2)
+    ]
+    emulator.clear_requests()
+
+    async def race() -> list[Refusal | None]:
+        return list(await asyncio.gather(*(run_stages(run, PUSH) for run in runs)))
+
+    outcomes = asyncio.run(race())
+
+    # Both read the store before either claimed it: both claims were written.
+    claims = [r for r in emulator.requests if is_lock_request(r) and r["method"] == "POST"]
+    assert len(claims) == 2
+    refused = [o for o in outcomes if o is not None]
+    assert len(refused) == 1 and refused[0].stage == "lock"
+    assert isinstance(refused[0].error, PushLocked)
+    assert "holds its lock" in str(refused[0].error) and "plan digest sha256:" in str(refused[0])
+    winner = runs[outcomes.index(None)]
+    loser = runs[1 - outcomes.index(None)]
+    assert winner.result is not None and winner.result.ok
+    assert not journal_path(loser.plan_path).exists()
+    # The loser asked who the store is, read the claims, wrote its own, read them again and
+    # deleted it: nothing else.
+    assert loser.connection is not None
+    assert loser.connection[0].requests_made == STORE_CHECK_REQUESTS + LOCK_REQUESTS
+    assert lock_claims(emulator, "beta") == []
+    assert_no_duplicates(emulator)
+    assert converged(tmp_path, config_path, connector)
+
+
+def test_a_stale_lock_refuses_until_force_unlock(
+    emulator: Emulator, plan_path: Path, config_path: Path, connector: Connector
+) -> None:
+    # The parent process (pytest's runner) is alive: the lock is not stale to this host.
+    hold_lock(emulator, "beta", owner="nightly", pid=os.getppid(), host=os.uname().nodename)
     emulator.clear_requests()
 
     with pytest.raises(PushLocked) as refused:
         api.push(plan_path, config_path=config_path, connector=connector)
-    assert f"pid {os.getppid()}" in str(refused.value)
+    assert f"nightly (pid {os.getppid()} on host" in str(refused.value)
     assert "--force-unlock" in str(refused.value)
     assert [r for r in emulator.requests if is_write(r)] == []
 
-    result = api.push(plan_path, config_path=config_path, connector=connector, force_unlock=True)
-    assert result.ok
-    assert not holder.exists()
+    assert pushed_and_released(emulator, plan_path, config_path, connector, force_unlock=True)
 
 
-def test_lock_held_by_this_process_refuses_a_concurrent_push(tmp_path: Path) -> None:
-    path = tmp_path / ".lock"
-    with PushLock(path, plan=tmp_path / "plan.json"):
-        with pytest.raises(PushLocked, match=f"pid {os.getpid()} on host"):
-            PushLock(path, plan=tmp_path / "other.json").acquire()
-    assert not path.exists()
+def test_an_expired_or_dead_lock_is_broken_without_asking(
+    emulator: Emulator, plan_path: Path, config_path: Path, connector: Connector
+) -> None:
+    hold_lock(emulator, "beta", owner="old", host="elsewhere", expires_at="2020-01-01T00:00:00Z")
+    gone = subprocess.Popen(["true"])  # a pid that is gone
+    gone.wait()
+    hold_lock(emulator, "beta", owner="killed", host=os.uname().nodename, pid=gone.pid)
+
+    assert pushed_and_released(emulator, plan_path, config_path, connector)
+
+
+def test_the_lock_is_released_when_the_push_fails(
+    emulator: Emulator, plan_path: Path, config_path: Path, connector: Connector
+) -> None:
+    serve = emulator.decide_fault
+    gets_after_claim = 0
+
+    def drop_reads_once_locked(method: str) -> FaultDecision:
+        """Once the push holds its lock (its claim written and read back), the store stops
+        answering reads: the push fails in ``read``."""
+        nonlocal gets_after_claim
+        claimed = any(is_lock_request(r) and r["method"] == "POST" for r in emulator.requests)
+        if claimed and method == "GET":
+            gets_after_claim += 1
+            if gets_after_claim > 1:
+                return FaultDecision(kind="drop")
+        return serve(method)
+
+    emulator.decide_fault = drop_reads_once_locked  # type: ignore[method-assign]
+    emulator.clear_requests()
+    with pytest.raises(TransportError):
+        api.push(plan_path, config_path=config_path, connector=connector)
+    emulator.decide_fault = serve  # type: ignore[method-assign]
+    assert [r["method"] for r in emulator.requests if is_lock_request(r)][:3] == [
+        "GET",
+        "POST",
+        "GET",
+    ]
+    assert lock_claims(emulator, "beta") == []
 
 
 def test_rollback_plan_restores_the_destination(

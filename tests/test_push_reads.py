@@ -23,7 +23,7 @@ from stagesync.entities import (
 )
 from stagesync.errors import PlanRefused
 from stagesync.ports import StoreApi
-from tests.conftest import Connector, connector_for, is_write, on_store
+from tests.conftest import Connector, connector_for, is_lock_request, is_write, on_store
 
 PRODUCTS = "/v3/catalog/products"
 BODY = {"type": "physical", "price": 1, "weight": 1, "categories": []}
@@ -52,7 +52,9 @@ def reads(emulator: Emulator, store: str) -> list[dict[str, Any]]:
     return [
         r
         for r in emulator.requests
-        if r["method"] == "GET" and r["path"].startswith(f"/stores/{store}/")
+        if r["method"] == "GET"
+        and r["path"].startswith(f"/stores/{store}/")
+        and not is_lock_request(r)
     ]
 
 

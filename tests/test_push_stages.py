@@ -18,13 +18,21 @@ from stagesync import api
 from stagesync.config import Environment
 from stagesync.emulator import Emulator
 from stagesync.errors import ConfigError, PlanError, PlanRefused, PolicyRefused, StageSyncError
-from stagesync.journal import PushLocked, journal_path, lock_path
+from stagesync.journal import journal_path
 from stagesync.model import digest
 from stagesync.planfile import plan_digest
 from stagesync.ports import StoreApi
 from stagesync.stages import Refusal
 from stagesync.stages.push.run import PushOptions, PushRun
-from tests.conftest import Connector, is_write, on_store
+from stagesync.storelock import PushLocked
+from tests.conftest import (
+    Connector,
+    hold_lock,
+    is_lock_request,
+    is_write,
+    lock_claims,
+    on_store,
+)
 
 
 @dataclass
@@ -113,10 +121,9 @@ def unresolved_conflict(document: dict[str, Any]) -> None:
     document["merge"] = {"conflicts": [conflict], "kept": [], "resolutions": []}
 
 
-def lock_held(plan_path: Path, _: Emulator) -> None:
-    # The parent process (pytest's runner) is alive on this host: the lock is not stale.
-    holder = {"pid": os.getppid(), "host": os.uname().nodename}
-    lock_path(plan_path, "beta").write_bytes(orjson.dumps(holder))
+def lock_held(_: Path, emulator: Emulator) -> None:
+    # The parent process (pytest's runner) is alive on this host: the claim is not stale.
+    hold_lock(emulator, "beta", owner="ci", pid=os.getppid(), host=os.uname().nodename)
 
 
 def journal_of(plan_digest: str, *, finished: bool) -> Callable[[Path, Emulator], None]:
@@ -172,7 +179,10 @@ CASES = {
         "bind", StageSyncError, "--activate needs a theme name", PushOptions(activate=":light")
     ),
     "lock held": Case(
-        "lock", PushLocked, "another push to this store is running", prepare=lock_held
+        "lock",
+        PushLocked,
+        "another push to beta (store beta) holds its lock: ci",
+        prepare=lock_held,
     ),
     "journal of another, unfinished plan": Case(
         "lock",
@@ -184,7 +194,14 @@ CASES = {
         "lock", PlanRefused, "was pushed before", prepare=pushed_before
     ),
     "the store answers as another": Case(
-        "read", StageSyncError, "answered as store alpha", connector=answers_as_alpha
+        "lock", StageSyncError, "answered as store alpha", connector=answers_as_alpha
+    ),
+    "the store answers as another, dry run": Case(
+        "read",
+        StageSyncError,
+        "answered as store alpha",
+        PushOptions(dry_run=True),
+        connector=answers_as_alpha,
     ),
     "pseudonymised people into production": Case(
         "check",
@@ -237,7 +254,12 @@ def test_every_refusal_names_its_stage_and_writes_nothing(
     assert refusal.stage == case.stage
     assert isinstance(refusal.error, case.error)
     assert case.message in str(refusal)
-    assert [r for r in emulator.requests if is_write(r)] == []
+    # Only the push lock's own claim was written, and it is gone again (the holder's is kept).
+    assert [r for r in emulator.requests if is_write(r) and not is_lock_request(r)] == []
+    if case.options.dry_run:  # a dry run takes no lock
+        assert not [r for r in emulator.requests if is_lock_request(r)]
+    held = len(lock_claims(emulator, "beta"))
+    assert held == (1 if case.prepare is lock_held else 0)
     if case.stage in ("bind", "lock"):  # refused before the journal is opened: left as it was
         assert (journal.read_bytes() if journal.exists() else None) == journal_before
     # The library call (and so the CLI) raises the refusing stage's error, message unchanged.
@@ -249,19 +271,18 @@ def test_every_refusal_names_its_stage_and_writes_nothing(
 def test_a_refused_run_does_not_count_as_a_run(
     emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
 ) -> None:
-    """Refused after the journal was opened (by the store or by drift): the next push of the
-    plan is a first push, not a resume."""
+    """Refused after the journal was opened (by drift): the next push of the plan is a first
+    push, not a resume."""
     on_store(emulator, "alpha", brands)
     plan_path = make_plan(tmp_path, config_path, connector)
-    wrong = api.run_push(
-        PushRun(plan_path, config_path=config_path, connector=answers_as_alpha(connector))
-    )
-    assert isinstance(wrong, Refusal) and wrong.stage == "read"
+    drifted(plan_path, emulator)
+    refused = api.run_push(PushRun(plan_path, config_path=config_path, connector=connector))
+    assert isinstance(refused, Refusal) and refused.stage == "check"
     lines = [orjson.loads(line) for line in journal_path(plan_path).read_bytes().splitlines()]
     assert [(line["event"], line.get("refused")) for line in lines] == [
         ("begin", None),
         ("end", True),
     ]
 
-    result = api.push(plan_path, config_path=config_path, connector=connector)
-    assert result.ok and not lock_path(plan_path, "beta").exists()
+    result = api.push(plan_path, config_path=config_path, connector=connector, allow_drift=True)
+    assert result.ok and lock_claims(emulator, "beta") == []

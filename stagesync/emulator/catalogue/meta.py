@@ -6,6 +6,8 @@ Routes (relative to ``/stores/{hash}``):
 - ``GET|POST|PUT|DELETE /v3/catalog/{categories,brands}/metafields`` (the store-wide batch
   endpoints: list all, create an array with ``resource_id``, update an array with ``id``, delete
   an array of ids) and ``GET|POST /v3/catalog/{categories,brands}/{id}/metafields``.
+- The same for channels (``/v3/channels/metafields``, ``/v3/channels/{id}/metafields``), where
+  the push lock lives; ``PUT /v3/{...}/{id}/metafields/{metafield_id}`` updates one.
 - ``GET|PUT /v3/catalog/categories/{id}/products/sort-order``.
 - ``POST /v3/channels``, ``PUT /v3/channels/{id}`` (channels cannot be deleted).
 - ``POST /graphql``: the part of the Admin GraphQL API stagesync uses (see ``docs/emulator.md``).
@@ -26,6 +28,7 @@ from typing import Any
 from stagesync.emulator.errors import ApiError, conflict, invalid, not_found
 from stagesync.emulator.routes import (
     Call,
+    Endpoint,
     Handler,
     Reply,
     Table,
@@ -34,6 +37,7 @@ from stagesync.emulator.routes import (
     register,
     single,
 )
+from stagesync.emulator.schema import Schema, obj, string
 from stagesync.emulator.store import Record, Store, now_rfc3339
 
 PERMISSION_SETS = (
@@ -93,7 +97,17 @@ def meta_of(store: Store) -> MetaState:
 RESOURCES: dict[str, Callable[[Store], dict[int, Record]]] = {
     "category": lambda store: store.categories,
     "brand": lambda store: store.brands,
+    "channel": lambda store: store.channels,
 }
+METAFIELD_FIELDS: dict[str, Schema] = {
+    "namespace": string(METAFIELD_LIMITS["namespace"], min_length=1),
+    "key": string(METAFIELD_LIMITS["key"], min_length=1),
+    "value": string(METAFIELD_LIMITS["value"]),
+    "description": string(METAFIELD_LIMITS["description"]),
+    "permission_set": string(enum=PERMISSION_SETS),
+}
+METAFIELD_POST = obj(METAFIELD_FIELDS, required=("permission_set", "namespace", "key", "value"))
+METAFIELD_PUT = obj(METAFIELD_FIELDS)
 
 
 def _live_metafields(store: Store, resource_type: str) -> list[Record]:
@@ -221,7 +235,11 @@ def _batch(store: Store, resource_type: str, items: list[Any], create: bool) -> 
     return _batch_reply(done, errors, len(items))
 
 
-def _metafield_routes(resource_type: str, plural: str) -> list[tuple[str, dict[str, Handler]]]:
+def _metafield_routes(
+    resource_type: str, base: str, *, checked: bool = False
+) -> list[tuple[str, dict[str, Handler | Endpoint]]]:
+    """The metafield routes of the resources at ``base``; ``checked`` declares the body schemas
+    of the per-resource writes."""
     id_name = f"{resource_type}_id"
 
     def list_all(store: Store, call: Call) -> Reply:
@@ -277,16 +295,25 @@ def _metafield_routes(resource_type: str, plural: str) -> list[tuple[str, dict[s
         created = _create_metafield(store, resource_type, call.params[id_name], call.body)
         return single(copy.deepcopy(created))
 
-    base = f"/v3/catalog/{plural}"
+    def update_one(store: Store, call: Call) -> Reply:
+        own = _own(store, call)
+        body = call.body if isinstance(call.body, dict) else {}
+        updated = _update_metafield(store, resource_type, {**body, "id": own["id"]})
+        return single(copy.deepcopy(updated))
+
+    post, put = (METAFIELD_POST, METAFIELD_PUT) if checked else (None, None)
     return [
         (
             f"{base}/metafields",
             {"GET": list_all, "POST": create_many, "PUT": update_many, "DELETE": delete_many},
         ),
-        (f"{base}/{{{id_name}}}/metafields", {"GET": list_own, "POST": create_own}),
+        (
+            f"{base}/{{{id_name}}}/metafields",
+            {"GET": list_own, "POST": Endpoint(create_own, post)},
+        ),
         (
             f"{base}/{{{id_name}}}/metafields/{{metafield_id}}",
-            {"GET": get_one, "DELETE": delete_one},
+            {"GET": get_one, "PUT": Endpoint(update_one, put), "DELETE": delete_one},
         ),
     ]
 
@@ -578,8 +605,9 @@ def graphql(store: Store, call: Call) -> Reply:
 
 
 TABLE: Table = [
-    *_metafield_routes("category", "categories"),
-    *_metafield_routes("brand", "brands"),
+    *_metafield_routes("category", "/v3/catalog/categories"),
+    *_metafield_routes("brand", "/v3/catalog/brands"),
+    *_metafield_routes("channel", "/v3/channels", checked=True),
     (
         "/v3/catalog/categories/{category_id}/products/sort-order",
         {"GET": get_sort_order, "PUT": put_sort_order},

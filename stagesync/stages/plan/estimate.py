@@ -18,6 +18,7 @@ from stagesync.entities import (
 )
 from stagesync.model import Action, Change, EntityKey, Operation, Snapshot
 from stagesync.stages.plan.order import Ordering
+from stagesync.storelock import LOCK_REQUESTS
 
 if TYPE_CHECKING:
     from stagesync.entities.base import EntityKind
@@ -40,9 +41,9 @@ def estimate(
     registry: Mapping[str, EntityKind],
     destination: Snapshot,
 ) -> int:
-    """The requests push will make for ``operations`` (``ordering.nodes``, bound): reading what
-    it needs of the destination (``push_read_requests``), then each write as its kind estimates it,
-    less what batches share."""
+    """The requests push will make for ``operations`` (``ordering.nodes``, bound): claiming and
+    releasing the store's push lock, reading what it needs of the destination
+    (``push_read_requests``), then each write as its kind estimates it, less what batches share."""
     estimated = 0
     for (key, step), _ in zip(ordering.nodes, operations, strict=True):
         change = by_key[key]
@@ -51,7 +52,7 @@ def estimate(
         )
     estimated -= _shared_by_batches(operations, registry, destination)
     if operations:
-        estimated += push_read_requests(operations, destination, registry)
+        estimated += LOCK_REQUESTS + push_read_requests(operations, destination, registry)
     return estimated
 
 

@@ -1,4 +1,5 @@
-"""lock: the destination's push lock, and the journal of this plan's earlier runs."""
+"""lock: the destination's push lock (kept on the store), and the journal of this plan's earlier
+runs."""
 
 from __future__ import annotations
 
@@ -9,34 +10,42 @@ import time
 from stagesync.errors import PlanRefused, StageSyncError
 from stagesync.journal import FORMAT as JOURNAL_FORMAT
 from stagesync.journal import FORMAT_VERSION as JOURNAL_VERSION
-from stagesync.journal import (
-    Journal,
-    JournalState,
-    PushLock,
-    PushLocked,
-    journal_path,
-    lock_path,
-    read_journal,
-)
+from stagesync.journal import Journal, JournalState, journal_path, read_journal
+from stagesync.ports import tallying
 from stagesync.stages import need
 from stagesync.stages.push.record import close_journal
 from stagesync.stages.push.run import PushRun
-from stagesync.stages.store import now
+from stagesync.stages.store import now, open_store, store_name
+from stagesync.storelock import PushLocked, StoreLock
 
 
 async def lock(run: PushRun) -> StageSyncError | None:
-    """Reads the lock and the journal beside the plan file; holds the lock, sets
-    ``run.previous`` (what an earlier run did, when resuming) and opens ``run.journal`` with a
-    ``begin`` line. Refuses when another push holds the lock, when the journal belongs to an
+    """Opens the destination (``run.connection``, which ``read`` goes on with) and claims its
+    push lock on the store (``storelock``), held until ``unlock`` or however the run ends; reads
+    the journal beside the plan file, sets ``run.previous`` (what an earlier run did, when
+    resuming) and opens ``run.journal`` with a ``begin`` line. Refuses when the store answers as
+    another store, when another push holds the store's lock, when the journal belongs to an
     unfinished push of another plan, and when the plan was pushed before without ``--resume``."""
     target, plan_path = need(run.target), run.plan_path
-    held = PushLock(
-        lock_path(plan_path, target.env.store_hash), plan=plan_path, force=run.options.force_unlock
+    run.tally = run.held.enter_context(tallying())  # from the store check on
+    opened = await open_store(run, target.env, target.kinds)
+    if isinstance(opened, StageSyncError):
+        return opened
+    run.connection = opened
+    store_lock = StoreLock(
+        opened[0],
+        store=store_name(target.env),
+        plan=plan_path,
+        plan_digest=target.digest,
+        estimated_requests=target.plan.estimated_requests,
+        force=run.options.force_unlock,
     )
+    run.held.push_async_callback(store_lock.release)  # also when acquire fails half-way
     try:
-        run.held.enter_context(held)
+        await store_lock.acquire()
     except PushLocked as refused:
         return refused
+    run.lock = store_lock
     journal_file = journal_path(plan_path)
     previous = read_journal(journal_file, target.digest)
     if previous.other_plan:

@@ -13,12 +13,13 @@ from stagesync.stages.store import open_store, store_name
 
 async def read(run: PushRun) -> StageSyncError | None:
     """Reads the destination store (its B2B API too when the plan has B2B kinds) for the plan's
-    kinds; sets ``run.session`` (held open until the run ends) and ``run.live``. Refuses when
-    the store answers as another store than the configuration names."""
+    kinds, through ``run.connection`` when ``lock`` opened it; sets ``run.session`` (held open
+    until the run ends) and ``run.live``. Refuses when the store answers as another store than
+    the configuration names."""
     target = need(run.target)
     env = target.env
-    tally = run.held.enter_context(tallying())  # from the store check on
-    opened = await open_store(run, env, target.kinds)
+    tally = run.tally or run.held.enter_context(tallying())  # from the store check on
+    opened = run.connection or await open_store(run, env, target.kinds)
     if isinstance(opened, StageSyncError):
         return opened
     api, b2b_api = opened

@@ -17,6 +17,7 @@ from stagesync.ports import StoreApi, Tally
 from stagesync.pull import LiveState
 from stagesync.push import DEFAULT_CONCURRENCY, Applied, Drift, OperationResult
 from stagesync.stages.store import StoreRun
+from stagesync.storelock import StoreLock
 
 if TYPE_CHECKING:
     from stagesync.bigcommerce.b2b import B2BClient
@@ -128,6 +129,13 @@ class PushRun(StoreRun):
 
     target: Target | None = None
     """bind."""
+    connection: tuple[StoreApi, B2BClient | None] | None = None
+    """lock: the destination, opened to claim its lock; ``read`` goes on with it (a dry run,
+    which takes no lock, opens it in ``read``)."""
+    tally: Tally | None = None
+    """lock: requests, 429s and retries from the store check on (``read`` opens it in a dry run)."""
+    lock: StoreLock | None = None
+    """lock: the store's push lock, released by ``unlock`` (or however the run ends)."""
     journal: Journal | None = None
     """lock: the journal this run appends to (None in a dry run)."""
     previous: JournalState | None = None
