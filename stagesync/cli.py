@@ -438,9 +438,19 @@ def emulator_serve(
             help="Turn on B2B Edition for a store with this admin user (repeatable).",
         ),
     ] = None,
+    load: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--load",
+            metavar="HASH=SNAPSHOT_DIR",
+            help="Load a pulled snapshot into store HASH (declared with token HASH-token if "
+            "--store does not declare it), as stagesync's own push writes it (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the emulator over HTTP until interrupted."""
     from stagesync import emulator
+    from stagesync.emulator.load import load_snapshot, parse_load_arg
 
     try:
         stores = dict(emulator.parse_store_arg(arg) for arg in store or ())
@@ -465,6 +475,16 @@ def emulator_serve(
                 param_hint="--b2b-user",
             )
         fake.add_b2b_user(store_hash, email, password)
+    try:
+        loads = [parse_load_arg(arg) for arg in load or ()]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--load") from None
+    for store_hash, folder in loads:
+        loaded = load_snapshot(fake, store_hash, folder)
+        _say(
+            f"Loaded {folder} into store {store_hash}: {_plural(loaded.records, 'record')} "
+            f"({_plural(loaded.operations, 'operation')}, {_plural(loaded.requests, 'request')})."
+        )
     url = f"http://{host}:{port}"
     _say(f"stagesync emulator on {url} (seed: {seed.value}). Stop it with Ctrl-C.")
     for store_hash, served in sorted(fake.stores.items()):
