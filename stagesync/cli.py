@@ -108,6 +108,12 @@ MarkdownOption = Annotated[
         "--markdown", metavar="FILE", help="Also write a Markdown summary for a pull request."
     ),
 ]
+ConcurrencyOption = Annotated[
+    int,
+    typer.Option(
+        "--concurrency", min=1, metavar="N", help="Operations written at once (default 4)."
+    ),
+]
 FormatOption = Annotated[
     OutputFormat,
     typer.Option("--format", help="What to print on stdout: the text report or the plan JSON."),
@@ -353,12 +359,7 @@ def push(
             help="Break the lock a push that no longer runs left behind, then push.",
         ),
     ] = False,
-    concurrency: Annotated[
-        int,
-        typer.Option(
-            "--concurrency", min=1, metavar="N", help="Operations written at once (default 4)."
-        ),
-    ] = 4,
+    concurrency: ConcurrencyOption = 4,
     verify: Annotated[
         bool,
         typer.Option("--verify", help="Re-read every touched entity afterwards and compare."),
@@ -402,6 +403,89 @@ def push(
             progress=progress,
         )
     _say_push(result)
+    if not result.ok:
+        raise typer.Exit(EXIT_PUSH_FAILED)
+
+
+@app.command()
+def rehearse(
+    ctx: typer.Context,
+    plan_path: Annotated[
+        Path, typer.Option("--plan", metavar="PLAN", help="The plan file to rehearse.")
+    ],
+    snapshot: Annotated[
+        Path,
+        typer.Option(
+            "--snapshot",
+            metavar="DIR",
+            help="The destination snapshot the plan was made from: the replica is loaded from it.",
+        ),
+    ],
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--source",
+            metavar="DIR",
+            help="The source snapshot the plan was made from (default: snapshots/SOURCE_ENV, "
+            "if it is that snapshot).",
+        ),
+    ] = None,
+    concurrency: ConcurrencyOption = 4,
+    verify: Annotated[bool, typer.Option("--verify", help="As for push.")] = False,
+    order_status: Annotated[
+        OrderStatus, typer.Option("--order-status", help="As for push.")
+    ] = OrderStatus.pending,
+) -> None:
+    """Run the real push of a plan against an emulated replica of its destination."""
+    from stagesync import api
+    from stagesync.progress import ProgressRenderer
+
+    with ProgressRenderer() as progress:
+        result = api.rehearse(
+            plan_path,
+            snapshot,
+            source=source,
+            config_path=ctx.obj,
+            concurrency=concurrency,
+            verify=verify,
+            order_status=order_status.value,
+            progress=progress,
+        )
+    pushed = result.push
+    for failed in result.rejected:
+        _say(f"  rejected {failed.operation.describe()}: {failed.error}")
+    for skipped in result.skipped:
+        _say(f"  skipped {skipped.operation.describe()}: {skipped.error}")
+    done = sum(1 for r in pushed.results if r.status == "done")
+    _say(
+        f"Rehearsed on a replica of {pushed.destination} loaded from {result.snapshot}: applied "
+        f"{done} of {_plural(len(pushed.results), 'operation')}, "
+        f"{len(result.rejected)} rejected, {len(result.skipped)} skipped."
+    )
+    for line in result.differences:
+        _say(f"  differs from the source: {line}")
+    _say(
+        "Converges: the plan's entities now equal the source."
+        if result.converged
+        else f"Does not converge: {len(result.differences)} of its entities differ."
+    )
+    for failed in result.rollback_failed:
+        _say(f"  rollback {failed.status} {failed.operation.describe()}: {failed.error}")
+    for line in result.rollback_differences:
+        _say(f"  differs after the rollback: {line}")
+    _say(
+        f"Rolls back: {_plural(result.rollback_operations, 'operation')} restore {result.snapshot}."
+        if result.rolled_back
+        else "Does not roll back cleanly."
+    )
+    _say(
+        f"Requests: {pushed.requests} used, {pushed.plan.estimated_requests} estimated; "
+        f"{result.duration_at_quota:.0f} s at the destination's quota "
+        f"({pushed.plan.quota} per {pushed.plan.window_ms / 1000:g} s). Nothing was sent to "
+        "the store."
+    )
+    _say(f"Report: {result.report}")
+    _say(f"Result: {result.result_json}")
     if not result.ok:
         raise typer.Exit(EXIT_PUSH_FAILED)
 

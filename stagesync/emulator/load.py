@@ -24,7 +24,7 @@ from pathlib import Path
 from stagesync import b2b as b2b_kinds
 from stagesync.entities import REGISTRY, channels
 from stagesync.errors import StageSyncError
-from stagesync.model import KindSnapshot, Record, Snapshot, digest
+from stagesync.model import EntityKey, KindSnapshot, Record, Snapshot, digest
 from stagesync.plan import make_plan
 from stagesync.ports import Progress, StoreApi, using_b2b
 from stagesync.pull import read_live
@@ -150,7 +150,7 @@ async def load(
                 f"{len(failed)} of {len(plan.operations)} operations did not apply:\n{lines}{more}"
             )
         after = await read()
-        differs = _differences(snapshot, after)
+        differs = differences(snapshot, after)
         if differs:
             listing = "\n".join(f"  - {line}" for line in differs[:20])
             raise LoadError(
@@ -243,21 +243,27 @@ def _with_named_channels(snapshot: Snapshot, store: Snapshot) -> Snapshot:
     return replace(snapshot, kinds=kinds)
 
 
-def _differences(expected: Snapshot, actual: Snapshot) -> list[str]:
-    """``kind key: what differs`` for every entity of ``expected``'s kinds that differs."""
+def differences(
+    expected: Snapshot, actual: Snapshot, keys: set[EntityKey] | None = None
+) -> list[str]:
+    """``kind key: what differs`` for the entities of ``keys`` (None: every entity of
+    ``expected``'s kinds, on either side)."""
+    if keys is None:
+        keys = {key for key, _ in expected} | {
+            key for key, _ in actual if key.kind in expected.kinds
+        }
     lines = []
-    for kind in sorted(expected.kinds):
-        want, got = expected.records(kind), actual.records(kind)
-        for key in sorted(set(want) | set(got)):
-            if key not in got:
-                lines.append(f"{kind} {key}: missing after loading")
-            elif key not in want:
-                lines.append(f"{kind} {key}: present but not in the snapshot")
-            elif digest(want[key]) != digest(got[key]):
-                fields = sorted(
-                    name
-                    for name in set(want[key]) | set(got[key])
-                    if want[key].get(name) != got[key].get(name)
-                )
-                lines.append(f"{kind} {key}: {', '.join(fields)} differ")
+    for key in sorted(keys):
+        want, got = expected.get(key), actual.get(key)
+        if want is None and got is None:
+            continue
+        if got is None:
+            lines.append(f"{key.kind} {key.key}: missing")
+        elif want is None:
+            lines.append(f"{key.kind} {key.key}: present, not in the snapshot")
+        elif digest(want) != digest(got):
+            fields = sorted(
+                n for n in set(want) | set(got) if digest(want.get(n)) != digest(got.get(n))
+            )
+            lines.append(f"{key.kind} {key.key}: {', '.join(fields)} differ")
     return lines

@@ -13,7 +13,7 @@ import base64
 import difflib
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -126,10 +126,13 @@ def render_html(plan: Plan, results: Results | None = None) -> str:
     return _template().render(_context(plan, results))
 
 
-def html_chunks(plan: Plan, results: Results | None = None) -> Iterator[str]:
+def html_chunks(
+    plan: Plan, results: Results | None = None, rehearsal: Sequence[tuple[str, str]] = ()
+) -> Iterator[str]:
     """``render_html``'s text in pieces as the template produces them (the same text joined),
-    for writing a large report without holding it whole."""
-    return _template().generate(_context(plan, results))
+    for writing a large report without holding it whole. ``rehearsal`` (label, text) lines mark
+    the report as a rehearsal's (``stagesync rehearse``) and say what it found."""
+    return _template().generate({**_context(plan, results), "rehearsal": list(rehearsal)})
 
 
 def _template() -> jinja2.Template:
@@ -181,6 +184,7 @@ def _context(plan: Plan, results: Results | None) -> dict[str, Any]:
         "status_counts": [(s, n, status_class(s)) for s, n in sorted(status_counts.items())],
         "requests_used": requests_used,
         "failures": [v for v in ops if v.status_class in ("bad", "held")],
+        "rehearsal": [],
     }
 
 
