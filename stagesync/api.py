@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from stagesync import b2b, planfile
 from stagesync.bases import Drift
@@ -61,6 +61,9 @@ from stagesync.stages.store import (
     connect,
     now,
 )
+
+if TYPE_CHECKING:  # the replica's emulator and HTTP clients load only when rehearsing
+    from stagesync.rehearsal import Rehearsal
 
 
 @dataclass(frozen=True)
@@ -490,6 +493,35 @@ def push(
     if isinstance(outcome, Refusal):
         raise outcome.error
     return outcome
+
+
+def rehearse(
+    plan_path: Path,
+    snapshot: Path,
+    *,
+    source: Path | None = None,
+    config_path: Path | None = None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    verify: bool = False,
+    order_status: str = "pending",
+    progress: Progress | None = None,
+) -> Rehearsal:
+    """Push the plan at ``plan_path`` to an emulated replica of its destination loaded from
+    ``snapshot`` (the destination snapshot the plan was made from), check that it converges to
+    ``source`` (default: ``snapshots/<source environment>``, if its digest is the plan's) and
+    that its rollback plan restores the snapshot; writes ``<plan>.rehearsal.json`` and
+    ``.rehearsal.html``. Nothing is sent to the destination store (docs/rehearse.md)."""
+    from stagesync.rehearsal import rehearse as run_rehearsal
+
+    options = PushOptions(concurrency=concurrency, verify=verify, order_status=order_status)
+    return run_rehearsal(
+        plan_path,
+        snapshot,
+        source_dir=source,
+        config_path=config_path,
+        options=options,
+        progress=progress,
+    )
 
 
 def run_push(run: PushRun) -> PushResult | Refusal:

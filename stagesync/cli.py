@@ -140,6 +140,11 @@ EXAMPLES = {
         "stagesync textconv snapshots/production/products/SKU-1~1a2b3c4d.json",
         "git config diff.stagesync.textconv 'stagesync textconv'",
     ),
+    "rehearse": _examples(
+        "stagesync rehearse --plan plan.json --snapshot snapshots/production",
+        "stagesync rehearse --plan plan.json --snapshot snapshots/production "
+        "--source snapshots/staging --order-status keep",
+    ),
     "demo": _examples("stagesync demo", "stagesync demo --dir demo-run"),
 }
 """What each command's ``--help`` ends with."""
@@ -182,6 +187,12 @@ MarkdownOption = Annotated[
     Path | None,
     typer.Option(
         "--markdown", metavar="FILE", help="Also write a Markdown summary for a pull request."
+    ),
+]
+ConcurrencyOption = Annotated[
+    int,
+    typer.Option(
+        "--concurrency", min=1, metavar="N", help="Operations written at once (default 4)."
     ),
 ]
 FormatOption = Annotated[
@@ -582,12 +593,7 @@ def push(
             help="Break the lock a push that no longer runs left behind, then push.",
         ),
     ] = False,
-    concurrency: Annotated[
-        int,
-        typer.Option(
-            "--concurrency", min=1, metavar="N", help="Operations written at once (default 4)."
-        ),
-    ] = 4,
+    concurrency: ConcurrencyOption = 4,
     verify: Annotated[
         bool,
         typer.Option("--verify", help="Re-read every touched entity afterwards and compare."),
@@ -652,6 +658,89 @@ def push(
         raise typer.Exit(EXIT_PUSH_FAILED)
 
 
+@app.command(cls=_Command, epilog=EXAMPLES["rehearse"])
+def rehearse(
+    ctx: typer.Context,
+    plan_path: Annotated[
+        Path, typer.Option("--plan", metavar="PLAN", help="The plan file to rehearse.")
+    ],
+    snapshot: Annotated[
+        Path,
+        typer.Option(
+            "--snapshot",
+            metavar="DIR",
+            help="The destination snapshot the plan was made from: the replica is loaded from it.",
+        ),
+    ],
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            "--source",
+            metavar="DIR",
+            help="The source snapshot the plan was made from (default: snapshots/SOURCE_ENV, "
+            "if it is that snapshot).",
+        ),
+    ] = None,
+    concurrency: ConcurrencyOption = 4,
+    verify: Annotated[bool, typer.Option("--verify", help="As for push.")] = False,
+    order_status: Annotated[
+        OrderStatus, typer.Option("--order-status", help="As for push.")
+    ] = OrderStatus.pending,
+) -> None:
+    """Run the real push of a plan against an emulated replica of its destination."""
+    from stagesync import api
+    from stagesync.progress import ProgressRenderer
+
+    with ProgressRenderer() as progress:
+        result = api.rehearse(
+            plan_path,
+            snapshot,
+            source=source,
+            config_path=ctx.obj,
+            concurrency=concurrency,
+            verify=verify,
+            order_status=order_status.value,
+            progress=progress,
+        )
+    pushed = result.push
+    for failed in result.rejected:
+        _say(f"  rejected {failed.operation.describe()}: {failed.error}")
+    for skipped in result.skipped:
+        _say(f"  skipped {skipped.operation.describe()}: {skipped.error}")
+    done = sum(1 for r in pushed.results if r.status == "done")
+    _say(
+        f"Rehearsed on a replica of {pushed.destination} loaded from {result.snapshot}: applied "
+        f"{done} of {_plural(len(pushed.results), 'operation')}, "
+        f"{len(result.rejected)} rejected, {len(result.skipped)} skipped."
+    )
+    for line in result.differences:
+        _say(f"  differs from the source: {line}")
+    _say(
+        "Converges: the plan's entities now equal the source."
+        if result.converged
+        else f"Does not converge: {len(result.differences)} of its entities differ."
+    )
+    for failed in result.rollback_failed:
+        _say(f"  rollback {failed.status} {failed.operation.describe()}: {failed.error}")
+    for line in result.rollback_differences:
+        _say(f"  differs after the rollback: {line}")
+    _say(
+        f"Rolls back: {_plural(result.rollback_operations, 'operation')} restore {result.snapshot}."
+        if result.rolled_back
+        else "Does not roll back cleanly."
+    )
+    _say(
+        f"Requests: {pushed.requests} used, {pushed.plan.estimated_requests} estimated; "
+        f"{result.duration_at_quota:.0f} s at the destination's quota "
+        f"({pushed.plan.quota} per {pushed.plan.window_ms / 1000:g} s). Nothing was sent to "
+        "the store."
+    )
+    _say(f"Report: {result.report}")
+    _say(f"Result: {result.result_json}")
+    if not result.ok:
+        raise typer.Exit(EXIT_PUSH_FAILED)
+
+
 @emulator_app.command("serve", cls=_Command, epilog=EXAMPLES["serve"])
 def emulator_serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
@@ -684,9 +773,19 @@ def emulator_serve(
             help="Turn on B2B Edition for a store with this admin user (repeatable).",
         ),
     ] = None,
+    load: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--load",
+            metavar="HASH=SNAPSHOT_DIR",
+            help="Load a pulled snapshot into store HASH (declared with token HASH-token if "
+            "--store does not declare it), as stagesync's own push writes it (repeatable).",
+        ),
+    ] = None,
 ) -> None:
     """Serve the emulator over HTTP until interrupted."""
     from stagesync import emulator
+    from stagesync.emulator.load import load_snapshot, parse_load_arg
 
     try:
         stores = dict(emulator.parse_store_arg(arg) for arg in store or ())
@@ -711,6 +810,10 @@ def emulator_serve(
                 param_hint="--b2b-user",
             )
         fake.add_b2b_user(store_hash, email, password)
+    try:
+        loads = [parse_load_arg(arg) for arg in load or ()]
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--load") from None
     from stagesync.emulator.server import listen
 
     try:
@@ -721,6 +824,12 @@ def emulator_serve(
             "program (perhaps another emulator) uses that port: stop it, or choose another "
             "with --port."
         ) from None
+    for store_hash, folder in loads:
+        loaded = load_snapshot(fake, store_hash, folder)
+        _say(
+            f"Loaded {folder} into store {store_hash}: {_plural(loaded.records, 'record')} "
+            f"({_plural(loaded.operations, 'operation')}, {_plural(loaded.requests, 'request')})."
+        )
     url = f"http://{host}:{port}"
     _say(f"stagesync emulator on {url} (seed: {seed.value}). Stop it with Ctrl-C.")
     for store_hash, served in sorted(fake.stores.items()):

@@ -53,7 +53,9 @@ def rollback_plan(
     ids = {op.id: op.key for op in plan.operations}
     dependents: dict[EntityKey, set[EntityKey]] = {key: set() for key in first}
     for op in plan.operations:
-        if op.key not in first:
+        if op.key not in first or op.is_link:
+            # A link step waits for the entities its links name only to write those links;
+            # undoing its entity does not wait for them (a cycle of links would deadlock).
             continue
         for dependency in op.depends_on:
             parent = ids.get(dependency)

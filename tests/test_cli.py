@@ -133,6 +133,7 @@ def test_the_surface_is_complete() -> None:
         "init",
         "pull",
         "push",
+        "rehearse",
         "show",
         "status",
         "textconv",

@@ -13,7 +13,7 @@ import base64
 import difflib
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -131,11 +131,16 @@ def render_html(plan: Plan, results: Results | None = None, *, requests: int | N
 
 
 def html_chunks(
-    plan: Plan, results: Results | None = None, *, requests: int | None = None
+    plan: Plan,
+    results: Results | None = None,
+    *,
+    requests: int | None = None,
+    rehearsal: Sequence[tuple[str, str]] = (),
 ) -> Iterator[str]:
     """``render_html``'s text in pieces as the template produces them (the same text joined),
-    for writing a large report without holding it whole."""
-    return _template().generate(_context(plan, results, requests))
+    for writing a large report without holding it whole. ``rehearsal`` (label, text) lines mark
+    the report as a rehearsal's (``stagesync rehearse``) and say what it found."""
+    return _template().generate({**_context(plan, results, requests), "rehearsal": list(rehearsal)})
 
 
 def _template() -> jinja2.Template:
@@ -195,6 +200,7 @@ def _context(plan: Plan, results: Results | None, requests: int | None) -> dict[
         "requests_used": requests_used if requests is None else max(requests, requests_used),
         "operation_requests": requests_used,
         "failures": [v for v in ops if v.status_class in ("bad", "held")],
+        "rehearsal": [],
     }
 
 
