@@ -104,6 +104,15 @@ def after_push(
     )
 
 
+def destination_snapshot(environment: str, *places: Path) -> Path:
+    """Where the destination's snapshot is: ``snapshots/<environment>`` in the current folder,
+    else in the first of ``places`` (the configuration's folder, the plan's) that holds one; the
+    current folder's when none does."""
+    candidates = [Path("snapshots") / environment]
+    candidates += [place / "snapshots" / environment for place in places]
+    return next((c for c in candidates if (c / MANIFEST).is_file()), candidates[0])
+
+
 def record_base(
     snapshot_folder: Path,
     plan: Plan,

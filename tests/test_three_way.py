@@ -284,3 +284,29 @@ def test_no_base_is_recorded_from_a_snapshot_the_plan_was_not_made_from(
     )
     assert "base" not in json.loads(Path("p.result.json").read_text())
     assert {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()} == before
+
+
+def test_push_finds_the_destination_snapshot_beside_the_configuration_or_the_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``stagesync demo --dir DIR`` and CI jobs run push from another folder than the one holding
+    ``snapshots/``: the base is still recorded from the destination's snapshot."""
+    from stagesync.bases import destination_snapshot
+    from stagesync.model import KindSnapshot, Snapshot
+    from stagesync.snapshot import write_snapshot
+
+    work, config_dir, plan_dir = tmp_path / "work", tmp_path / "config", tmp_path / "plans"
+    for folder in (work, config_dir, plan_dir):
+        folder.mkdir()
+    monkeypatch.chdir(work)
+    assert destination_snapshot("production", config_dir, plan_dir) == Path("snapshots/production")
+    snapshot = Snapshot({"brands": KindSnapshot({"Acme": {"name": "Acme"}})})
+    write_snapshot(plan_dir / "snapshots" / "production", snapshot)
+    found = destination_snapshot("production", config_dir, plan_dir)
+    assert found == plan_dir / "snapshots" / "production"
+    write_snapshot(config_dir / "snapshots" / "production", snapshot)
+    assert destination_snapshot("production", config_dir, plan_dir) == found.parents[2] / (
+        "config/snapshots/production"
+    )
+    write_snapshot(work / "snapshots" / "production", snapshot)
+    assert destination_snapshot("production", config_dir, plan_dir) == Path("snapshots/production")

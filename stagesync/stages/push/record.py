@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from stagesync import planfile
-from stagesync.bases import record_base
+from stagesync.bases import destination_snapshot, record_base
 from stagesync.errors import StageSyncError
 from stagesync.files import write_atomic_chunks
 from stagesync.journal import journal_path, read_journal
@@ -24,7 +24,8 @@ async def record(run: PushRun) -> StageSyncError | None:
     """Reads ``run.applied`` and the journal; writes the journal's ``end`` line, the rollback
     plan (``rollback_path``) and ``<plan>.result.json``; sets ``run.rollback``,
     ``run.result_json`` and ``run.duration_ms``. When every operation was done, records the
-    destination's base (``stagesync.bases``) from its snapshot ``snapshots/<env>`` and sets
+    destination's base (``stagesync.bases``) from its snapshot ``snapshots/<env>`` (in the
+    current folder, else beside the configuration or the plan) and sets
     ``run.base``. Never refuses."""
     target, session, applied = need(run.target), need(run.session), need(run.applied)
     need(run.journal).write_now({"event": "end", "finished_at": now()})
@@ -33,7 +34,9 @@ async def record(run: PushRun) -> StageSyncError | None:
     run.result_json = result_file(run.plan_path, ".result.json")
     if all(r.status == "done" for r in applied.results):
         run.base = record_base(
-            Path("snapshots") / target.env.name,
+            destination_snapshot(
+                target.env.name, Path(target.env.source).parent, run.plan_path.parent
+            ),
             target.plan,
             [r.operation.id for r in applied.results],
             need(run.live).records,
