@@ -26,7 +26,7 @@ from typing import Any
 from stagesync.emulator.errors import ApiError, conflict, invalid, not_found
 from stagesync.emulator.routes import (
     Call,
-    Handler,
+    Endpoint,
     Reply,
     Table,
     body_list,
@@ -34,6 +34,7 @@ from stagesync.emulator.routes import (
     register,
     single,
 )
+from stagesync.emulator.schema import BOOL, ID, array, obj, string
 from stagesync.emulator.store import Record, Store, now_rfc3339
 
 PERMISSION_SETS = (
@@ -221,7 +222,7 @@ def _batch(store: Store, resource_type: str, items: list[Any], create: bool) -> 
     return _batch_reply(done, errors, len(items))
 
 
-def _metafield_routes(resource_type: str, plural: str) -> list[tuple[str, dict[str, Handler]]]:
+def _metafield_routes(resource_type: str, plural: str) -> Table:
     id_name = f"{resource_type}_id"
 
     def list_all(store: Store, call: Call) -> Reply:
@@ -281,7 +282,12 @@ def _metafield_routes(resource_type: str, plural: str) -> list[tuple[str, dict[s
     return [
         (
             f"{base}/metafields",
-            {"GET": list_all, "POST": create_many, "PUT": update_many, "DELETE": delete_many},
+            {
+                "GET": list_all,
+                "POST": create_many,
+                "PUT": update_many,
+                "DELETE": Endpoint(delete_many, array(ID)),
+            },
         ),
         (f"{base}/{{{id_name}}}/metafields", {"GET": list_own, "POST": create_own}),
         (
@@ -346,6 +352,19 @@ def put_sort_order(store: Store, call: Call) -> Reply:
 
 
 # ---- channels ----------------------------------------------------------------------------------
+
+
+CHANNEL = obj(
+    {
+        "name": string(255),
+        "type": string(enum=CHANNEL_TYPES),
+        "platform": string(255),
+        "external_id": string(255),
+        "status": string(enum=CHANNEL_STATUSES),
+        "is_listable_from_ui": BOOL,
+        "is_visible": BOOL,
+    }
+)
 
 
 def _check_channel(store: Store, body: Any, own: Record | None) -> dict[str, Any]:
@@ -584,8 +603,8 @@ TABLE: Table = [
         "/v3/catalog/categories/{category_id}/products/sort-order",
         {"GET": get_sort_order, "PUT": put_sort_order},
     ),
-    ("/v3/channels", {"POST": create_channel}),
-    ("/v3/channels/{channel_id}", {"PUT": update_channel}),
+    ("/v3/channels", {"POST": Endpoint(create_channel, CHANNEL)}),
+    ("/v3/channels/{channel_id}", {"PUT": Endpoint(update_channel, CHANNEL)}),
     ("/graphql", {"POST": graphql}),
 ]
 
