@@ -9,7 +9,7 @@
   (``/api/v3/io/ip/invoices``).
 - ``{code, data, meta}`` envelopes; ``offset``/``limit`` paging (default 10, at most 250; 200 for
   orders and super admins) with ``meta.pagination.totalCount``; bulk creates of at most 10;
-  errors as ``{code, data: {errMsg: {message}, errors}, meta: {message}}``. Each route's request
+  errors as ``{code, data: {errMsg, errors}, meta: {message}}``. Each route's request
   body is checked against its schema first (wrong types: 422, nothing written).
 - Rate limit: B2B Edition's own 150 requests per minute per store, reported as
   ``X-Requests-Allocated`` / ``X-Requests-Remaining`` / ``X-Request-Window-Resets-After`` /
@@ -71,8 +71,7 @@ class B2BError(Exception):
         self.errors = errors or []
 
     def body(self) -> dict[str, Any]:
-        # The files describe errMsg as an object of error details.
-        data: dict[str, Any] = {"errMsg": {"message": self.message}}
+        data: dict[str, Any] = {"errMsg": self.message}
         if self.errors:
             data["errors"] = self.errors
         return {"code": self.status, "data": data, "meta": {"message": self.message}}

@@ -34,7 +34,7 @@ from stagesync.emulator.routes import (
     register,
     single,
 )
-from stagesync.emulator.schema import BOOL, ID, array, obj, string
+from stagesync.emulator.schema import BOOL, obj, string
 from stagesync.emulator.store import Record, Store, now_rfc3339
 
 PERMISSION_SETS = (
@@ -238,7 +238,7 @@ def _metafield_routes(resource_type: str, plural: str) -> Table:
     def delete_many(store: Store, call: Call) -> Reply:
         ids = body_list(call.body, None, "metafield ids")
         known = {f["id"] for f in _live_metafields(store, resource_type)}
-        unknown = [i for i in ids if i not in known]
+        unknown = [i for i in ids if not isinstance(i, int) or i not in known]
         if unknown:
             raise not_found(f"Metafields {unknown} were not found.")
         for mid in ids:
@@ -286,7 +286,7 @@ def _metafield_routes(resource_type: str, plural: str) -> Table:
                 "GET": list_all,
                 "POST": create_many,
                 "PUT": update_many,
-                "DELETE": Endpoint(delete_many, array(ID)),
+                "DELETE": delete_many,
             },
         ),
         (f"{base}/{{{id_name}}}/metafields", {"GET": list_own, "POST": create_own}),
