@@ -102,6 +102,8 @@ RESPONSE_QUIRKS: dict[str, str] = {
     "POST /shopping-list": _B2B_ERRMSG,
     "PUT /shopping-list/{shoppingListId}": _B2B_ERRMSG,
     "DELETE /shopping-list/{shoppingListId}": _B2B_ERRMSG,
+    "GET /users": _B2B_ERRMSG,
+    "PUT /users/{userId}": _B2B_ERRMSG,
     "POST /users": _B2B_ONE_OF,
     "POST /users/bulk": _B2B_ONE_OF,
     "POST /super-admins/bulk": (

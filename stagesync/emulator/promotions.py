@@ -59,9 +59,11 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9_ \-]+$")
 MONEY = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$")
 WEEK_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-NOTIFICATION_TYPES = {"UPSELL", "ELIGIBLE", "APPLIED"}
-LOCATIONS = {"HOME_PAGE", "PRODUCT_PAGE", "CART_PAGE", "CHECKOUT_PAGE"}
-STRATEGIES = {"LEAST_EXPENSIVE", "LEAST_EXPENSIVE_ONLY", "MOST_EXPENSIVE", "MOST_EXPENSIVE_ONLY"}
+# Tuples, not sets: a request may put any JSON value where these are expected, and a list or an
+# object cannot be looked up in a set.
+NOTIFICATION_TYPES = ("UPSELL", "ELIGIBLE", "APPLIED")
+LOCATIONS = ("HOME_PAGE", "PRODUCT_PAGE", "CART_PAGE", "CHECKOUT_PAGE")
+STRATEGIES = ("LEAST_EXPENSIVE", "LEAST_EXPENSIVE_ONLY", "MOST_EXPENSIVE", "MOST_EXPENSIVE_ONLY")
 ACTIONS = ("cart_value", "cart_items", "gift_item", "fixed_price_set", "shipping")
 MATCHER_DEPTH = 3
 """``and``/``or``/``not`` nest at most three levels above a simple matcher (the spec's
@@ -340,7 +342,9 @@ class _Checker:
             if note["type"] not in NOTIFICATION_TYPES:
                 self.errors.add(f"{where}.type", "Must be UPSELL, ELIGIBLE or APPLIED.")
             locations = note["locations"]
-            if not isinstance(locations, list) or not set(locations) <= LOCATIONS:
+            if not isinstance(locations, list) or not all(
+                place in LOCATIONS for place in locations
+            ):
                 self.errors.add(
                     f"{where}.locations", f"Must be among {', '.join(sorted(LOCATIONS))}."
                 )
