@@ -259,9 +259,11 @@ def test_emulator_shipment_rules(emulator: Emulator, built: dict[str, Any]) -> N
     errors, count, after = on_store(emulator, "alpha", work)
     assert len(errors) == 7
     # Bodies that break the route's schema (no items, no quantity, an over-long tracking number
-    # and an empty item list) are a 422; what only the order can tell is the v2 400.
+    # and an empty item list) are the v2 400 naming the field, as is what only the order can
+    # tell.
     for index in (0, 1, 6):
-        assert errors[index].startswith("422 from POST") and "missing or invalid" in errors[index]
+        assert errors[index].startswith("400 from POST"), errors[index]
+    assert "'items' is a required property" in errors[0]
     assert "order_address_id 999 is not an address of this order" in errors[2]
     assert "order_product_id 999 is not in this order" in errors[3]
     assert "more than is left to ship" in errors[4]

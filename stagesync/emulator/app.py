@@ -234,8 +234,8 @@ class Emulator:
         )
         self._state.log.append(entry)
         err = ApiError(429, "Too many concurrent requests to this endpoint; retry shortly.")
-        v2 = len(parts) == 4 and parts[3].startswith("v2/")
-        await self._error(err, v2, {})(scope, receive, send)
+        rest = "/" + parts[3] if len(parts) == 4 else ""
+        await self._error(err, rest, {})(scope, receive, send)
 
     async def _serve_control(self, request: Request, path: str) -> Response:
         method = request.method
@@ -325,11 +325,10 @@ class Emulator:
         if self.settings.latency_ms:
             await asyncio.sleep(self.settings.latency_ms / 1000)
         rest = "/" + parts[3] if len(parts) == 4 else ""
-        v2 = rest.startswith("/v2/")
         store = self.stores.get(store_hash) if store_hash else None
         if store is None:
             entry.status = 404
-            await self._error(ApiError(404, "Store not found."), v2, {})(scope, receive, send)
+            await self._error(ApiError(404, "Store not found."), rest, {})(scope, receive, send)
             return
         if request.headers.get("x-auth-token") != store.token:
             headers, _ = self._rate_headers(store.store_hash, consume=False)
@@ -337,7 +336,7 @@ class Emulator:
                 401, "You are not authorized to access this resource. Check X-Auth-Token."
             )
             entry.status = 401
-            await self._error(err, v2, headers)(scope, receive, send)
+            await self._error(err, rest, headers)(scope, receive, send)
             return
         headers, limited = self._rate_headers(store.store_hash, consume=True)
         if limited:
@@ -345,7 +344,7 @@ class Emulator:
             err = ApiError(
                 429, "Too many requests: the store's rate limit for this window is spent."
             )
-            await self._error(err, v2, headers)(scope, receive, send)
+            await self._error(err, rest, headers)(scope, receive, send)
             return
         decision = self.decide_fault(request.method)
         if decision.kind is not None and not decision.after_write:
@@ -359,7 +358,7 @@ class Emulator:
             reply = dispatch(store, request.method, rest, call)
             response = self._reply(reply, headers)
         except ApiError as err:
-            response = self._error(err, v2, headers)
+            response = self._error(err, rest, headers)
         if decision.kind is not None and decision.after_write:
             await self._fault(decision, entry, headers, scope, receive, send)
             return
@@ -374,10 +373,9 @@ class Emulator:
             return Response(status_code=reply.status, headers=merged)
         return _json(reply.body, reply.status, merged)
 
-    def _error(self, err: ApiError, v2: bool, headers: Mapping[str, str]) -> Response:
-        if v2:
-            return _json([{"status": err.status, "message": err.title}], err.status, headers)
-        return _json(err.body(), err.status, headers)
+    def _error(self, err: ApiError, rest: str, headers: Mapping[str, str]) -> Response:
+        """``err`` in the error body of the API ``rest`` (the path after the store) belongs to."""
+        return _json(err.body_for(rest), err.status, headers)
 
     async def _fault(
         self,

@@ -9,7 +9,8 @@
   (``/api/v3/io/ip/invoices``).
 - ``{code, data, meta}`` envelopes; ``offset``/``limit`` paging (default 10, at most 250; 200 for
   orders and super admins) with ``meta.pagination.totalCount``; bulk creates of at most 10;
-  errors as ``{code, data: {errors}, meta: {message}}``.
+  errors as ``{code, data: {errMsg, errors}, meta: {message}}``. Each route's request
+  body is checked against its schema first (wrong types: 422, nothing written).
 - Rate limit: B2B Edition's own 150 requests per minute per store, reported as
   ``X-Requests-Allocated`` / ``X-Requests-Remaining`` / ``X-Request-Window-Resets-After`` /
   ``X-Requests-Window-Length``; enforced (429) only while the emulator has a quota switched on,
@@ -38,7 +39,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 # isort: off
-from .routes import Call, Reply, compile_template
+from .routes import Call, Endpoint, Reply, compile_template
+from .errors import ApiError
+from .schema import BOOL, ID, Schema, array, check, integer, number, obj, string
 from . import customers as customer_domain
 from . import orders as order_domain
 from . import pricing as pricing_domain
@@ -68,7 +71,9 @@ class B2BError(Exception):
         self.errors = errors or []
 
     def body(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"errors": self.errors} if self.errors else {}
+        data: dict[str, Any] = {"errMsg": self.message}
+        if self.errors:
+            data["errors"] = self.errors
         return {"code": self.status, "data": data, "meta": {"message": self.message}}
 
 
@@ -159,6 +164,15 @@ def _number(query: Mapping[str, str], name: str, default: int, least: int) -> in
     if value < least:
         raise B2BError(400, f"{name} must be at least {least}.", [f"{name}: {raw}"])
     return value
+
+
+def _check(schema: Schema, body: Any) -> None:
+    """The route's request schema, answered in B2B Edition's error envelope."""
+    try:
+        check(schema, body)
+    except ApiError as err:
+        details = [f"{where}: {message}" for where, message in err.errors.items()]
+        raise B2BError(err.status, err.detail or err.title, details) from None
 
 
 def _body(call: Call) -> dict[str, Any]:
@@ -967,62 +981,251 @@ def delete_invoice(store: Store, call: Call) -> Reply:
     return _ok({})
 
 
+# ---- request schemas (checked before a handler runs; errors in B2B Edition's envelope) ---------
+
+_EXTRA_FIELDS = array(obj({"fieldName": string(), "fieldValue": {"type": ["string", "number"]}}))
+_TEXT = string(255)
+_COMPANY_FIELDS: dict[str, Schema] = {
+    "companyName": string(200),
+    "companyEmail": string(200),
+    "companyPhone": string(50),
+    "addressLine1": string(200),
+    "addressLine2": string(200),
+    "city": string(100),
+    "state": string(50),
+    "country": string(200),
+    "zipCode": string(50),
+    "companyStatus": integer(0, 3),
+    "uuid": _TEXT,
+    "customerGroupId": ID,
+    "catalogId": {"type": ["string", "integer"]},  # the files say string; ids are numbers too
+    "description": string(),
+    "extraFields": _EXTRA_FIELDS,
+    "userExtraFields": _EXTRA_FIELDS,
+    "adminFirstName": string(100),
+    "adminLastName": string(100),
+    "adminEmail": string(100),
+    "adminPhoneNumber": string(100),
+    "acceptWelcomeEmail": BOOL,
+    "priceListAssign": array(obj({"channelId": ID, "priceListId": ID})),
+}
+COMPANY = obj(_COMPANY_FIELDS)
+COMPANIES = array(COMPANY)  # the handler answers over BULK_MAX
+PARENT = obj({"parentCompanyId": ID}, required=("parentCompanyId",))
+_USER_FIELDS: dict[str, Schema] = {
+    "companyId": ID,
+    "email": _TEXT,
+    "firstName": _TEXT,
+    "lastName": _TEXT,
+    "phoneNumber": _TEXT,
+    "role": integer(0, 3),
+    "companyRoleId": ID,
+    "uuid": _TEXT,
+    "channelIds": array(ID),
+    "originChannelId": ID,
+    "acceptWelcomeEmail": BOOL,
+    "extraFields": _EXTRA_FIELDS,
+}
+USER = obj(_USER_FIELDS)
+USERS = array(USER)  # the handler answers over BULK_MAX
+_ADDRESS_FIELDS: dict[str, Schema] = {
+    **{name: _TEXT for name in ADDRESS_FIELDS if name != "companyId"},
+    "companyId": ID,
+    "isShipping": BOOL,
+    "isBilling": BOOL,
+    "isDefaultShipping": BOOL,
+    "isDefaultBilling": BOOL,
+    "extraFields": _EXTRA_FIELDS,
+}
+ADDRESS = obj(_ADDRESS_FIELDS)
+ADDRESSES = array(ADDRESS)  # the handler answers over BULK_MAX
+ORDER = obj({"bcOrderId": ID, "customerId": ID, "poNumber": _TEXT, "extraFields": _EXTRA_FIELDS})
+_SUPER_ADMIN_FIELDS: dict[str, Schema] = {
+    "email": _TEXT,
+    "firstName": _TEXT,
+    "lastName": _TEXT,
+    "phone": _TEXT,
+    "uuid": _TEXT,
+    "originChannelId": ID,
+    "channelIds": array(ID),
+    "extraFields": _EXTRA_FIELDS,
+}
+SUPER_ADMIN = obj(_SUPER_ADMIN_FIELDS)
+SUPER_ADMINS = array(SUPER_ADMIN)  # the handler answers over BULK_MAX
+SUPER_ADMIN_COMPANIES = obj(
+    {"companies": array(obj({"companyId": ID, "isAssigned": BOOL}, required=("companyId",)))},
+    required=("companies",),
+)
+_AMOUNT = number(-1e12, 1e12)
+QUOTE = obj(
+    {
+        "quoteTitle": _TEXT,
+        "referenceNumber": _TEXT,
+        "userEmail": _TEXT,
+        "companyId": ID,
+        "channelId": ID,
+        "contactInfo": obj(
+            {"name": _TEXT, "email": _TEXT, "companyName": _TEXT, "phoneNumber": _TEXT}
+        ),
+        "shippingAddress": obj(),
+        "productList": array(
+            obj(
+                {
+                    "productId": ID,
+                    "variantId": ID,
+                    "sku": _TEXT,
+                    "productName": _TEXT,
+                    "basePrice": {"type": ["number", "string"]},
+                    "discount": {"type": ["number", "string"]},
+                    "offeredPrice": {"type": ["number", "string"]},
+                    "quantity": integer(0, 2**31 - 1),
+                    "options": array(obj()),
+                }
+            )
+        ),
+        "grandTotal": _AMOUNT,
+        "subtotal": _AMOUNT,
+        "discount": _AMOUNT,
+        "totalAmount": _AMOUNT,
+        "currency": obj(),
+        "expiredAt": {"type": ["string", "integer"]},
+        "notes": string(),
+        "legalTerms": string(),
+        "status": integer(0, 10),
+        "orderId": {"type": ["string", "integer"]},
+        "displayDiscount": BOOL,
+        "allowCheckout": BOOL,
+        "extraFields": _EXTRA_FIELDS,
+    }
+)
+SHOPPING_LIST = obj(
+    {
+        "name": _TEXT,
+        "description": string(),
+        "status": integer(0, 40),
+        "userId": ID,
+        "customerId": ID,
+        "channelId": ID,
+        "items": array(
+            obj(
+                {
+                    "id": ID,
+                    "productId": ID,
+                    "variantId": ID,
+                    "quantity": integer(0, 2**31 - 1),
+                    "sortOrder": integer(0, 2**31 - 1),
+                    "optionList": {"type": ["object", "array"]},
+                    "productNote": string(),
+                }
+            )
+        ),
+    }
+)
+_BALANCE = obj({"code": string(3), "value": {"type": ["number", "string"]}})
+INVOICE = obj(
+    {
+        "invoiceNumber": _TEXT,
+        "customerId": {"type": ["string", "integer"]},
+        "externalId": _TEXT,
+        "externalCustomerId": _TEXT,
+        "type": _TEXT,
+        "dueDate": integer(0, 2**53),
+        "issuedAt": number(0, 2**53),
+        "status": integer(0, 2),
+        "orderNumber": _TEXT,
+        "purchaseOrderNumber": _TEXT,
+        "details": obj(),
+        "originalBalance": _BALANCE,
+        "openBalance": _BALANCE,
+        "source": integer(0, 10),
+        "isPendingPayment": integer(0, 1),
+    }
+)
+
 # ---- routing and the request pipeline ---------------------------------------------------------
 
 Handler = Callable[[Store, Call], Reply]
 
-TABLE: list[tuple[str, dict[str, Handler]]] = [
-    ("/companies", {"GET": list_companies, "POST": post_company}),
-    ("/companies/bulk", {"POST": post_companies_bulk}),
+TABLE: list[tuple[str, dict[str, Handler | Endpoint]]] = [
+    ("/companies", {"GET": list_companies, "POST": Endpoint(post_company, COMPANY)}),
+    ("/companies/bulk", {"POST": Endpoint(post_companies_bulk, COMPANIES)}),
     ("/companies/super-admins", {"GET": list_super_admins}),
-    ("/companies/{companyId}", {"GET": get_company, "PUT": put_company, "DELETE": delete_company}),
-    ("/companies/{companyId}/parent", {"POST": post_parent}),
+    (
+        "/companies/{companyId}",
+        {"GET": get_company, "PUT": Endpoint(put_company, COMPANY), "DELETE": delete_company},
+    ),
+    ("/companies/{companyId}/parent", {"POST": Endpoint(post_parent, PARENT)}),
     ("/companies/{companyId}/subsidiaries/{childCompanyId}", {"DELETE": delete_subsidiary}),
-    ("/users", {"GET": list_users, "POST": post_user}),
-    ("/users/bulk", {"POST": post_users_bulk}),
-    ("/users/{userId}", {"GET": get_user, "PUT": put_user, "DELETE": delete_user}),
-    ("/addresses", {"GET": list_addresses, "POST": post_address}),
-    ("/addresses/bulk", {"POST": post_addresses_bulk}),
+    ("/users", {"GET": list_users, "POST": Endpoint(post_user, USER)}),
+    ("/users/bulk", {"POST": Endpoint(post_users_bulk, USERS)}),
+    (
+        "/users/{userId}",
+        {"GET": get_user, "PUT": Endpoint(put_user, USER), "DELETE": delete_user},
+    ),
+    ("/addresses", {"GET": list_addresses, "POST": Endpoint(post_address, ADDRESS)}),
+    ("/addresses/bulk", {"POST": Endpoint(post_addresses_bulk, ADDRESSES)}),
     (
         "/addresses/{addressId}",
-        {"GET": get_address, "PUT": put_address, "DELETE": delete_address},
+        {"GET": get_address, "PUT": Endpoint(put_address, ADDRESS), "DELETE": delete_address},
     ),
-    ("/orders", {"GET": list_orders, "POST": post_order}),
-    ("/orders/{bcOrderId}", {"GET": get_order, "PUT": put_order}),
-    ("/super-admins", {"POST": post_super_admin}),
-    ("/super-admins/bulk", {"POST": post_super_admins_bulk}),
-    ("/super-admins/{superAdminId}", {"PUT": put_super_admin_companies}),
+    ("/orders", {"GET": list_orders, "POST": Endpoint(post_order, ORDER)}),
+    ("/orders/{bcOrderId}", {"GET": get_order, "PUT": Endpoint(put_order, ORDER)}),
+    ("/super-admins", {"POST": Endpoint(post_super_admin, SUPER_ADMIN)}),
+    ("/super-admins/bulk", {"POST": Endpoint(post_super_admins_bulk, SUPER_ADMINS)}),
+    (
+        "/super-admins/{superAdminId}",
+        {"PUT": Endpoint(put_super_admin_companies, SUPER_ADMIN_COMPANIES)},
+    ),
     ("/super-admins/{superAdminId}/companies", {"GET": get_super_admin_companies}),
-    ("/super-admins/info/{superAdminId}", {"GET": get_super_admin, "PUT": put_super_admin_info}),
-    ("/rfq", {"GET": list_quotes, "POST": post_quote}),
-    ("/rfq/{quote_id}", {"GET": get_quote, "PUT": put_quote, "DELETE": delete_quote}),
-    ("/shopping-list", {"GET": list_shopping_lists, "POST": post_shopping_list}),
+    (
+        "/super-admins/info/{superAdminId}",
+        {"GET": get_super_admin, "PUT": Endpoint(put_super_admin_info, SUPER_ADMIN)},
+    ),
+    ("/rfq", {"GET": list_quotes, "POST": Endpoint(post_quote, QUOTE)}),
+    (
+        "/rfq/{quote_id}",
+        {"GET": get_quote, "PUT": Endpoint(put_quote, QUOTE), "DELETE": delete_quote},
+    ),
+    (
+        "/shopping-list",
+        {"GET": list_shopping_lists, "POST": Endpoint(post_shopping_list, SHOPPING_LIST)},
+    ),
     (
         "/shopping-list/{shoppingListId}",
-        {"GET": get_shopping_list, "PUT": put_shopping_list, "DELETE": delete_shopping_list},
+        {
+            "GET": get_shopping_list,
+            "PUT": Endpoint(put_shopping_list, SHOPPING_LIST),
+            "DELETE": delete_shopping_list,
+        },
     ),
-    ("/ip/invoices", {"GET": list_invoices, "POST": post_invoice}),
+    ("/ip/invoices", {"GET": list_invoices, "POST": Endpoint(post_invoice, INVOICE)}),
     (
         "/ip/invoices/{invoiceId}",
-        {"GET": get_invoice, "PUT": put_invoice, "DELETE": delete_invoice},
+        {"GET": get_invoice, "PUT": Endpoint(put_invoice, INVOICE), "DELETE": delete_invoice},
     ),
 ]
 
-_ROUTES = [(compile_template(template), methods) for template, methods in TABLE]
+_ROUTES = [
+    (
+        compile_template(template),
+        {m: e if isinstance(e, Endpoint) else Endpoint(e) for m, e in methods.items()},
+    )
+    for template, methods in TABLE
+]
 
 
-def _resolve(method: str, path: str) -> tuple[Handler, dict[str, Any]]:
+def resolve(method: str, path: str) -> tuple[Endpoint, dict[str, Any]]:
     allowed = False
     for pattern, methods in _ROUTES:
         match = pattern.match(path)
         if match is None:
             continue
-        handler = methods.get(method)
-        if handler is None:
+        endpoint = methods.get(method)
+        if endpoint is None:
             allowed = True
             continue
         params = {k: int(v) for k, v in match.groupdict().items()}
-        return handler, params
+        return endpoint, params
     if allowed:
         raise B2BError(405, f"Method {method} is not allowed here.")
     raise B2BError(404, f"No B2B Edition endpoint {method} {V3}{path}.")
@@ -1133,8 +1336,11 @@ async def serve(emulator: Emulator, request: Request, path: str) -> Served:
         busy = B2BError(429, "Too many requests: B2B Edition allows 150 per minute.")
         return Served(_error(busy, headers), store.store_hash, body)
     try:
-        handler, params = _resolve(request.method, path[len(V3) :].rstrip("/") or "/")
-        reply = handler(store, Call(params=params, query=dict(request.query_params), body=body))
+        endpoint, params = resolve(request.method, path[len(V3) :].rstrip("/") or "/")
+        if endpoint.body is not None:
+            _check(endpoint.body, body)
+        call = Call(params=params, query=dict(request.query_params), body=body)
+        reply = endpoint.handler(store, call)
         response = _json(reply.body, reply.status, {**headers, **reply.headers})
     except B2BError as err:
         response = _error(err, headers)

@@ -32,7 +32,7 @@ from .routes import (
     register,
     single,
 )
-from .schema import BOOL, array, integer, obj, string
+from .schema import BOOL, ID, INT32, array, integer, obj, one_or_many, string
 from .store import Record, Store, now_rfc3339, slugify
 
 MAX_PAGES = 4000
@@ -725,33 +725,125 @@ def delete_associations(store: Store, call: Call) -> Reply:
     return Reply(204)
 
 
+# ---- request schemas (checked by the router before a handler runs) ------------------------------
+
+_NULLABLE_TEXT = string(nullable=True)
+_PAGE = obj(
+    {
+        "id": ID,
+        "channel_id": ID,
+        "name": string(100),
+        "is_visible": BOOL,
+        "parent_id": ID,
+        "sort_order": INT32,
+        "type": string(enum=PAGE_TYPES),
+        "body": _NULLABLE_TEXT,
+        "is_homepage": BOOL,
+        "is_customers_only": BOOL,
+        "url": string(),
+        "meta_title": _NULLABLE_TEXT,
+        "meta_keywords": _NULLABLE_TEXT,
+        "meta_description": _NULLABLE_TEXT,
+        "search_keywords": _NULLABLE_TEXT,
+        "link": string(),
+        "email": string(255),
+        "contact_fields": string(),
+    }
+)
+PAGES = one_or_many(_PAGE)
+PAGE = _PAGE
+WIDGET_TEMPLATE = obj(
+    {
+        "name": string(255),
+        "schema": array(obj()),
+        "template": string(),
+        "storefront_api_query": string(),
+        "channel_id": ID,
+        "create_new_version": BOOL,
+    }
+)
+WIDGET = obj(
+    {
+        "name": string(255),
+        "description": string(),
+        "widget_configuration": obj(),
+        "widget_template_uuid": string(),
+        "channel_id": ID,
+        "upgrade": BOOL,
+    }
+)
+PLACEMENT = obj(
+    {
+        "widget_uuid": string(),
+        "template_file": string(),
+        "channel_id": ID,
+        "entity_id": {"type": ["string", "integer"]},
+        "sort_order": INT32,
+        "region": string(),
+        "status": string(enum=("inactive", "active")),
+    }
+)
+ASSOCIATIONS = array(
+    obj(
+        {
+            "channel_id": ID,
+            "entity_type": string(enum=ASSOCIATION_TYPES),
+            "entity_id": ID,
+            "file_name": string(),
+        }
+    )
+)
+
 TABLE: Table = [
     (
         "/v3/content/pages",
-        {"GET": list_pages, "POST": create_pages, "PUT": update_pages, "DELETE": delete_pages},
+        {
+            "GET": list_pages,
+            "POST": Endpoint(create_pages, PAGES),
+            "PUT": Endpoint(update_pages, PAGES),
+            "DELETE": delete_pages,
+        },
     ),
     (
         "/v3/content/pages/{page_id}",
-        {"GET": get_page, "PUT": update_page, "DELETE": delete_page},
+        {"GET": get_page, "PUT": Endpoint(update_page, PAGE), "DELETE": delete_page},
     ),
-    ("/v3/content/widget-templates", {"GET": list_templates, "POST": create_template}),
+    (
+        "/v3/content/widget-templates",
+        {"GET": list_templates, "POST": Endpoint(create_template, WIDGET_TEMPLATE)},
+    ),
     (
         "/v3/content/widget-templates/{template_uuid}",
-        {"GET": get_template, "PUT": update_template, "DELETE": delete_template},
+        {
+            "GET": get_template,
+            "PUT": Endpoint(update_template, WIDGET_TEMPLATE),
+            "DELETE": delete_template,
+        },
     ),
-    ("/v3/content/widgets", {"GET": list_widgets, "POST": create_widget}),
+    ("/v3/content/widgets", {"GET": list_widgets, "POST": Endpoint(create_widget, WIDGET)}),
     (
         "/v3/content/widgets/{widget_uuid}",
-        {"GET": get_widget, "PUT": update_widget, "DELETE": delete_widget},
+        {"GET": get_widget, "PUT": Endpoint(update_widget, WIDGET), "DELETE": delete_widget},
     ),
-    ("/v3/content/placements", {"GET": list_placements, "POST": create_placement}),
+    (
+        "/v3/content/placements",
+        {"GET": list_placements, "POST": Endpoint(create_placement, PLACEMENT)},
+    ),
     (
         "/v3/content/placements/{placement_uuid}",
-        {"GET": get_placement, "PUT": update_placement, "DELETE": delete_placement},
+        {
+            "GET": get_placement,
+            "PUT": Endpoint(update_placement, PLACEMENT),
+            "DELETE": delete_placement,
+        },
     ),
     (
         "/v3/storefront/custom-template-associations",
-        {"GET": list_associations, "PUT": upsert_associations, "DELETE": delete_associations},
+        {
+            "GET": list_associations,
+            "PUT": Endpoint(upsert_associations, ASSOCIATIONS),
+            "DELETE": delete_associations,
+        },
     ),
 ]
 

@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError, invalid, not_found
-from .routes import Call, Reply, Table, apply_filters, page_of, register, single
+from .routes import Call, Endpoint, Reply, Table, apply_filters, page_of, register, single
+from .schema import BOOL, ID, MONEY, array, integer, obj, string
 from .store import Record, Store, now_rfc3339
 from .v2 import limit, refuse_read_only, require_object, state_of, too_large, v2_page
 
@@ -602,18 +603,107 @@ def delete_attribute_values(store: Store, call: Call) -> Reply:
     return Reply(204)
 
 
+# ---- request schemas (checked by the router before a handler runs) ------------------------------
+
+_FORM_FIELD = obj(
+    {"name": string(), "value": {"type": ["string", "number", "array"]}}, required=("name", "value")
+)
+_ADDRESS_FIELDS = {
+    "first_name": string(255),
+    "last_name": string(255),
+    "company": string(255),
+    "address1": string(),
+    "address2": string(),
+    "city": string(100),
+    "state_or_province": string(100),
+    "postal_code": string(30),
+    "country_code": string(2),
+    "phone": string(50),
+    "address_type": string(enum=("residential", "commercial")),
+    "form_fields": array(_FORM_FIELD),
+}
+_CUSTOMER_FIELDS = {
+    "email": string(255),
+    "first_name": string(100),
+    "last_name": string(100),
+    "company": string(255),
+    "phone": string(50),
+    "registration_ip_address": string(30),
+    "notes": string(),
+    "tax_exempt_category": string(255),
+    "customer_group_id": integer(0, 2**31 - 1, nullable=True),
+    "authentication": obj({"force_password_reset": BOOL, "new_password": string()}),
+    "accepts_product_review_abandoned_cart_emails": BOOL,
+    "store_credit_amounts": array(obj({"amount": MONEY})),
+    "origin_channel_id": integer(0, 2**31 - 1, nullable=True),
+    "channel_ids": {"type": ["array", "null"], "items": ID},
+    "form_fields": array(_FORM_FIELD),
+    "trigger_account_created_notification": BOOL,
+}
+NEW_CUSTOMERS = array(
+    obj(
+        {
+            **_CUSTOMER_FIELDS,
+            "addresses": array(obj(_ADDRESS_FIELDS), max_items=10),
+            "attributes": array(
+                obj({"attribute_id": ID, "attribute_value": string(255)}), max_items=10
+            ),
+        }
+    )
+)
+CUSTOMER_UPDATES = array(obj({**_CUSTOMER_FIELDS, "id": ID}, required=("id",)))
+NEW_ADDRESSES = array(obj({**_ADDRESS_FIELDS, "customer_id": ID}))
+ADDRESS_UPDATES = array(obj({**_ADDRESS_FIELDS, "id": ID}, required=("id",)))
+NEW_ATTRIBUTES = array(
+    obj(
+        {"name": string(255, min_length=1), "type": string(enum=("string", "number", "date"))},
+        required=("name", "type"),
+    )
+)
+ATTRIBUTE_VALUES = array(
+    obj(
+        {"id": ID, "attribute_id": ID, "value": string(255), "customer_id": ID},
+        required=("attribute_id", "value", "customer_id"),
+    )
+)
+_DISCOUNT_RULE = obj(
+    {
+        "type": string(enum=sorted(RULE_TYPES)),
+        "method": string(enum=sorted(RULE_METHODS)),
+        "amount": {"type": ["string", "number"]},
+        "price_list_id": ID,
+        "category_id": ID,
+        "product_id": ID,
+    },
+    required=("type",),
+)
+CUSTOMER_GROUP = obj(
+    {
+        "name": string(255),
+        "is_default": BOOL,
+        "category_access": obj(
+            {"type": string(enum=("all", "specific", "none")), "categories": array(ID)}
+        ),
+        "discount_rules": array(_DISCOUNT_RULE),
+        "is_group_for_guests": BOOL,
+    }
+)
+
 TABLE: Table = [
-    ("/v2/customer_groups", {"GET": list_groups, "POST": post_group}),
+    (
+        "/v2/customer_groups",
+        {"GET": list_groups, "POST": Endpoint(post_group, CUSTOMER_GROUP)},
+    ),
     (
         "/v2/customer_groups/{group_id}",
-        {"GET": get_group, "PUT": put_group, "DELETE": delete_group},
+        {"GET": get_group, "PUT": Endpoint(put_group, CUSTOMER_GROUP), "DELETE": delete_group},
     ),
     (
         "/v3/customers",
         {
             "GET": list_customers,
-            "POST": post_customers,
-            "PUT": put_customers,
+            "POST": Endpoint(post_customers, NEW_CUSTOMERS),
+            "PUT": Endpoint(put_customers, CUSTOMER_UPDATES),
             "DELETE": delete_customers,
         },
     ),
@@ -621,17 +711,20 @@ TABLE: Table = [
         "/v3/customers/addresses",
         {
             "GET": list_addresses,
-            "POST": post_addresses,
-            "PUT": put_addresses,
+            "POST": Endpoint(post_addresses, NEW_ADDRESSES),
+            "PUT": Endpoint(put_addresses, ADDRESS_UPDATES),
             "DELETE": delete_addresses,
         },
     ),
-    ("/v3/customers/attributes", {"GET": list_attributes, "POST": post_attributes}),
+    (
+        "/v3/customers/attributes",
+        {"GET": list_attributes, "POST": Endpoint(post_attributes, NEW_ATTRIBUTES)},
+    ),
     (
         "/v3/customers/attribute-values",
         {
             "GET": list_attribute_values,
-            "PUT": put_attribute_values,
+            "PUT": Endpoint(put_attribute_values, ATTRIBUTE_VALUES),
             "DELETE": delete_attribute_values,
         },
     ),

@@ -1,4 +1,13 @@
-"""The platform's error answers, raised by the catalogue logic and rendered by the app."""
+"""The platform's error answers, raised by the handlers and rendered by the app in the body shape
+of the API the request went to:
+
+- v2: a list ``[{"status", "message"}]``;
+- promotions and their codes: ``{"errors": [{"status", "title", "type"}], "meta": {}}``;
+- every other v3 API: ``{"status", "title", "type", "errors": {field: message}}`` (``detail``
+  when there is one).
+
+B2B Edition (``b2b``) has its own ``{code, data, meta}`` envelope.
+"""
 
 from __future__ import annotations
 
@@ -35,6 +44,19 @@ class ApiError(Exception):
         if self.detail is not None:
             body["detail"] = self.detail
         return body
+
+    def body_for(self, rest: str) -> Any:
+        """The body for a request to ``rest``, the path after ``/stores/{store_hash}``."""
+        if rest.startswith("/v2/"):
+            return [{"status": self.status, "message": self.title}]
+        if rest.startswith("/v3/promotions"):
+            entries = [{"status": self.status, "title": self.title, "type": STATUS_CODES_URL}]
+            entries += [
+                {"status": self.status, "title": f"{field}: {message}", "type": STATUS_CODES_URL}
+                for field, message in self.errors.items()
+            ]
+            return {"errors": entries, "meta": {}}
+        return self.body()
 
 
 def not_found(what: str = "The requested resource was not found.") -> ApiError:

@@ -33,7 +33,7 @@ from .routes import (
     register,
     stored_instant,
 )
-from .schema import array, integer, obj, string
+from .schema import BOOL, ID, array, integer, obj, string
 from .store import Record, Store, now_rfc3339
 from .v2 import refuse_read_only, require_object, state_of, v2_page
 
@@ -158,7 +158,7 @@ LINE_ITEM_DEFAULTS: dict[str, Any] = {
     "discounted_total_inc_tax": "0.0000",
     "ebay_item_id": "",
     "ebay_transaction_id": "",
-    "event_date": "",
+    "event_date": None,
     "event_name": None,
     "external_id": None,
     "fixed_shipping_cost": "0.0000",
@@ -581,9 +581,67 @@ def _sub(table_name: str) -> Handler:
     return handler
 
 
+# ---- request schemas (checked by the router before a handler runs) ------------------------------
+
+_AMOUNT = {"type": ["string", "number"]}
+"""v2 money: the platform writes it as a string (``"5.0000"``) and reads a number as well."""
+_ADDRESS = obj(
+    {
+        **{name: string(255) for name in ADDRESS_FIELDS},
+        "form_fields": array(obj({"name": string()})),
+        "shipping_method": string(),
+        "cost_ex_tax": _AMOUNT,
+        "cost_inc_tax": _AMOUNT,
+    }
+)
+_LINE_ITEM = obj(
+    {
+        "product_id": ID,
+        "variant_id": ID,
+        "quantity": integer(1, 2**31 - 1),
+        "name": string(255),
+        "sku": string(255),
+        "price_ex_tax": _AMOUNT,
+        "price_inc_tax": _AMOUNT,
+        "product_options": array(obj({"id": ID, "value": {"type": ["string", "integer"]}})),
+    }
+)
+ORDER = obj(
+    {
+        **dict.fromkeys(MONEY, _AMOUNT),
+        "customer_id": integer(0, 2**31 - 1),
+        "status_id": integer(0, 2**31 - 1),
+        "billing_address": _ADDRESS,
+        "shipping_addresses": array(_ADDRESS),
+        "products": array(_LINE_ITEM),
+        "date_created": string(),
+        "payment_method": string(255),
+        "payment_provider_id": {"type": ["string", "number"]},
+        "order_is_digital": BOOL,
+        "ip_address": string(30),
+        "ip_address_v6": string(39),
+        "geoip_country": string(255),
+        "geoip_country_iso2": string(2),
+        "customer_message": string(65535),
+        "staff_notes": string(65535),
+        "channel_id": ID,
+        "external_source": string(255, nullable=True),
+        "external_order_id": string(255, nullable=True),
+        "external_merchant_id": string(255, nullable=True),
+        "customer_locale": string(255),
+        "ebay_order_id": string(255),
+        "default_currency_code": string(3),
+        "tax_provider_id": string(255),
+        "order_source": string(255),
+    }
+)
+
 TABLE: Table = [
-    ("/v2/orders", {"GET": list_orders, "POST": post_order}),
-    ("/v2/orders/{order_id}", {"GET": get_order, "PUT": put_order, "DELETE": delete_order}),
+    ("/v2/orders", {"GET": list_orders, "POST": Endpoint(post_order, ORDER)}),
+    (
+        "/v2/orders/{order_id}",
+        {"GET": get_order, "PUT": Endpoint(put_order, ORDER), "DELETE": delete_order},
+    ),
     ("/v2/orders/{order_id}/products", {"GET": _sub("products")}),
     ("/v2/orders/{order_id}/shipping_addresses", {"GET": _sub("addresses")}),
     ("/v2/orders/{order_id}/coupons", {"GET": _sub("coupons")}),

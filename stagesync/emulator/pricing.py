@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError, invalid, not_found
-from .routes import Call, Reply, Table, apply_filters, page_of, register, single
-from .store import Record, Store, now_rfc3339
+from .routes import Call, Endpoint, Reply, Table, apply_filters, page_of, register, single
+from .schema import BOOL, ID, array, integer, number, obj, string
+from .store import VARIANT_DELETE_HOOKS, Record, Store, now_rfc3339
 from .v2 import limit, state_of, too_large
 
 MAX_UPSERT = 1000
@@ -315,16 +316,67 @@ def delete_assignments(store: Store, call: Call) -> Reply:
     return Reply(204)
 
 
+def _drop_variant_records(store: Store, variant_id: int) -> None:
+    """A deleted variant takes its price list records with it."""
+    records = state(store).records
+    for key in [k for k in records if k[1] == variant_id]:
+        del records[key]
+
+
+VARIANT_DELETE_HOOKS.append(_drop_variant_records)
+
+# ---- request schemas (checked by the router before a handler runs) ------------------------------
+
+PRICE_LIST = obj({"name": string(255), "active": BOOL})
+_PRICE = number(-1e12, 1e12)
+_OPTIONAL_PRICE = number(0, 1e12, nullable=True)
+RECORDS = array(
+    obj(
+        {
+            "variant_id": ID,
+            "sku": string(255),
+            "currency": string(3),
+            "price": _PRICE,
+            "sale_price": _OPTIONAL_PRICE,
+            "retail_price": _OPTIONAL_PRICE,
+            "map_price": _OPTIONAL_PRICE,
+            "bulk_pricing_tiers": array(
+                obj(
+                    {
+                        "quantity_min": integer(0, 2**31 - 1),
+                        "quantity_max": integer(0, 2**31 - 1),
+                        "type": string(enum=("fixed", "price", "percent")),
+                        "amount": _PRICE,
+                    }
+                )
+            ),
+        }
+    )
+)
+ASSIGNMENTS = array(
+    obj(
+        {"price_list_id": ID, "customer_group_id": ID, "channel_id": ID},
+        required=("price_list_id",),
+    )
+)
+
 TABLE: Table = [
-    ("/v3/pricelists", {"GET": list_lists, "POST": post_list}),
+    ("/v3/pricelists", {"GET": list_lists, "POST": Endpoint(post_list, PRICE_LIST)}),
     (
         "/v3/pricelists/assignments",
-        {"GET": list_assignments, "POST": post_assignments, "DELETE": delete_assignments},
+        {
+            "GET": list_assignments,
+            "POST": Endpoint(post_assignments, ASSIGNMENTS),
+            "DELETE": delete_assignments,
+        },
     ),
-    ("/v3/pricelists/{price_list_id}", {"GET": get_list, "PUT": put_list, "DELETE": delete_list}),
+    (
+        "/v3/pricelists/{price_list_id}",
+        {"GET": get_list, "PUT": Endpoint(put_list, PRICE_LIST), "DELETE": delete_list},
+    ),
     (
         "/v3/pricelists/{price_list_id}/records",
-        {"GET": list_records, "PUT": put_records, "DELETE": delete_records},
+        {"GET": list_records, "PUT": Endpoint(put_records, RECORDS), "DELETE": delete_records},
     ),
 ]
 register(TABLE)

@@ -37,6 +37,7 @@ from .customers import state as customer_state
 from .errors import ApiError, invalid, not_found
 from .routes import (
     Call,
+    Endpoint,
     FilterSpec,
     Reply,
     Table,
@@ -45,6 +46,8 @@ from .routes import (
     register,
     single,
 )
+from .schema import BOOL, array, integer, obj
+from .schema import string as text_schema
 from .shipping import state as shipping_state
 from .store import Record, Store, now_rfc3339
 from .v2 import limit, state_of
@@ -59,9 +62,11 @@ CODE_PATTERN = re.compile(r"^[A-Za-z0-9_ \-]+$")
 MONEY = re.compile(r"^[0-9]+(\.[0-9]+)?$")
 TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]$")
 WEEK_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-NOTIFICATION_TYPES = {"UPSELL", "ELIGIBLE", "APPLIED"}
-LOCATIONS = {"HOME_PAGE", "PRODUCT_PAGE", "CART_PAGE", "CHECKOUT_PAGE"}
-STRATEGIES = {"LEAST_EXPENSIVE", "LEAST_EXPENSIVE_ONLY", "MOST_EXPENSIVE", "MOST_EXPENSIVE_ONLY"}
+# Tuples, not sets: a request may put any JSON value where these are expected, and a list or an
+# object cannot be looked up in a set.
+NOTIFICATION_TYPES = ("UPSELL", "ELIGIBLE", "APPLIED")
+LOCATIONS = ("HOME_PAGE", "PRODUCT_PAGE", "CART_PAGE", "CHECKOUT_PAGE")
+STRATEGIES = ("LEAST_EXPENSIVE", "LEAST_EXPENSIVE_ONLY", "MOST_EXPENSIVE", "MOST_EXPENSIVE_ONLY")
 ACTIONS = ("cart_value", "cart_items", "gift_item", "fixed_price_set", "shipping")
 MATCHER_DEPTH = 3
 """``and``/``or``/``not`` nest at most three levels above a simple matcher (the spec's
@@ -340,7 +345,9 @@ class _Checker:
             if note["type"] not in NOTIFICATION_TYPES:
                 self.errors.add(f"{where}.type", "Must be UPSELL, ELIGIBLE or APPLIED.")
             locations = note["locations"]
-            if not isinstance(locations, list) or not set(locations) <= LOCATIONS:
+            if not isinstance(locations, list) or not all(
+                place in LOCATIONS for place in locations
+            ):
                 self.errors.add(
                     f"{where}.locations", f"Must be among {', '.join(sorted(LOCATIONS))}."
                 )
@@ -862,10 +869,49 @@ def codegen(store: Store, call: Call) -> Reply:
     return Reply(201, {"data": data, "meta": {}})
 
 
+# The top-level types of a promotion body (the checker above judges what is inside them).
+PROMOTION = obj(
+    {
+        "name": text_schema(),
+        "display_name": text_schema(),
+        "channels": array(),
+        "customer": obj(),
+        "rules": array(),
+        "max_uses": integer(0, 2**31 - 1, nullable=True),
+        "status": text_schema(),
+        "start_date": text_schema(),
+        "end_date": text_schema(nullable=True),
+        "stop": BOOL,
+        "can_be_used_with_other_promotions": BOOL,
+        "currency_code": text_schema(),
+        "notifications": array(),
+        "shipping_address": obj(nullable=True),
+        "schedule": obj(nullable=True),
+        "coupon_overrides_other_promotions": BOOL,
+        "coupon_overrides_automatic_when_offering_higher_discounts": BOOL,
+        "coupon_type": text_schema(nullable=True),
+        "redemption_type": text_schema(),
+    }
+)
+
 TABLE: Table = [
     ("/v3/promotions/codes", {"GET": find_code, "DELETE": delete_code_by_code}),
-    (PATH, {"GET": list_promotions, "POST": post_promotion, "DELETE": delete_promotions}),
-    (f"{PATH}/{{id}}", {"GET": get_promotion, "PUT": put_promotion, "DELETE": delete_promotion}),
+    (
+        PATH,
+        {
+            "GET": list_promotions,
+            "POST": Endpoint(post_promotion, PROMOTION),
+            "DELETE": delete_promotions,
+        },
+    ),
+    (
+        f"{PATH}/{{id}}",
+        {
+            "GET": get_promotion,
+            "PUT": Endpoint(put_promotion, PROMOTION),
+            "DELETE": delete_promotion,
+        },
+    ),
     (
         f"{PATH}/{{promotion_id}}/codes",
         {"GET": list_codes, "POST": post_code, "DELETE": delete_codes},

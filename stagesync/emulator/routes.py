@@ -373,5 +373,5 @@ def dispatch(store: Store, method: str, path: str, call: Call) -> Reply:
     endpoint, params = resolve(method, path)
     call.params = params
     if endpoint.body is not None:
-        check(endpoint.body, call.body)
+        check(endpoint.body, call.body, v2=path.startswith("/v2/"))
     return endpoint.handler(store, call)

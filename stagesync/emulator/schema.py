@@ -6,7 +6,7 @@ over-long string is refused with the platform's answer and nothing is written:
 
 - a body that is not the JSON type the endpoint takes: 400 ``Input is invalid``;
 - any field that breaks its schema: 422 ``JSON data is missing or invalid`` with one message per
-  field, keyed by its path (``items.0.name``).
+  field, keyed by its path (``items.0.name``); on v2 paths a 400 whose message names the field.
 
 The app renders that ``ApiError`` in the body shape of the API the path belongs to (v2, v3,
 promotions). Unknown fields are allowed unless a schema says otherwise, as the platform ignores
@@ -134,8 +134,9 @@ def _where(path: Iterable[Any]) -> str:
     return ".".join(str(part) for part in path)
 
 
-def check(schema: Schema, body: Any) -> None:
-    """Raise the platform's ``ApiError`` when ``body`` does not meet ``schema``."""
+def check(schema: Schema, body: Any, *, v2: bool = False) -> None:
+    """Raise the platform's ``ApiError`` when ``body`` does not meet ``schema``. v2 answers a
+    bad field with a 400 whose message names it (its error body has no per-field part)."""
     errors = list(_validator(schema).iter_errors(body))
     if not errors:
         return
@@ -150,6 +151,8 @@ def check(schema: Schema, body: Any) -> None:
     for error in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
         where = _where(error.absolute_path) or "body"
         messages.setdefault(where, _message(where, error.message, error.validator))
+    if v2:
+        raise ApiError(400, next(iter(messages.values())), messages)
     raise ApiError(422, "JSON data is missing or invalid", messages)
 
 

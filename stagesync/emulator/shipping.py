@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError, not_found
-from .routes import Call, Reply, Table, register
+from .routes import Call, Endpoint, Reply, Table, register
+from .schema import BOOL, ID, array, obj, string
 from .store import Record, Store
 from .v2 import refuse_read_only, require_object, state_of
 
@@ -221,17 +222,68 @@ def carrier_connection(store: Store, call: Call) -> Reply:
     return Reply(204)
 
 
+# ---- request schemas (checked by the router before a handler runs) ------------------------------
+
+_AMOUNT = {"type": ["string", "number"]}
+"""v2 money: the platform writes it as a string (``"5.0000"``) and reads a number as well."""
+ZONE = obj(
+    {
+        "name": string(255),
+        "type": string(enum=sorted(ZONE_TYPES)),
+        "locations": array(
+            obj({"id": ID, "zip": string(), "country_iso2": string(2), "state_iso2": string()})
+        ),
+        "free_shipping": obj(
+            {
+                "enabled": BOOL,
+                "minimum_sub_total": _AMOUNT,
+                "exclude_fixed_shipping_products": BOOL,
+            }
+        ),
+        "handling_fees": obj(
+            {
+                "fixed_surcharge": _AMOUNT,
+                "percentage_surcharge": _AMOUNT,
+                "display_separately": BOOL,
+            }
+        ),
+        "enabled": BOOL,
+    }
+)
+METHOD = obj(
+    {
+        "name": string(255),
+        "type": string(enum=sorted(METHOD_TYPES)),
+        "settings": obj(),
+        "enabled": BOOL,
+        "handling_fees": obj({"fixed_surcharge": _AMOUNT, "percentage_surcharge": _AMOUNT}),
+        "is_fallback": BOOL,
+        "channel_ids": array(ID),
+    }
+)
+CONNECTION = obj({"carrier_id": string(), "connection": obj()})
+
 TABLE: Table = [
-    ("/v2/shipping/zones", {"GET": list_zones, "POST": post_zone}),
-    ("/v2/shipping/zones/{zone_id}", {"GET": get_zone, "PUT": put_zone, "DELETE": delete_zone}),
-    ("/v2/shipping/zones/{zone_id}/methods", {"GET": list_methods, "POST": post_method}),
+    ("/v2/shipping/zones", {"GET": list_zones, "POST": Endpoint(post_zone, ZONE)}),
+    (
+        "/v2/shipping/zones/{zone_id}",
+        {"GET": get_zone, "PUT": Endpoint(put_zone, ZONE), "DELETE": delete_zone},
+    ),
+    (
+        "/v2/shipping/zones/{zone_id}/methods",
+        {"GET": list_methods, "POST": Endpoint(post_method, METHOD)},
+    ),
     (
         "/v2/shipping/zones/{zone_id}/methods/{method_id}",
-        {"GET": get_method, "PUT": put_method, "DELETE": delete_method},
+        {"GET": get_method, "PUT": Endpoint(put_method, METHOD), "DELETE": delete_method},
     ),
     (
         "/v2/shipping/carrier/connection",
-        {"POST": carrier_connection, "PUT": carrier_connection, "DELETE": carrier_connection},
+        {
+            "POST": Endpoint(carrier_connection, CONNECTION),
+            "PUT": Endpoint(carrier_connection, CONNECTION),
+            "DELETE": carrier_connection,
+        },
     ),
 ]
 register(TABLE)

@@ -14,6 +14,7 @@ from stagesync.emulator.fields import (
 )
 from stagesync.emulator.routes import (
     Call,
+    Endpoint,
     FilterSpec,
     Reply,
     Table,
@@ -24,6 +25,7 @@ from stagesync.emulator.routes import (
     select_fields,
     single,
 )
+from stagesync.emulator.schema import BOOL, array, obj, string
 
 from .common import (
     Record,
@@ -182,11 +184,26 @@ def delete_brand(store: Brands, call: Call) -> Reply:
     return Reply(204)
 
 
+BRAND = obj(
+    {
+        "name": string(255),
+        "page_title": string(255),
+        "meta_keywords": array(string(255)),
+        "meta_description": string(65535),
+        "search_keywords": string(65535),
+        "image_url": string(),
+        "custom_url": obj({"url": string(255), "is_customized": BOOL}),
+    }
+)
+
 BRAND_ROUTES: Table = [
-    ("/v3/catalog/brands", {"GET": list_brands, "POST": create_brand, "DELETE": delete_brands}),
+    (
+        "/v3/catalog/brands",
+        {"GET": list_brands, "POST": Endpoint(create_brand, BRAND), "DELETE": delete_brands},
+    ),
     (
         "/v3/catalog/brands/{brand_id}",
-        {"GET": get_brand, "PUT": update_brand, "DELETE": delete_brand},
+        {"GET": get_brand, "PUT": Endpoint(update_brand, BRAND), "DELETE": delete_brand},
     ),
 ]
 register(BRAND_ROUTES)

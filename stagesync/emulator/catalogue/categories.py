@@ -16,6 +16,7 @@ from stagesync.emulator.fields import (
 )
 from stagesync.emulator.routes import (
     Call,
+    Endpoint,
     FilterSpec,
     Reply,
     Table,
@@ -30,6 +31,7 @@ from stagesync.emulator.routes import (
     select_fields,
     single,
 )
+from stagesync.emulator.schema import BOOL, ID, INT32, Schema, array, obj, string
 
 from .brands import Brands
 from .common import (
@@ -522,6 +524,29 @@ def delete_tree_categories(store: Categories, call: Call) -> Reply:
     return Reply(202, {"meta": batch_meta(len(items), len(items))})
 
 
+# ---- request schemas (checked by the router before a handler runs) ------------------------------
+
+TREES = array(obj({"id": ID, "name": string(255), "channels": array(ID)}))
+_TREE_CATEGORY_FIELDS: dict[str, Schema] = {
+    "name": string(),
+    "parent_id": ID,
+    "tree_id": ID,
+    "url": obj({"path": string(255), "is_customized": BOOL}),
+    "description": string(),
+    "views": INT32,
+    "sort_order": INT32,
+    "page_title": string(),
+    "search_keywords": string(),
+    "meta_keywords": array(string()),
+    "meta_description": string(),
+    "layout_file": string(),
+    "is_visible": BOOL,
+    "default_product_sort": string(),
+    "image_url": string(),
+}
+NEW_TREE_CATEGORIES = array(obj(_TREE_CATEGORY_FIELDS))
+TREE_CATEGORY_UPDATES = array(obj({**_TREE_CATEGORY_FIELDS, "category_id": ID}))
+
 CATEGORY_ROUTES: Table = [
     (
         "/v3/catalog/categories",
@@ -531,13 +556,16 @@ CATEGORY_ROUTES: Table = [
         "/v3/catalog/categories/{category_id}",
         {"GET": get_category, "PUT": update_category, "DELETE": delete_category},
     ),
-    ("/v3/catalog/trees", {"GET": list_trees, "PUT": upsert_trees, "DELETE": delete_trees}),
+    (
+        "/v3/catalog/trees",
+        {"GET": list_trees, "PUT": Endpoint(upsert_trees, TREES), "DELETE": delete_trees},
+    ),
     (
         "/v3/catalog/trees/categories",
         {
             "GET": list_tree_categories,
-            "POST": create_tree_categories,
-            "PUT": update_tree_categories,
+            "POST": Endpoint(create_tree_categories, NEW_TREE_CATEGORIES),
+            "PUT": Endpoint(update_tree_categories, TREE_CATEGORY_UPDATES),
             "DELETE": delete_tree_categories,
         },
     ),

@@ -37,7 +37,7 @@ from stagesync.emulator.routes import (
     register,
     single,
 )
-from stagesync.emulator.schema import Schema, obj, string
+from stagesync.emulator.schema import BOOL, Schema, obj, string
 from stagesync.emulator.store import Record, Store, now_rfc3339
 
 PERMISSION_SETS = (
@@ -255,7 +255,7 @@ def _metafield_routes(
     def delete_many(store: Store, call: Call) -> Reply:
         ids = body_list(call.body, None, "metafield ids")
         known = {f["id"] for f in _live_metafields(store, resource_type)}
-        unknown = [i for i in ids if i not in known]
+        unknown = [i for i in ids if not isinstance(i, int) or i not in known]
         if unknown:
             raise not_found(f"Metafields {unknown} were not found.")
         for mid in ids:
@@ -305,7 +305,12 @@ def _metafield_routes(
     return [
         (
             f"{base}/metafields",
-            {"GET": list_all, "POST": create_many, "PUT": update_many, "DELETE": delete_many},
+            {
+                "GET": list_all,
+                "POST": create_many,
+                "PUT": update_many,
+                "DELETE": delete_many,
+            },
         ),
         (
             f"{base}/{{{id_name}}}/metafields",
@@ -373,6 +378,19 @@ def put_sort_order(store: Store, call: Call) -> Reply:
 
 
 # ---- channels ----------------------------------------------------------------------------------
+
+
+CHANNEL = obj(
+    {
+        "name": string(255),
+        "type": string(enum=CHANNEL_TYPES),
+        "platform": string(255),
+        "external_id": string(255),
+        "status": string(enum=CHANNEL_STATUSES),
+        "is_listable_from_ui": BOOL,
+        "is_visible": BOOL,
+    }
+)
 
 
 def _check_channel(store: Store, body: Any, own: Record | None) -> dict[str, Any]:
@@ -612,8 +630,8 @@ TABLE: Table = [
         "/v3/catalog/categories/{category_id}/products/sort-order",
         {"GET": get_sort_order, "PUT": put_sort_order},
     ),
-    ("/v3/channels", {"POST": create_channel}),
-    ("/v3/channels/{channel_id}", {"PUT": update_channel}),
+    ("/v3/channels", {"POST": Endpoint(create_channel, CHANNEL)}),
+    ("/v3/channels/{channel_id}", {"PUT": Endpoint(update_channel, CHANNEL)}),
     ("/graphql", {"POST": graphql}),
 ]
 

@@ -40,6 +40,7 @@ from stagesync.emulator.errors import ApiError, conflict, invalid, not_found
 from stagesync.emulator.fields import FieldSpec, defaults, read_fields
 from stagesync.emulator.routes import (
     Call,
+    Endpoint,
     FilterSpec,
     Handler,
     Reply,
@@ -49,6 +50,7 @@ from stagesync.emulator.routes import (
     register,
     single,
 )
+from stagesync.emulator.schema import ID, array, obj
 from stagesync.emulator.store import (
     MAX_OPTION_VALUES,
     PRODUCT_DELETE_HOOKS,
@@ -945,6 +947,9 @@ def list_assignments(store: Store, call: Call) -> Reply:
     )
 
 
+ASSIGNMENTS = array(obj({"product_id": ID, "channel_id": ID}))
+
+
 def put_assignments(store: Store, call: Call) -> Reply:
     if not isinstance(call.body, list) or not call.body:
         raise ApiError(400, "Input is invalid", detail="Send an array of {product_id, channel_id}.")
@@ -980,7 +985,11 @@ TABLE: Table = [
     ("/v3/catalog/variants/metafields", _batch_metafields("variant")),
     (
         "/v3/catalog/products/channel-assignments",
-        {"GET": list_assignments, "PUT": put_assignments, "DELETE": delete_assignments},
+        {
+            "GET": list_assignments,
+            "PUT": Endpoint(put_assignments, ASSIGNMENTS),
+            "DELETE": delete_assignments,
+        },
     ),
     (f"{PRODUCT}/modifiers", {"GET": list_modifiers, "POST": post_modifier}),
     (

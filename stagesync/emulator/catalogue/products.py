@@ -36,6 +36,7 @@ from .common import (
     MAX_VARIANTS,
     PRODUCT_DELETE_HOOKS,
     PRODUCT_RENDER_HOOKS,
+    VARIANT_DELETE_HOOKS,
     Record,
     _missing,
     _require_object,
@@ -273,6 +274,8 @@ class Products(Variants):
         for variant_id in product["variant_ids"]:
             variant = self.variants.pop(variant_id)
             self._release_variant_sku(variant)
+            for variant_hook in VARIANT_DELETE_HOOKS:
+                variant_hook(self.as_store(), variant_id)
         for option_id in product["option_ids"]:
             self.options.pop(option_id, None)
         for image_id in product["image_ids"]:
