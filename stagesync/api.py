@@ -7,12 +7,14 @@ a value the caller renders. Nothing here prints; progress goes through the ``Pro
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from stagesync import b2b, planfile
+from stagesync import probe as probing
+from stagesync.assumptions import REGISTRY as ASSUMPTIONS
 from stagesync.bases import Drift
 from stagesync.config import Environment, load_config
 from stagesync.config import config_path as config_file
@@ -222,6 +224,29 @@ def connect_b2b(
     env = config.environment(environment)
     project = config.path.parent if config.path is not None else None
     return asyncio.run(b2b.connect(env, project=project, factory=b2b_factory))
+
+
+def probe(
+    environment: str,
+    *,
+    config_path: Path | None = None,
+    announce: Callable[[int], None] | None = None,
+    connector: Connector = connect,
+) -> probing.ProbeReport:
+    """Check, with reads only, the assumptions of the registry (stagesync/assumptions.py) that
+    have a check, on ``environment``'s store. ``announce`` receives the most requests the probe
+    will send, before the first one."""
+    env = load_config(config_path).environment(environment)
+    env.token()  # a missing token is an error before the probe says it starts
+    checked = [a for a in ASSUMPTIONS if a.check is not None]
+    if announce is not None:
+        announce(probing.budget(checked))
+
+    async def run() -> probing.ProbeReport:
+        async with connector(env) as store:
+            return await probing.run(environment, store, checked)
+
+    return asyncio.run(run())
 
 
 def diff(

@@ -120,6 +120,10 @@ EXAMPLES = {
         "stagesync drift production",
         "stagesync drift production --format json --markdown drift.md --html drift.html",
     ),
+    "probe": _examples(
+        "stagesync probe sandbox",
+        "stagesync probe production --format json --markdown probe.md",
+    ),
     "show": _examples("stagesync show plan.json", "stagesync show plan.json --html plan.html"),
     "check": _examples(
         "stagesync check plan.json",
@@ -497,6 +501,42 @@ def drift(
             _say(f"Wrote {path}")
     _say(f"Read {environment} in {_plural(found.requests, 'request')}.")
     if found.drifted:
+        raise typer.Exit(EXIT_CHANGES)
+
+
+@app.command(cls=_Command, epilog=EXAMPLES["probe"])
+def probe(
+    ctx: typer.Context,
+    environment: Annotated[str, typer.Argument(metavar="ENV", help="The environment to probe.")],
+    markdown: Annotated[
+        Path | None,
+        typer.Option("--markdown", metavar="FILE", help="Also write the report for an issue."),
+    ] = None,
+    output_format: Annotated[
+        OutputFormat,
+        typer.Option("--format", help="What to print on stdout: the text report or its JSON."),
+    ] = OutputFormat.text,
+) -> None:
+    """Check, with reads only, that the store behaves as stagesync assumes (exit 3: one differs)."""
+    import orjson
+
+    from stagesync import api
+    from stagesync import probe as probing
+    from stagesync.files import write_atomic_chunks
+
+    def announce(budget: int) -> None:
+        _say(f"Probing {environment} with at most {_plural(budget, 'request')} (reads only).")
+
+    report = api.probe(environment, config_path=ctx.obj, announce=announce)
+    if output_format is OutputFormat.json:
+        options = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+        typer.echo(orjson.dumps(probing.as_json(report), option=options).decode("utf-8"), nl=False)
+    else:
+        typer.echo(probing.as_text(report), nl=False)
+    if markdown is not None:
+        write_atomic_chunks(markdown, [probing.as_markdown(report).encode("utf-8")])
+        _say(f"Wrote {markdown}")
+    if report.differs:
         raise typer.Exit(EXIT_CHANGES)
 
 

@@ -36,8 +36,12 @@ def emulator() -> Emulator:
 Connector = Callable[[Environment], AbstractAsyncContextManager[StoreApi]]
 
 
-def connector_for(emulator: Emulator) -> Connector:
-    """Like ``stagesync.api.connect``, but through the emulator's in-process transport."""
+def connector_for(
+    emulator: Emulator,
+    wrap: Callable[[httpx.AsyncBaseTransport], httpx.AsyncBaseTransport] = lambda inner: inner,
+) -> Connector:
+    """Like ``stagesync.api.connect``, but through the emulator's in-process transport (seen
+    through ``wrap``, which may change what the emulator answers)."""
 
     @asynccontextmanager
     async def connect(environment: Environment) -> AsyncIterator[StoreApi]:
@@ -45,7 +49,7 @@ def connector_for(emulator: Emulator) -> Connector:
             environment.store_hash,
             environment.token(),
             api_url=environment.api_url,
-            transport=emulator.transport(),
+            transport=wrap(emulator.transport()),
         ) as client:
             yield client
 

@@ -131,6 +131,7 @@ def test_the_surface_is_complete() -> None:
         "emulator",
         "emulator serve",
         "init",
+        "probe",
         "pull",
         "push",
         "rehearse",

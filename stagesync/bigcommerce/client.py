@@ -234,6 +234,8 @@ class BigCommerceClient:
         """Requests sent again, by cause (``"429"``, ``"5xx"``, ``"connection"``)."""
         self.rate_limit: RateLimit | None = None
         """The quota headers of the last response that carried them."""
+        self.server_date: str | None = None
+        """The ``Date`` header of the last response, if it had one (``stagesync probe``)."""
         self._token = token
         self._prefix = self._path_prefix(store_hash)
         self._sleep = sleep
@@ -415,6 +417,7 @@ class BigCommerceClient:
     async def _pages_v3(
         self, path: str, params: Params | None, limit: int
     ) -> AsyncIterator[list[Any]]:
+        # ASSUMPTION_PAGE_LIMIT_250: a page holds at most ``limit`` (250) records.
         first = await self._get_body(path, page_params(params, 1, limit))
         total_pages = v3_total_pages(first)
         items = _items(first)
@@ -537,6 +540,7 @@ class BigCommerceClient:
                 raise self._transport_error(method, full_path, exc, retries) from None
 
             self._reached = True
+            self.server_date = response.headers.get("date")
             self._note_rate_limit(response)
             status = response.status_code
             if status == 429:
@@ -589,6 +593,7 @@ class BigCommerceClient:
         return min(max(waits), RATE_LIMIT_WAIT_CAP)
 
     def _note_rate_limit(self, response: httpx.Response) -> None:
+        # ASSUMPTION_RATE_LIMIT_HEADERS: every store API response carries its quota.
         rate_limit = self._rate_limit_of(response.headers)
         if rate_limit is not None:
             self.rate_limit = rate_limit

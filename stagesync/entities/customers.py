@@ -100,6 +100,7 @@ def normalise_address(raw: Raw) -> Record:
     return without(raw, ADDRESS_READ_ONLY)
 
 
+# ASSUMPTION_CUSTOMER_FIELD_TYPES: the fields read here have the types the probe checks.
 def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record = without(raw, READ_ONLY)
     group_id = int(raw.get("customer_group_id") or 0)

@@ -275,6 +275,7 @@ def _shipments(raw: Raw) -> list[tuple[Record, Raw]]:
     return out
 
 
+# ASSUMPTION_ORDER_FIELD_TYPES: the fields read here have the types the probe checks.
 def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record = without(raw, READ_ONLY)
     if record.get("external_order_id") in ("", None, key):

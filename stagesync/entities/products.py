@@ -196,6 +196,7 @@ def with_stock(record: Record, raw: Raw) -> None:
         variant["inventory_level"] = levels.get(str(variant["sku"]), 0)
 
 
+# ASSUMPTION_PRODUCT_FIELD_TYPES: the fields read here have the types the probe checks.
 def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record = without(raw, READ_ONLY + REFERENCES + CHILDREN)
     brand_id = int(raw.get("brand_id") or 0)
@@ -503,6 +504,7 @@ async def find(api: StoreApi, key: str, lookup: Lookup) -> Raw | None:
     return next((raw for raw in found if product_key(raw) == key), None)
 
 
+# ASSUMPTION_INCLUDE_PAGE_LIMIT_10: ten products a page with options and modifiers.
 KEYS_PER_REQUEST = 10
 """SKUs per complete read: the platform answers ten products a page with options included."""
 LEAN_FIELDS = "sku,name"
@@ -514,6 +516,8 @@ def key_queries(keys: Sequence[str], most: int) -> list[dict[str, str]]:
     request (inside the URL budget), ``sku`` alone for a SKU with a comma (which ``sku:in``
     would split), ``name`` for each ``name:`` key (products have no ``name:in``). The platform
     matches a SKU whatever its letter case, so these may answer more than asked: never less."""
+    # ASSUMPTION_PRODUCTS_FILTER_ID_IN, ASSUMPTION_PRODUCTS_FILTER_SKU_IN and
+    # ASSUMPTION_PRODUCTS_FILTER_NAME: these filters answer the matching products.
     skus = [k for k in keys if not k.startswith(NO_SKU_PREFIX)]
     listed = [s for s in skus if "," not in s]
     return (

@@ -27,6 +27,7 @@ async def read_store(run: PullRun) -> StageSyncError | None:
     if isinstance(opened, StageSyncError):
         return opened
     api, b2b_api = opened
+    # ASSUMPTION_STORE_TIME_ANSWERS: /v2/time answers, on the clock the store's responses carry.
     began = order_cache.store_time(await api.get("/v2/time"))
     orders.REUSE.set(listing.orders)
     run.based_on = {
