@@ -318,6 +318,8 @@ Table = Iterable[tuple[str, Mapping[str, "Handler | Endpoint"]]]
 
 @dataclass(frozen=True)
 class Route:
+    template: str
+    """The path template as registered (``/v3/catalog/products/{product_id}``)."""
     pattern: re.Pattern[str]
     methods: dict[str, Endpoint]
 
@@ -346,7 +348,7 @@ def register(table: Table) -> None:
             method: spec if isinstance(spec, Endpoint) else Endpoint(spec)
             for method, spec in methods.items()
         }
-        ROUTES.append(Route(compile_template(template), endpoints))
+        ROUTES.append(Route(template, compile_template(template), endpoints))
 
 
 def resolve(method: str, path: str) -> tuple[Endpoint, dict[str, Any]]:
