@@ -52,6 +52,11 @@ KNOWN_DIFFERENCES: dict[str, str] = {
         "NOT a quirk of the file: the emulator's answer to a page create does not meet the "
         "file's anyOf for data; not yet analysed. Left open."
     ),
+    "POST /channels/metafields": (
+        "NOT a quirk of the file: a batch naming an unknown channel is answered with the "
+        "catalogue's batch metafield envelope (errors as a list); the channels file declares its "
+        "ErrorResponse (errors as an object) for the 422. Left open."
+    ),
     "GET /customers": (
         "NOT a quirk of the file: the emulator answers channel_ids null for a customer on every "
         "channel; the file declares an array. Left open."

@@ -21,7 +21,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError, invalid, not_found
-from .routes import Call, Endpoint, Reply, Table, apply_filters, page_of, register, single
+from .routes import (
+    Call,
+    Endpoint,
+    Reply,
+    Table,
+    apply_filters,
+    cursor_page_of,
+    page_of,
+    register,
+    single,
+)
 from .schema import BOOL, ID, MONEY, array, integer, obj, string
 from .store import Record, Store, now_rfc3339
 from .v2 import limit, refuse_read_only, require_object, state_of, too_large, v2_page
@@ -349,7 +359,7 @@ def list_customers(store: Store, call: Call) -> Reply:
     items = apply_filters(
         sorted(state(store).customers.values(), key=lambda c: c["id"]), call.query, spec
     )
-    return page_of([render_customer(store, c, include) for c in items], call.query)
+    return cursor_page_of(items, call.query, lambda c: render_customer(store, c, include))
 
 
 def post_customers(store: Store, call: Call) -> Reply:

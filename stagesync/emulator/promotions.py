@@ -24,7 +24,6 @@
 
 from __future__ import annotations
 
-import base64
 import random
 import re
 import string
@@ -42,6 +41,7 @@ from .routes import (
     Reply,
     Table,
     apply_filters,
+    cursor_page_of,
     page_of,
     register,
     single,
@@ -696,18 +696,6 @@ def _add_code(store: Store, promotion: Record, body: Mapping[str, Any]) -> Recor
     return code
 
 
-def _cursor(code_id: int) -> str:
-    return base64.urlsafe_b64encode(f'{{"id":"{code_id}"}}'.encode()).decode().rstrip("=")
-
-
-def _uncursor(raw: str) -> int:
-    try:
-        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
-        return int(re.sub(r"\D", "", text))
-    except (ValueError, UnicodeDecodeError):
-        raise invalid("The cursor is invalid.", {"cursor": f"'{raw}' is not a cursor."}) from None
-
-
 def list_codes(store: Store, call: Call) -> Reply:
     promotion = _promotion(store, call, "promotion_id")
     codes = sorted(
@@ -717,50 +705,7 @@ def list_codes(store: Store, call: Call) -> Reply:
     wanted = call.query.get("code")
     if wanted:
         codes = [c for c in codes if c["code"].casefold() == wanted.casefold()]
-    return _code_page(codes, call.query)
-
-
-def _code_page(codes: list[Record], query: Mapping[str, str]) -> Reply:
-    before, after = query.get("before"), query.get("after")
-    if before and after:
-        raise invalid("Use 'before' or 'after', not both.")
-    if (before or after) and query.get("page"):
-        raise invalid("Cursors cannot be used with the 'page' parameter.")
-    if not (before or after):
-        reply = page_of([_render_code(c) for c in codes], query)
-        if query.get("page"):
-            return reply
-        limit_ = int(reply.body["meta"]["pagination"]["per_page"])
-        reply.body["meta"]["cursor_pagination"] = _cursor_meta(
-            codes[:limit_], limit_, bool(codes[limit_:]), False
-        )
-        return reply
-    reply = page_of([], {"limit": query.get("limit", "50")})
-    limit_ = int(reply.body["meta"]["pagination"]["per_page"])
-    if after:
-        start = _uncursor(after)
-        rest = [c for c in codes if c["id"] > start]
-        chunk = rest[:limit_]
-        more_after, more_before = len(rest) > limit_, len(rest) < len(codes)
-    else:
-        end = _uncursor(str(before))
-        rest = [c for c in codes if c["id"] < end]
-        chunk = rest[-limit_:]
-        more_after, more_before = len(rest) < len(codes), len(rest) > limit_
-    meta = {"cursor_pagination": _cursor_meta(chunk, limit_, more_after, more_before)}
-    return Reply(200, {"data": [_render_code(c) for c in chunk], "meta": meta})
-
-
-def _cursor_meta(chunk: list[Record], per_page: int, more_after: bool, more_before: bool) -> Record:
-    meta: Record = {"count": len(chunk), "per_page": per_page, "links": {}}
-    if chunk:
-        meta["start_cursor"] = _cursor(chunk[0]["id"])
-        meta["end_cursor"] = _cursor(chunk[-1]["id"])
-        if more_after:
-            meta["links"]["next"] = f"?limit={per_page}&after={meta['end_cursor']}"
-        if more_before:
-            meta["links"]["previous"] = f"?limit={per_page}&before={meta['start_cursor']}"
-    return meta
+    return cursor_page_of(codes, call.query, _render_code)
 
 
 def post_code(store: Store, call: Call) -> Reply:
@@ -797,7 +742,7 @@ def find_code(store: Store, call: Call) -> Reply:
     if not wanted:
         raise invalid("The 'code' parameter is required.", {"code": "Give the code to look up."})
     codes = [c for c in state(store).codes.values() if c["code"].casefold() == wanted.casefold()]
-    return _code_page(codes, {})
+    return cursor_page_of(codes, {}, _render_code)
 
 
 def delete_code_by_code(store: Store, call: Call) -> Reply:

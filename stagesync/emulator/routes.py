@@ -14,6 +14,7 @@ answered with the platform's 400/422 without a line of handler code, and nothing
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -108,6 +109,66 @@ def page_of(
         "links": links,
     }
     return Reply(200, {"data": chunk, "meta": {"pagination": pagination}})
+
+
+def _cursor(item_id: int) -> str:
+    return base64.urlsafe_b64encode(f'{{"id":"{item_id}"}}'.encode()).decode().rstrip("=")
+
+
+def _uncursor(raw: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+        return int(re.sub(r"\D", "", text))
+    except (ValueError, UnicodeDecodeError):
+        raise invalid("The cursor is invalid.", {"cursor": f"'{raw}' is not a cursor."}) from None
+
+
+def cursor_page_of(
+    items: list[Record], query: Mapping[str, str], render: Callable[[Record], Any]
+) -> Reply:
+    """A v3 list that pages by cursor (``after``/``before``, ``meta.cursor_pagination``) or by
+    ``page`` (``meta.pagination``); without either, both metas, as the reference says of the
+    first page. ``items`` are ordered by ``id``, which the cursors name."""
+    before, after = query.get("before"), query.get("after")
+    if before and after:
+        raise invalid("Use 'before' or 'after', not both.")
+    if (before or after) and query.get("page"):
+        raise invalid("Cursors cannot be used with the 'page' parameter.")
+    if not (before or after):
+        reply = page_of([render(item) for item in items], query)
+        if int_param(query, "page", 1) > 1:  # "only pagination ... when page is greater than 1"
+            return reply
+        per_page = int(reply.body["meta"]["pagination"]["per_page"])
+        reply.body["meta"]["cursor_pagination"] = _cursor_meta(
+            items[:per_page], per_page, bool(items[per_page:]), False
+        )
+        return reply
+    reply = page_of([], {"limit": query.get("limit", str(DEFAULT_LIMIT))})
+    per_page = int(reply.body["meta"]["pagination"]["per_page"])
+    if after:
+        start = _uncursor(after)
+        rest = [item for item in items if item["id"] > start]
+        chunk = rest[:per_page]
+        more_after, more_before = len(rest) > per_page, len(rest) < len(items)
+    else:
+        end = _uncursor(str(before))
+        rest = [item for item in items if item["id"] < end]
+        chunk = rest[-per_page:]
+        more_after, more_before = len(rest) < len(items), len(rest) > per_page
+    meta = {"cursor_pagination": _cursor_meta(chunk, per_page, more_after, more_before)}
+    return Reply(200, {"data": [render(item) for item in chunk], "meta": meta})
+
+
+def _cursor_meta(chunk: list[Record], per_page: int, more_after: bool, more_before: bool) -> Record:
+    meta: Record = {"count": len(chunk), "per_page": per_page, "links": {}}
+    if chunk:
+        meta["start_cursor"] = _cursor(chunk[0]["id"])
+        meta["end_cursor"] = _cursor(chunk[-1]["id"])
+        if more_after:
+            meta["links"]["next"] = f"?limit={per_page}&after={meta['end_cursor']}"
+        if more_before:
+            meta["links"]["previous"] = f"?limit={per_page}&before={meta['start_cursor']}"
+    return meta
 
 
 FilterSpec = dict[str, tuple[str, Callable[[Record], Any]]]
@@ -318,6 +379,8 @@ Table = Iterable[tuple[str, Mapping[str, "Handler | Endpoint"]]]
 
 @dataclass(frozen=True)
 class Route:
+    template: str
+    """The path template as registered (``/v3/catalog/products/{product_id}``)."""
     pattern: re.Pattern[str]
     methods: dict[str, Endpoint]
 
@@ -346,7 +409,7 @@ def register(table: Table) -> None:
             method: spec if isinstance(spec, Endpoint) else Endpoint(spec)
             for method, spec in methods.items()
         }
-        ROUTES.append(Route(compile_template(template), endpoints))
+        ROUTES.append(Route(template, compile_template(template), endpoints))
 
 
 def resolve(method: str, path: str) -> tuple[Endpoint, dict[str, Any]]:

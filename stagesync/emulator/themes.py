@@ -10,6 +10,16 @@
 - Download (``POST /v3/themes/{uuid}/actions/download``) answers a job whose result is a
   ``download_url`` the emulator serves itself, at ``/__emulator/downloads/...``, without
   authentication and for 60 seconds, like the platform's signed links.
+- Activation (``POST /v3/themes/actions/activate?channel_id=``, default channel 1) is per channel:
+  each channel has its own active theme, variation, version and configuration, served by
+  ``GET /v3/channels/{channel_id}/active-theme``. Activating applies the theme's latest upload;
+  ``which`` names the configuration to use (original, last_activated, last_created: each
+  variation has one configuration here, so all three give it) and anything else answers 422. A
+  theme's ``is_active`` is true while it is active on any channel; such a theme cannot be
+  deleted.
+- Download serves the version ``which`` names (original: the first upload; last_created: the
+  latest; last_activated: the one last activated, or the latest if none was); a missing or
+  unknown ``which`` means ``last_activated``, as the reference says.
 - Configurations (Page Builder settings) are readable (``GET .../configurations``, at least one
   filter) and never writable through the API, as on the platform. ``edit_configuration`` plays
   a merchant editing one in Page Builder.
@@ -24,7 +34,7 @@ import secrets
 import time
 import weakref
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,6 +59,7 @@ MAX_BUNDLE_BYTES = 50 * 1024 * 1024
 DOWNLOAD_SECONDS = 60
 DOWNLOAD_PREFIX = "/__emulator/downloads/"
 JOB_STEPS = ("QUEUED", "WORKING")
+WHICH = ("original", "last_activated", "last_created")
 
 
 @dataclass
@@ -75,10 +86,33 @@ class Job:
         }
 
 
+@dataclass(frozen=True)
+class Version:
+    """One uploaded bundle of a theme."""
+
+    uuid: str
+    bundle: bytes
+
+
+@dataclass(frozen=True)
+class Active:
+    """What one channel shows."""
+
+    theme_uuid: str
+    variation_uuid: str
+    version_uuid: str
+    configuration_uuid: str
+
+
 @dataclass
 class ThemeState:
     themes: dict[str, Record] = field(default_factory=dict)
-    bundles: dict[str, bytes] = field(default_factory=dict)
+    versions: dict[str, list[Version]] = field(default_factory=dict)
+    """Theme uuid -> its bundles, oldest first."""
+    last_activated: dict[str, str] = field(default_factory=dict)
+    """Theme uuid -> the version uuid most recently activated on any channel."""
+    active: dict[int, Active] = field(default_factory=dict)
+    """Channel id -> its active theme."""
     configurations: dict[str, Record] = field(default_factory=dict)
     jobs: dict[str, Job] = field(default_factory=dict)
 
@@ -92,7 +126,8 @@ def themes_of(store: Store) -> ThemeState:
     state = _STATES.get(store)
     if state is None:
         state = _STATES[store] = ThemeState()
-        _install(store, state, cornerstone_bundle(), private=False, active=True)
+        theme_uuid = _install(store, state, cornerstone_bundle(), private=False)
+        _activate(state, 1, state.themes[theme_uuid]["variations"][0]["uuid"])
     return state
 
 
@@ -159,9 +194,7 @@ def _updated_at(previous: str | None) -> str:
     return now.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _install(
-    store: Store, state: ThemeState, data: bytes, *, private: bool = True, active: bool = False
-) -> str:
+def _install(store: Store, state: ThemeState, data: bytes, *, private: bool = True) -> str:
     config, _ = read_bundle(data)
     existing = next(
         (t for t in state.themes.values() if t["name"] == config["name"] and t["is_private"]),
@@ -173,7 +206,7 @@ def _install(
             "name": config["name"],
             "variations": [],
             "is_private": private,
-            "is_active": active,
+            "is_active": False,
             "updated_at": None,
         }
         state.themes[theme["uuid"]] = theme
@@ -202,12 +235,52 @@ def _install(
             "variation_id": variation_uuid,
             "settings": settings,
             "date_created": _updated_at(None),
-            "site_id": 1000,
+            "site_id": 0,  # the original configuration of a theme, as the reference says
         }
         state.configurations[configuration["uuid"]] = configuration
     theme["updated_at"] = _updated_at(theme["updated_at"])
-    state.bundles[theme["uuid"]] = data
+    state.versions.setdefault(theme["uuid"], []).append(Version(new_uuid(store), data))
+    for channel, shown in list(state.active.items()):  # a channel keeps its version until
+        if shown.theme_uuid == theme["uuid"]:  # activated again; its configuration is the new one
+            current = _configuration(state, shown.variation_uuid)
+            if current is None:
+                del state.active[channel]
+            else:
+                state.active[channel] = replace(shown, configuration_uuid=current)
     return str(theme["uuid"])
+
+
+def _configuration(state: ThemeState, variation_uuid: str) -> str | None:
+    return next(
+        (c["uuid"] for c in state.configurations.values() if c["variation_id"] == variation_uuid),
+        None,
+    )
+
+
+def _activate(state: ThemeState, channel: int, variation_uuid: str) -> None:
+    """Make ``variation_uuid`` (its theme's latest upload) active on ``channel``."""
+    theme = next(
+        t
+        for t in state.themes.values()
+        if any(v["uuid"] == variation_uuid for v in t["variations"])
+    )
+    version = state.versions[theme["uuid"]][-1]
+    configuration = _configuration(state, variation_uuid) or ""
+    state.active[channel] = Active(theme["uuid"], variation_uuid, version.uuid, configuration)
+    state.last_activated[theme["uuid"]] = version.uuid
+    shown = {a.theme_uuid for a in state.active.values()}
+    for each in state.themes.values():
+        each["is_active"] = each["uuid"] in shown
+
+
+def _version(state: ThemeState, theme_uuid: str, which: str) -> Version:
+    versions = state.versions[theme_uuid]
+    if which == "original":
+        return versions[0]
+    if which == "last_activated":
+        activated = state.last_activated.get(theme_uuid)
+        return next((v for v in versions if v.uuid == activated), versions[-1])
+    return versions[-1]
 
 
 def edit_configuration(store: Store, theme_name: str, variation: str, settings: Record) -> None:
@@ -323,7 +396,8 @@ def delete_theme(store: Store, call: Call) -> Reply:
         )
     state = themes_of(store)
     del state.themes[theme["uuid"]]
-    state.bundles.pop(theme["uuid"], None)
+    state.versions.pop(theme["uuid"], None)
+    state.last_activated.pop(theme["uuid"], None)
     for config_uuid in [
         c["uuid"] for c in state.configurations.values() if c["theme_uuid"] == theme["uuid"]
     ]:
@@ -333,13 +407,11 @@ def delete_theme(store: Store, call: Call) -> Reply:
 
 def download_theme(store: Store, call: Call) -> Reply:
     theme = _theme(store, call)
-    which = call.body.get("which", "last_created") if isinstance(call.body, dict) else None
-    if which not in ("original", "last_activated", "last_created"):
-        raise invalid(
-            "Input is invalid", {"which": "Use original, last_activated or last_created."}
-        )
+    which = call.body.get("which") if isinstance(call.body, dict) else None
+    if which not in WHICH:  # "missing or invalid ... will default to last_activated"
+        which = "last_activated"
     state = themes_of(store)
-    payload = {"bundle": state.bundles[theme["uuid"]], "name": theme["name"]}
+    payload = {"bundle": _version(state, theme["uuid"], which).bundle, "name": theme["name"]}
     job = Job(id=f"job{secrets.token_hex(14)}", action="download", payload=payload)
     state.jobs[job.id] = job
     return Reply(200, {"job_id": job.id})
@@ -359,13 +431,31 @@ def activate_theme(store: Store, call: Call) -> Reply:
     )
     if target is None:
         raise invalid("Input is invalid", {"variation_id": "No theme has this variation."})
+    which = body.get("which", "original")
+    if which not in WHICH:
+        raise invalid("Input is invalid", {"which": f"Use one of {', '.join(WHICH)}."})
     channel = call.query.get("channel_id", "1")
     if not channel.isdigit() or int(channel) not in store.channels:
         raise invalid("Input is invalid", {"channel_id": f"Channel {channel} does not exist."})
-    for theme in state.themes.values():
-        theme["is_active"] = theme is target
-        theme["active_variation"] = variation_id if theme is target else None
+    _activate(state, int(channel), str(variation_id))
     return Reply(204)
+
+
+def channel_active_theme(store: Store, call: Call) -> Reply:
+    channel = call.params["channel_id"]
+    if channel not in store.channels:
+        raise not_found(f"Channel {channel} not found.")
+    active = themes_of(store).active.get(channel)
+    if active is None:
+        raise not_found(f"No active theme found with channel_id: {channel}")
+    return single(
+        {
+            "active_theme_uuid": active.theme_uuid,
+            "active_theme_configuration_uuid": active.configuration_uuid,
+            "active_theme_version_uuid": active.version_uuid,
+            "saved_theme_configuration_uuid": active.configuration_uuid,
+        }
+    )
 
 
 def list_configurations(store: Store, call: Call) -> Reply:
@@ -393,6 +483,7 @@ TABLE: Table = [
     ("/v3/themes/{theme_uuid}", {"GET": get_theme, "DELETE": delete_theme}),
     ("/v3/themes/{theme_uuid}/actions/download", {"POST": download_theme}),
     ("/v3/themes/{theme_uuid}/configurations", {"GET": list_configurations}),
+    ("/v3/channels/{channel_id}/active-theme", {"GET": channel_active_theme}),
 ]
 
 
