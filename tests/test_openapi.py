@@ -180,7 +180,7 @@ def test_no_server_error_and_conforming_responses(
     for name in names:
         command += ["--include-name", name]
     result = subprocess.run(
-        command, capture_output=True, text=True, cwd=tmp_path, timeout=240, check=False
+        command, capture_output=True, text=True, cwd=tmp_path, timeout=600, check=False
     )
     problems = findings(result.stdout)
     server_errors = sorted(op for op, found in problems.items() if "ST101" in found)
