@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from stagesync.emulator.errors import ApiError, conflict, invalid, not_found
-from stagesync.emulator.fields import FieldSpec, defaults, read_fields
+from stagesync.emulator.fields import OPTION_TYPES, FieldSpec, defaults, read_fields
 from stagesync.emulator.routes import (
     Call,
     Endpoint,
@@ -69,21 +69,10 @@ MODIFIER_TYPES = (
     "text",
     "multi_line_text",
     "numbers_only_text",
-    "radio_buttons",
-    "rectangles",
-    "dropdown",
-    "product_list",
-    "product_list_with_images",
-    "swatch",
+    *OPTION_TYPES,
 )
-CHOICE_TYPES = {
-    "radio_buttons",
-    "rectangles",
-    "dropdown",
-    "product_list",
-    "product_list_with_images",
-    "swatch",
-}
+CHOICE_TYPES = frozenset(OPTION_TYPES)
+"""Modifier types that take values: the same choices a variant option offers."""
 MODIFIER_FIELDS: dict[str, FieldSpec] = {
     "display_name": ("str", ""),
     "type": (MODIFIER_TYPES, "text"),
