@@ -542,6 +542,10 @@ def test_422_carries_the_platform_message_entity_and_body() -> None:
             {"code": 401, "data": {"errMsg": "Invalid credentials"}, "meta": {"message": "Auth"}},
             "Auth: Invalid credentials",
         ),
+        (
+            {"code": 404, "data": {"errMsg": "Not found"}, "meta": {"message": "Not found"}},
+            "Not found",
+        ),
         ({"status": 400, "title": "Input is invalid", "detail": "Syntax error"}, None),
     ],
 )

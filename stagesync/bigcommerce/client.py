@@ -793,8 +793,8 @@ def platform_message(body: Any, response: httpx.Response | None = None) -> str:
         data = body.get("data")
         if isinstance(data, dict):
             details += _error_details(data.get("errors"))
-            if isinstance(data.get("errMsg"), str):
-                details.append(data["errMsg"])
+            if isinstance(data.get("errMsg"), str) and data["errMsg"] not in head:
+                details.append(data["errMsg"])  # B2B repeats meta.message there: say it once
         text = ": ".join(filter(None, ["; ".join(head), "; ".join(details)]))
         return text or _excerpt(orjson.dumps(body).decode()) or fallback
     if isinstance(body, str) and body.strip():
