@@ -16,7 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stagesync import probe_checks as probe
+from stagesync import probe_writes as writes
 from stagesync.probe_checks import Check
+from stagesync.probe_writes import WriteCheck
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,10 @@ class Assumption:
     check: Check | None = None
     """How ``stagesync probe`` verifies it with reads (None: it needs writes)."""
     requests: int = 0
-    """The most requests ``check`` sends (pages already read by another check are reused)."""
+    """The most requests ``check`` (or ``write_check``) sends (pages already read by another
+    check are reused; entities another write check created too)."""
+    write_check: WriteCheck | None = None
+    """How ``stagesync probe --write`` verifies it on a sandbox store (probe_writes.py)."""
 
 
 ORDER_DATE_MODIFIED_MOVES_ON_ORDER_WRITE = "ASSUMPTION_ORDER_DATE_MODIFIED_MOVES_ON_ORDER_WRITE"
@@ -43,6 +48,11 @@ _PRODUCT_REF = (
     "products_catalog.v3.yml documents date_modified only as a read-only product field and the "
     "date_modified:min/:max filters; it does not say which writes move it."
 )
+
+_MOVES_REQUESTS = {"variant": writes.PRODUCT_COUNT + 1 + 8 + 1}
+"""What ``--write`` spends on the date_modified checks, all counted on the first: the products
+(and the first one's variants), the image to copy, one write per part, the read after them, and
+the one request that deletes the products."""
 
 REGISTRY: tuple[Assumption, ...] = (
     Assumption(
@@ -87,6 +97,8 @@ REGISTRY: tuple[Assumption, ...] = (
             _PRODUCTS,
             _PRODUCT_REF,
             relied_on=False,
+            write_check=writes.moves(part) if part in writes.PARTS else None,
+            requests=_MOVES_REQUESTS.get(part, 0),
         )
         for part in (
             "variant",
@@ -291,6 +303,74 @@ PROBED: tuple[Assumption, ...] = (
 )
 
 
-REGISTRY = (*REGISTRY, *PROBED)
+def _written(
+    id: str, statement: str, matters: str, reference: str, check: WriteCheck, requests: int
+) -> Assumption:
+    return Assumption(id, statement, matters, reference, True, write_check=check, requests=requests)
+
+
+WRITTEN: tuple[Assumption, ...] = (
+    # Need writes: `stagesync probe ENV --write` checks these on a sandbox store (docs/probe.md).
+    _written(
+        "ASSUMPTION_PRODUCTS_BATCH_PUT_LIMIT_10",
+        f"PUT /v3/catalog/products takes {writes.BATCH_LIMIT} products in one request and refuses "
+        f"{writes.BATCH_LIMIT + 1} with a 4xx.",
+        "stagesync/entities/products.py: batch updates of products, ten a request",
+        "products_catalog.v3.yml updateProducts: 'Limit of 10 products per batch'; reference "
+        "section 5.",
+        writes.batch_limit,
+        2,
+    ),
+    _written(
+        "ASSUMPTION_PRODUCT_DUPLICATE_SKU_409",
+        "Creating a product with another product's SKU answers 409 with a v3 error body "
+        "{status, title, errors} naming sku.",
+        "stagesync/bigcommerce/client.py: error messages; push reports the conflicting product",
+        "products_catalog.v3.yml createProduct 409: 'duplicate unique values, such as name or "
+        "SKU'; reference section 3.",
+        writes.duplicate("sku"),
+        1,
+    ),
+    _written(
+        "ASSUMPTION_PRODUCT_DUPLICATE_NAME_409",
+        "Creating a product with another product's name answers 409 with a v3 error body "
+        "{status, title, errors} naming name.",
+        "stagesync/entities/products.py: products keyed by name when they have no SKU",
+        "products_catalog.v3.yml createProduct 409 and product name 'A unique product name'.",
+        writes.duplicate("name"),
+        1,
+    ),
+    _written(
+        "ASSUMPTION_MISSING_FIELDS_422",
+        "Creating a product without price and weight answers 422 with a v3 error body "
+        "{status, title, errors} naming the missing fields.",
+        "stagesync/bigcommerce/client.py: the 'field: message' details of an error",
+        "reference section 3: 422 'Missing Required Fields' with errors per field.",
+        writes.missing_fields,
+        1,
+    ),
+    _written(
+        "ASSUMPTION_CATEGORY_BATCH_PARTIAL_207",
+        "POST /v3/catalog/trees/categories with one valid and one invalid item creates the valid "
+        "one and answers it in data (207), not refusing the whole batch.",
+        "stagesync/entities/categories.py: create_many (a batch that created only some)",
+        "catalog trees spec: 201/207 on POST categories; reference section 3 (207 Multi-Status).",
+        writes.partial_batch,
+        3,
+    ),
+    _written(
+        "ASSUMPTION_REPLACED_PROMOTION_KEEPS_NAME_AND_CODES",
+        "A promotion deleted with its coupon codes can be created again at once with the same "
+        "name and codes (stagesync's replace), reads back as sent and starts at current_uses 0.",
+        "stagesync/entities/promotions.py: replace (delete, then create again with the codes)",
+        "promotions.v3.yml: codes are unique; the reference does not say when a deleted "
+        "promotion's name and codes are free again.",
+        writes.promotion_replace,
+        10,
+    ),
+)
+
+
+REGISTRY = (*REGISTRY, *PROBED, *WRITTEN)
 
 BY_ID = {assumption.id: assumption for assumption in REGISTRY}
