@@ -315,7 +315,7 @@ WRITTEN: tuple[Assumption, ...] = (
         "ASSUMPTION_PRODUCTS_BATCH_PUT_LIMIT_10",
         f"PUT /v3/catalog/products takes {writes.BATCH_LIMIT} products in one request and refuses "
         f"{writes.BATCH_LIMIT + 1} with a 4xx.",
-        "stagesync/entities/products.py: batch updates of products, ten a request",
+        "stagesync/entities/products.py: BATCH_SIZE (product updates, ten a request)",
         "products_catalog.v3.yml updateProducts: 'Limit of 10 products per batch'; reference "
         "section 5.",
         writes.batch_limit,
@@ -325,7 +325,7 @@ WRITTEN: tuple[Assumption, ...] = (
         "ASSUMPTION_PRODUCT_DUPLICATE_SKU_409",
         "Creating a product with another product's SKU answers 409 with a v3 error body "
         "{status, title, errors} naming sku.",
-        "stagesync/bigcommerce/client.py: error messages; push reports the conflicting product",
+        "stagesync/bigcommerce/client.py: _ERROR_TYPES (never retried) and the error's message",
         "products_catalog.v3.yml createProduct 409: 'duplicate unique values, such as name or "
         "SKU'; reference section 3.",
         writes.duplicate("sku"),
@@ -335,7 +335,7 @@ WRITTEN: tuple[Assumption, ...] = (
         "ASSUMPTION_PRODUCT_DUPLICATE_NAME_409",
         "Creating a product with another product's name answers 409 with a v3 error body "
         "{status, title, errors} naming name.",
-        "stagesync/entities/products.py: products keyed by name when they have no SKU",
+        "stagesync/bigcommerce/client.py: _ERROR_TYPES (never retried) and the error's message",
         "products_catalog.v3.yml createProduct 409 and product name 'A unique product name'.",
         writes.duplicate("name"),
         1,
@@ -344,7 +344,7 @@ WRITTEN: tuple[Assumption, ...] = (
         "ASSUMPTION_MISSING_FIELDS_422",
         "Creating a product without price and weight answers 422 with a v3 error body "
         "{status, title, errors} naming the missing fields.",
-        "stagesync/bigcommerce/client.py: the 'field: message' details of an error",
+        "stagesync/bigcommerce/client.py: _ERROR_TYPES and the 'field: message' details",
         "reference section 3: 422 'Missing Required Fields' with errors per field.",
         writes.missing_fields,
         1,
@@ -362,7 +362,7 @@ WRITTEN: tuple[Assumption, ...] = (
         "ASSUMPTION_REPLACED_PROMOTION_KEEPS_NAME_AND_CODES",
         "A promotion deleted with its coupon codes can be created again at once with the same "
         "name and codes (stagesync's replace), reads back as sent and starts at current_uses 0.",
-        "stagesync/entities/promotions.py: replace (delete, then create again with the codes)",
+        "stagesync/entities/promotions.py: delete and create (a replace is both, in that order)",
         "promotions.v3.yml: codes are unique; the reference does not say when a deleted "
         "promotion's name and codes are free again.",
         writes.promotion_replace,

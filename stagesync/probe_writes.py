@@ -323,7 +323,7 @@ async def _delete(api: StoreApi, kind: str, ids: list[int]) -> None:
             if codes:
                 code_ids = ",".join(str(c["id"]) for c in codes)
                 await api.delete(f"{PROMOTIONS}/{promotion_id}/codes", {"id:in": code_ids})
-            await api.delete(PROMOTIONS, {"id:in": str(promotion_id)}, entity="probe promotion")
+            await api.delete(f"{PROMOTIONS}/{promotion_id}", entity="probe promotion")
 
 
 WriteCheck = Callable[[WriteProbe], Awaitable[Finding]]
@@ -452,7 +452,7 @@ async def promotion_replace(probe: WriteProbe) -> Finding:
     first = await probe.create("promotion", name, PROMOTIONS, body)
     first_code = await probe.api.post(f"{PROMOTIONS}/{first['id']}/codes", {"code": code})
     await probe.api.delete(f"{PROMOTIONS}/{first['id']}/codes", {"id:in": str(first_code["id"])})
-    await probe.api.delete(PROMOTIONS, {"id:in": str(first["id"])}, entity="probe promotion")
+    await probe.api.delete(f"{PROMOTIONS}/{first['id']}", entity="probe promotion")
     probe.journal.deleted("promotion", name)
     try:
         again = await probe.create("promotion", name, PROMOTIONS, body)
