@@ -7,6 +7,7 @@ a value the caller renders. Nothing here prints; progress goes through the ``Pro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -232,6 +233,7 @@ def probe(
     config_path: Path | None = None,
     announce: Callable[[int], None] | None = None,
     connector: Connector = connect,
+    b2b_factory: b2b.B2BFactory = b2b.open_b2b,
 ) -> probing.ProbeReport:
     """Check, with reads only, the assumptions of the registry (stagesync/assumptions.py) that
     have a check, on ``environment``'s store. ``announce`` receives the most requests the probe
@@ -243,10 +245,26 @@ def probe(
         announce(probing.budget(checked))
 
     async def run() -> probing.ProbeReport:
-        async with connector(env) as store:
-            return await probing.run(environment, store, checked)
+        async with contextlib.AsyncExitStack() as stack:
+            store = await stack.enter_async_context(connector(env))
+            client, why = await _probe_b2b(stack, env, b2b_factory)
+            return await probing.run(environment, store, checked, b2b=client, b2b_missing=why)
 
     return asyncio.run(run())
+
+
+async def _probe_b2b(
+    stack: contextlib.AsyncExitStack, env: Environment, factory: b2b.B2BFactory
+) -> tuple[Any, str]:
+    """The environment's B2B client for the probe's B2B checks (closed with ``stack``), or None
+    and why not."""
+    if b2b.connection_state(env) != "Connected":
+        return None, "B2B not connected"
+    try:
+        client = await stack.enter_async_context(b2b.session(env, ["b2b_companies"], factory))
+    except StageSyncError as error:
+        return None, f"B2B not reachable: {error.message}"
+    return client, ""
 
 
 def probe_write(
@@ -255,6 +273,7 @@ def probe_write(
     config_path: Path | None = None,
     announce: Callable[[int], None] | None = None,
     connector: Connector = connect,
+    b2b_factory: b2b.B2BFactory = b2b.open_b2b,
 ) -> probing.ProbeReport:
     """``probe`` and then the checks that need writes (``--write``), on a ``sandbox`` store only.
     What they create is journaled beside stagesync.toml and deleted again (``probe_resume``
@@ -281,8 +300,12 @@ def probe_write(
         announce(probing.budget(ASSUMPTIONS, write=True))
 
     async def run() -> probing.ProbeReport:
-        async with connector(env) as store:
-            return await probing.run_write(environment, store, ASSUMPTIONS, journal)
+        async with contextlib.AsyncExitStack() as stack:
+            store = await stack.enter_async_context(connector(env))
+            client, why = await _probe_b2b(stack, env, b2b_factory)
+            return await probing.run_write(
+                environment, store, ASSUMPTIONS, journal, b2b=client, b2b_missing=why
+            )
 
     return asyncio.run(run())
 

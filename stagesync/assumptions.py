@@ -371,6 +371,79 @@ WRITTEN: tuple[Assumption, ...] = (
 )
 
 
-REGISTRY = (*REGISTRY, *PROBED, *WRITTEN)
+_B2B_REF = "B2B Edition OpenAPI files (reference section 3, B2B error and list bodies)."
+
+B2B_PROBED: tuple[Assumption, ...] = (
+    # Read-only, when the environment has B2B Edition connected (`not checked` otherwise).
+    _probed(
+        "ASSUMPTION_B2B_ENVELOPE_OFFSET_PAGING",
+        "B2B lists answer {code, data, meta: {pagination: {totalCount, offset, limit}}} with at "
+        "most limit records, and offset=1 starts at the second record of offset=0.",
+        "stagesync/bigcommerce/b2b.py: get_all (totalCount says which offsets to read)",
+        _B2B_REF,
+        probe.b2b_envelope,
+        2,
+    ),
+    _probed(
+        "ASSUMPTION_B2B_COMPANY_FIELD_TYPES",
+        "B2B companies carry companyId, companyName, companyEmail, customerGroupId, "
+        "parentCompany (null allowed) and extraFields with these JSON types.",
+        "stagesync/entities/b2b_companies.py: the company record a pull writes",
+        "B2B company.yaml company list response.",
+        probe.b2b_fields_check(
+            "/companies",
+            {
+                "companyId": "integer",
+                "companyName": "string",
+                "companyEmail": "string",
+                "customerGroupId": "integer",
+                "parentCompany": "object|null",
+                "extraFields": "array",
+            },
+        ),
+        0,
+    ),
+    _probed(
+        "ASSUMPTION_B2B_USER_FIELD_TYPES",
+        "B2B users carry id, companyId, email, firstName, lastName, role and channelIds with "
+        "these JSON types.",
+        "stagesync/entities/b2b_users.py: the user record a pull writes",
+        "B2B user.yaml user list response.",
+        probe.b2b_fields_check(
+            "/users",
+            {
+                "id": "integer",
+                "companyId": "integer",
+                "email": "string",
+                "firstName": "string",
+                "lastName": "string",
+                "role": "integer",
+                "channelIds": "array",
+            },
+        ),
+        1,
+    ),
+    _probed(
+        "ASSUMPTION_B2B_ORDER_FIELD_TYPES",
+        "B2B orders carry id, bcOrderId, companyId, poNumber and extraFields with these JSON "
+        "types.",
+        "stagesync/entities/b2b_orders.py: the B2B order record a pull writes",
+        "B2B order.yaml order list response.",
+        probe.b2b_fields_check(
+            "/orders",
+            {
+                "id": "integer",
+                "bcOrderId": "integer",
+                "companyId": "integer",
+                "poNumber": "string",
+                "extraFields": "array",
+            },
+        ),
+        1,
+    ),
+)
+
+
+REGISTRY = (*REGISTRY, *PROBED, *B2B_PROBED, *WRITTEN)
 
 BY_ID = {assumption.id: assumption for assumption in REGISTRY}

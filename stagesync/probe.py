@@ -53,9 +53,18 @@ def budget(assumptions: Sequence[Assumption], *, write: bool = False) -> int:
     )
 
 
-async def run(environment: str, api: StoreApi, assumptions: Sequence[Assumption]) -> ProbeReport:
-    probe = Probe(api)
-    start = api.requests_made
+async def run(
+    environment: str,
+    api: StoreApi,
+    assumptions: Sequence[Assumption],
+    *,
+    b2b: Any = None,
+    b2b_missing: str = "B2B not connected",
+) -> ProbeReport:
+    """The read checks; the B2B ones through ``b2b`` (the store's B2B Edition client), or
+    ``not checked`` with ``b2b_missing`` without one."""
+    probe = Probe(api, b2b=b2b, b2b_missing=b2b_missing)
+    start = _sent(api, b2b)
     results = []
     for assumption in assumptions:
         if assumption.check is None:
@@ -65,16 +74,27 @@ async def run(environment: str, api: StoreApi, assumptions: Sequence[Assumption]
         except ApiError as error:
             finding = not_checked(f"the store answered {error.status} to the read it needs")
         results.append(Result(assumption, finding))
-    return ProbeReport(environment, budget(assumptions), api.requests_made - start, tuple(results))
+    return ProbeReport(environment, budget(assumptions), _sent(api, b2b) - start, tuple(results))
+
+
+def _sent(api: StoreApi, b2b: Any) -> int:
+    """Requests sent so far, to the store API and B2B Edition."""
+    return api.requests_made + (b2b.requests_made if b2b is not None else 0)
 
 
 async def run_write(
-    environment: str, api: StoreApi, assumptions: Sequence[Assumption], journal: Journal
+    environment: str,
+    api: StoreApi,
+    assumptions: Sequence[Assumption],
+    journal: Journal,
+    *,
+    b2b: Any = None,
+    b2b_missing: str = "B2B not connected",
 ) -> ProbeReport:
     """The read checks, then the write checks; what they created is deleted before it returns
     (when deleting fails, the journal keeps it for ``--resume`` and the error propagates)."""
-    start = api.requests_made
-    read = await run(environment, api, assumptions)
+    start = _sent(api, b2b)
+    read = await run(environment, api, assumptions, b2b=b2b, b2b_missing=b2b_missing)
     probe = WriteProbe(api, journal)
     results = list(read.results)
     try:
@@ -96,7 +116,7 @@ async def run_write(
     return ProbeReport(
         environment,
         budget(assumptions, write=True),
-        api.requests_made - start,
+        _sent(api, b2b) - start,
         tuple(results),
         mode="write",
     )
