@@ -21,7 +21,7 @@ from stagesync.assumptions import Assumption
 from stagesync.errors import ApiError
 from stagesync.ports import StoreApi
 from stagesync.probe_checks import Finding, Probe, not_checked
-from stagesync.probe_writes import Journal, WriteProbe
+from stagesync.probe_writes import Journal, Unexpected, WriteProbe
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,8 @@ async def run_write(
                 finding = await assumption.write_check(probe)
             except ApiError as error:
                 finding = not_checked(f"the store answered {error.status} to a write it needs")
+            except (Unexpected, LookupError, TypeError, ValueError) as error:
+                finding = not_checked(f"an answer had an unexpected shape ({type(error).__name__})")
             results.append(Result(assumption, finding))
     except BaseException:
         # Stopped (an error, an interrupt): delete what was made; if that fails too, the

@@ -49,6 +49,10 @@ def journal_path(project: Path, environment: str) -> Path:
     return project / ".stagesync" / "probe" / f"{environment}.cleanup.jsonl"
 
 
+class Unexpected(Exception):
+    """The store answered a write in a shape the probe cannot go on from."""
+
+
 @dataclass(frozen=True)
 class Entry:
     kind: str
@@ -133,7 +137,12 @@ class WriteProbe:
     ) -> Any:
         """POST ``body`` to ``path``, journaled as ``kind`` ``label`` before the request."""
         self.journal.creating(kind, label, find)
-        made = await self.api.post(path, body, entity=f"probe {kind}")
+        try:
+            made = await self.api.post(path, body, entity=f"probe {kind}")
+        except ApiError as error:
+            if 400 <= error.status < 500:  # refused: nothing was created
+                self.journal.deleted(kind, label)
+            raise
         if isinstance(made, dict) and isinstance(made.get("id"), int):
             self.journal.created(kind, label, made["id"])
         return made
@@ -201,6 +210,8 @@ class WriteProbe:
                     await self._write_part(part, product, image_url)
                 except ApiError as error:
                     found[part] = not_checked(f"the store answered {error.status} to the write")
+                except Unexpected as error:
+                    found[part] = not_checked(str(error))
             ids = ",".join(str(p["id"]) for p in made[: len(PARTS)])
             after = await self.api.get(PRODUCTS, {"id:in": ids, "limit": len(PARTS)})
             now = {p["id"]: p.get("date_modified") for p in after if isinstance(p, dict)}
@@ -236,8 +247,10 @@ class WriteProbe:
     async def _write_part(self, part: str, product: dict[str, Any], image_url: str | None) -> None:
         base = f"{PRODUCTS}/{product['id']}"
         if part == "variant":
-            variant = product["variants"][0]
-            await self.api.put(f"{base}/variants/{variant['id']}", {"price": 2})
+            variants = product.get("variants") or []
+            if not variants:
+                raise Unexpected("the product created with a variant has none")
+            await self.api.put(f"{base}/variants/{variants[0]['id']}", {"price": 2})
             return
         bodies: dict[str, tuple[str, dict[str, Any]]] = {
             "option": (
@@ -433,6 +446,8 @@ async def partial_batch(probe: WriteProbe) -> Finding:
         if isinstance(item, dict) and isinstance(item.get("category_id"), int):
             probe.journal.created("category", str(item.get("name")), item["category_id"])
     names = [item.get("name") for item in made if isinstance(item, dict)]
+    if bad not in names:
+        probe.journal.deleted("category", bad)  # refused: nothing to delete
     if names != [good]:
         return differs("data holds the one valid category", f"{len(made)} categories in data")
     return holds()
