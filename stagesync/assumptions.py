@@ -2,13 +2,14 @@
 
 Each entry names a behaviour by a stable id: what is assumed, where it matters, the reference that
 promises it (or says nothing), and whether stagesync relies on it. An incremental pull skips a
-read only on an assumption the reference promises (``relied_on``); the others are listed so a
-probe that writes (not built yet) can check them on real stores, and until then the part they would
-save is re-read in full (docs/performance.md, "Incremental pull"). A fast pull that silently
-misses a change is a defect; a slower one is not.
+read only on an assumption the reference promises (``relied_on``); the others are listed so
+``stagesync probe --write`` can check them on real stores, and until they are confirmed the part
+they would save is re-read in full (docs/performance.md, "Incremental pull"). A fast pull that
+silently misses a change is a defect; a slower one is not.
 
 An entry with a ``check`` is one ``stagesync probe`` verifies read-only on a real store
-(stagesync/probe.py runs them; docs/probe.md explains each).
+(stagesync/probe.py runs them; docs/probe.md explains each); one with a ``write_check`` is one
+``stagesync probe --write`` verifies on a sandbox store (stagesync/probe_writes.py).
 """
 
 from __future__ import annotations

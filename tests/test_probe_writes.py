@@ -177,3 +177,12 @@ def test_write_is_refused_unless_the_role_is_sandbox(
     assert "runs only on a sandbox store" in result.stderr
     assert 'role = "production"' in result.stderr
     assert seeded.requests == []
+
+
+def test_resume_and_write_together_is_a_usage_error(
+    emulator: Emulator, sandbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = probe(monkeypatch, sandbox, connector_for(emulator), "alpha", "--write", "--resume")
+    assert result.exit_code == 2
+    assert "--resume only cleans up" in result.stderr
+    assert emulator.requests == []
