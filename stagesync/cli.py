@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from stagesync import __version__
+from stagesync import __version__, errors
 from stagesync.config import DEFAULT_CONFIG_NAME, init_config
 from stagesync.errors import StageSyncError
 from stagesync.files import write_atomic
@@ -123,6 +123,8 @@ EXAMPLES = {
     "probe": _examples(
         "stagesync probe sandbox",
         "stagesync probe production --format json --markdown probe.md",
+        "stagesync probe sandbox --write",
+        "stagesync probe sandbox --resume",
     ),
     "show": _examples("stagesync show plan.json", "stagesync show plan.json --html plan.html"),
     "check": _examples(
@@ -516,6 +518,18 @@ def probe(
         OutputFormat,
         typer.Option("--format", help="What to print on stdout: the text report or its JSON."),
     ] = OutputFormat.text,
+    write: Annotated[
+        bool,
+        typer.Option(
+            "--write",
+            help="Also check what needs writes, creating and deleting stagesync-probe- entities "
+            "(sandbox stores only).",
+        ),
+    ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Only delete what a stopped --write run left behind."),
+    ] = False,
 ) -> None:
     """Check, with reads only, that the store behaves as stagesync assumes (exit 3: one differs)."""
     import orjson
@@ -524,10 +538,20 @@ def probe(
     from stagesync import probe as probing
     from stagesync.files import write_atomic_chunks
 
-    def announce(budget: int) -> None:
-        _say(f"Probing {environment} with at most {_plural(budget, 'request')} (reads only).")
+    if resume:
+        if write:
+            raise errors.UsageError("--resume only cleans up; run --write again after it.")
+        gone = api.probe_resume(environment, config_path=ctx.obj)
+        noun = "entity" if gone == 1 else "entities"
+        _say(f"Deleted {gone} {noun} an earlier probe of {environment} left.")
+        return
+    what = "reads, then writes to entities it deletes again" if write else "reads only"
 
-    report = api.probe(environment, config_path=ctx.obj, announce=announce)
+    def announce(budget: int) -> None:
+        _say(f"Probing {environment} with at most {_plural(budget, 'request')} ({what}).")
+
+    run = api.probe_write if write else api.probe
+    report = run(environment, config_path=ctx.obj, announce=announce)
     if output_format is OutputFormat.json:
         options = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
         typer.echo(orjson.dumps(probing.as_json(report), option=options).decode("utf-8"), nl=False)

@@ -817,7 +817,15 @@ def list_own_metafields(store: Store, call: Call) -> Reply:
 def post_own_metafield(store: Store, call: Call) -> Reply:
     resource_type, resource_id = _check_scope(store, call)
     metafield = prepare_metafield(store, resource_type, resource_id, call.body, None)
-    return single(_public(store_metafield(store, metafield)))
+    stored = store_metafield(store, metafield)
+    _touch_owner(store, stored)
+    return single(_public(stored))
+
+
+def _touch_owner(store: Store, metafield: Record) -> None:
+    """A product's own metafield write moves the product's date_modified."""
+    if metafield["resource_type"] == "product" and metafield["resource_id"] in store.products:
+        store.touch(store.products[metafield["resource_id"]])
 
 
 def _own_metafield(store: Store, call: Call) -> Record:
@@ -839,12 +847,14 @@ def put_own_metafield(store: Store, call: Call) -> Reply:
     own = _own_metafield(store, call)
     updated = prepare_metafield(store, own["resource_type"], own["resource_id"], call.body, own)
     own.update(updated)
+    _touch_owner(store, own)
     return single(_public(own))
 
 
 def del_own_metafield(store: Store, call: Call) -> Reply:
     own = _own_metafield(store, call)
     del state(store).metafields[own["id"]]
+    _touch_owner(store, own)
     return Reply(204)
 
 
