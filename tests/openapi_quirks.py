@@ -117,6 +117,11 @@ RESPONSE_QUIRKS: dict[str, str] = {
         "channel_ids is declared an array, but the file's create operation documents "
         "channel_ids: null as a customer with global access (every channel)"
     ),
+    "GET /pricelists/{price_list_id}/records": (
+        "sale_price, retail_price and map_price are declared numbers, but the file says an "
+        "empty one 'will be treated as not being set' without saying how an unset one is "
+        "answered; the emulator answers null (stagesync reads null, absent and a number alike)"
+    ),
     "GET /invoices": (
         "the list is declared with minItems 1, but a store with no invoices answers an empty list"
     ),
