@@ -35,15 +35,7 @@ _TREES_422 = (
     "the field-message map that every other v3 422 documents as {field: message}"
 )
 
-_V2_MONEY = (
-    "NOT a quirk of the file: v2 money the client sends as a number (minimum_sub_total: 0) is "
-    "kept and answered as a number; the platform answers strings (0.0000). Left open: v2 money "
-    "as strings is separate work."
-)
-
 KNOWN_DIFFERENCES: dict[str, str] = {
-    "GET /shipping/zones": _V2_MONEY,
-    "POST /shipping/zones": _V2_MONEY,
     "GET /catalog/variants": (
         "NOT a quirk of the file: the emulator answers sku_id null for a product's base variant; "
         "the file declares an integer (its examples show 0 and ids). Left open."

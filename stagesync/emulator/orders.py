@@ -649,7 +649,15 @@ def _sort_key(field: str) -> Callable[[Record], Any]:
     return lambda order: order[field] or 0
 
 
-def filtered_orders(store: Store, query: Mapping[str, str]) -> list[Record]:
+def _check_include(query: Mapping[str, str]) -> None:
+    for part in (query.get("include") or "").split(","):
+        if part and part not in INCLUDES:
+            raise ApiError(400, f"The include '{part}' is not valid.")
+
+
+def filtered_orders(
+    store: Store, query: Mapping[str, str], parameters: tuple[str, ...] = ORDER_PARAMETERS
+) -> list[Record]:
     """The orders a ``GET /v2/orders`` (or ``/count``) query selects, in its order: exact
     filters, ``min_``/``max_`` ranges compared as instants or numbers, ``email`` (the billing
     address's), ``is_deleted`` (archived orders, hidden otherwise), ``sort=field[:asc|:desc]``;
@@ -661,10 +669,8 @@ def filtered_orders(store: Store, query: Mapping[str, str]) -> list[Record]:
         if bound in ("min", "max") and name in ORDER_RANGES:
             ranges[f"{name}:{bound}"] = query.pop(key)
     spec = _order_spec()
-    refuse_unknown(query, {n: spec[n] for n in ORDER_FILTERS}, ORDER_PARAMETERS, "order")
-    for part in (query.get("include") or "").split(","):
-        if part and part not in INCLUDES:
-            raise ApiError(400, f"The include '{part}' is not valid.")
+    refuse_unknown(query, {n: spec[n] for n in ORDER_FILTERS}, parameters, "order")
+    _check_include(query)
     exact = {name: query[name] for name in ORDER_FILTERS if name in query}
     exact.setdefault("is_deleted", "false")
     orders = apply_filters(state(store).orders.values(), {**exact, **ranges}, spec)
@@ -699,11 +705,19 @@ def list_orders(store: Store, call: Call) -> Reply:
     return Reply(status, body)
 
 
+def _one_order_query(call: Call) -> None:
+    """What a single order's URL takes: ``include`` and ``consignment_structure``."""
+    refuse_unknown(call.query, {}, ("include", "consignment_structure"), "order")
+    _check_include(call.query)
+
+
 def post_order(store: Store, call: Call) -> Reply:
+    _one_order_query(call)
     return Reply(201, _with_includes(store, call, create_order(store, call.body)))
 
 
 def get_order(store: Store, call: Call) -> Reply:
+    _one_order_query(call)
     return Reply(200, _with_includes(store, call, _order(store, call)))
 
 
@@ -751,6 +765,7 @@ def _put_addresses(store: Store, order: Record, raws: Any, count: int) -> list[R
 
 
 def put_order(store: Store, call: Call) -> Reply:
+    _one_order_query(call)
     order = _order(store, call)
     body = dict(require_object(call.body, "order"))
     refuse_read_only(body, READ_ONLY + ("external_id",))
@@ -809,9 +824,7 @@ def delete_orders(store: Store, call: Call) -> Reply:
 
 def count_orders(store: Store, call: Call) -> Reply:
     """``GET /v2/orders/count``: the orders the list's filters select, and per status."""
-    orders = filtered_orders(
-        store, {k: v for k, v in call.query.items() if k not in ("page", "limit", "sort")}
-    )
+    orders = filtered_orders(store, call.query, ("email",))
     statuses = [
         {
             **status_record(status_id),
