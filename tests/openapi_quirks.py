@@ -117,6 +117,7 @@ RESPONSE_QUIRKS: dict[str, str] = {
 UNTESTABLE: dict[str, str] = dict.fromkeys(
     (
         "GET /customer_groups",
+        "GET /customer_groups/count",
         "GET /customer_groups/{customer_group_id}",
         "PUT /customer_groups/{customer_group_id}",
         "DELETE /customer_groups/{customer_group_id}",

@@ -6,7 +6,7 @@ Orders made through the API carry no messages, shipping quotes or transactions (
 those at checkout): those lists are empty (204 for v2 lists, as past the end of any v2 list). Taxes
 are the difference of the order's inc- and ex-tax money, one entry per shipping address (or one for
 the order without addresses). Consignments present the order's shipping addresses with links to
-their line items.
+their line items (their money as numbers, as the file declares for consignments).
 """
 
 from __future__ import annotations
@@ -92,6 +92,20 @@ def list_messages(store: Store, call: Call) -> Reply:
     return Reply(204)
 
 
+CONSIGNMENT_NUMBERS = (
+    "base_cost",
+    "cost_ex_tax",
+    "cost_inc_tax",
+    "cost_tax",
+    "base_handling_cost",
+    "handling_cost_ex_tax",
+    "handling_cost_inc_tax",
+    "handling_cost_tax",
+)
+"""Money a shipping consignment answers as numbers (shippingConsignment_Base), unlike the v2
+shipping address it presents."""
+
+
 def consignments(store: Store, order: Record, base_url: str) -> Record:
     """The order's consignments: its shipping addresses with links to its line items."""
     lines = [
@@ -101,6 +115,7 @@ def consignments(store: Store, order: Record, base_url: str) -> Record:
     shipping = [
         {
             **{k: v for k, v in address.items() if k not in ("order_id", "shipping_quotes")},
+            **{k: float(address[k]) for k in CONSIGNMENT_NUMBERS if k in address},
             "line_items": lines,
             "shipping_quotes": link(
                 store,
