@@ -124,6 +124,21 @@ REGISTRY: tuple[Assumption, ...] = (
         "writes move it.",
         relied_on=False,
     ),
+    Assumption(
+        "ASSUMPTION_ORDER_TOTALS",
+        "An order created or written through v2 has its money computed from its line items as "
+        "checkout does: subtotal_ex_tax/subtotal_inc_tax = the sum of price_ex_tax/price_inc_tax "
+        "x quantity, shipping_cost_* = the sum of the shipping addresses' cost_*, total_* = "
+        "subtotal + shipping + handling + wrapping - discount_amount; a value the request gives "
+        "(subtotal_*, total_*, shipping_cost_* ...) is kept instead. The emulator behaves so; "
+        "stagesync writes every total of an order it copies, so it does not depend on it.",
+        "stagesync/emulator/orders.py: compute_totals; stagesync/entities/orders.py: create "
+        "(writes the source's totals)",
+        "orders.v2.oas2.yml order_Post: subtotal_ex_tax, subtotal_inc_tax, total_ex_tax, "
+        "total_inc_tax are 'Override value for ...' (given in pairs); it does not spell out the "
+        "computation they override.",
+        relied_on=False,
+    ),
 )
 
 

@@ -846,6 +846,19 @@ def emulator_serve(
             "--store does not declare it), as stagesync's own push writes it (repeatable).",
         ),
     ] = None,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(
+            "--tls-cert",
+            metavar="PEM",
+            help="Serve HTTPS with this certificate (with --tls-key), for clients that only "
+            "speak HTTPS.",
+        ),
+    ] = None,
+    tls_key: Annotated[
+        Path | None,
+        typer.Option("--tls-key", metavar="PEM", help="The private key of --tls-cert."),
+    ] = None,
 ) -> None:
     """Serve the emulator over HTTP until interrupted."""
     from stagesync import emulator
@@ -878,6 +891,12 @@ def emulator_serve(
         loads = [parse_load_arg(arg) for arg in load or ()]
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--load") from None
+    if (tls_cert is None) != (tls_key is None):
+        raise typer.BadParameter("give both --tls-cert and --tls-key", param_hint="--tls-cert")
+    tls = (str(tls_cert), str(tls_key)) if tls_cert and tls_key else None
+    for given in (tls_cert, tls_key):
+        if given is not None and not given.is_file():
+            raise typer.BadParameter(f"{given} is not a file", param_hint="--tls-cert/--tls-key")
     from stagesync.emulator.server import listen
 
     try:
@@ -894,7 +913,7 @@ def emulator_serve(
             f"Loaded {folder} into store {store_hash}: {_plural(loaded.records, 'record')} "
             f"({_plural(loaded.operations, 'operation')}, {_plural(loaded.requests, 'request')})."
         )
-    url = f"http://{host}:{port}"
+    url = f"{'https' if tls else 'http'}://{host}:{port}"
     _say(f"stagesync emulator on {url} (seed: {seed.value}). Stop it with Ctrl-C.")
     for store_hash, served in sorted(fake.stores.items()):
         _say(f"  store {store_hash}: token {served.token}  ({url}/stores/{store_hash}/v3/...)")
@@ -902,7 +921,7 @@ def emulator_serve(
         _say(f"  B2B Edition on {store_hash}: admin {email}  ({url}/api/v3/io/...)")
     if not fake.stores:
         _say("  no stores: declare some with --store HASH=TOKEN, or use --seed demo")
-    emulator.serve(fake, host, port, sock)
+    emulator.serve(fake, host, port, sock, tls)
 
 
 @app.command(cls=_Command, epilog=EXAMPLES["demo"])

@@ -35,7 +35,9 @@ class _QuietDrops(logging.Filter):
         return not isinstance(exc, DroppedConnection)
 
 
-def _config(emulator: Emulator, host: str, port: int) -> uvicorn.Config:
+def _config(
+    emulator: Emulator, host: str, port: int, tls: tuple[str, str] | None = None
+) -> uvicorn.Config:
     uvicorn_error = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _QuietDrops) for f in uvicorn_error.filters):
         uvicorn_error.addFilter(_QuietDrops())
@@ -47,6 +49,11 @@ def _config(emulator: Emulator, host: str, port: int) -> uvicorn.Config:
         lifespan="off",
         log_level="warning",
         access_log=False,
+        # A client keeping a TLS connection open (as requests' sessions do) would otherwise
+        # hold a stopping server until the connection's shutdown times out.
+        timeout_graceful_shutdown=2,
+        ssl_certfile=tls[0] if tls else None,
+        ssl_keyfile=tls[1] if tls else None,
     )
 
 
@@ -128,8 +135,10 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8765,
     sock: socket.socket | None = None,
+    tls: tuple[str, str] | None = None,
 ) -> None:
     """Serve ``emulator`` in the foreground until interrupted (``stagesync emulator serve``), on
-    ``sock`` when given (from ``listen``)."""
-    server = uvicorn.Server(_config(emulator, host, port))
+    ``sock`` when given (from ``listen``); over HTTPS with ``tls`` (certificate and key files),
+    for clients that only speak HTTPS."""
+    server = uvicorn.Server(_config(emulator, host, port, tls))
     server.run(sockets=None if sock is None else [sock])
