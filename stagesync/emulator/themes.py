@@ -1,7 +1,8 @@
 """Themes (``/v3/themes``): bundles, the job flow, downloads, activation, configurations.
 
-- Upload (``POST /v3/themes``, multipart ``file``) checks the 50 MB bundle limit and the limit of
-  20 custom themes at once, then answers ``201 {"job_id"}``. The bundle is unpacked and checked
+- Upload (``POST /v3/themes``, multipart ``file``) checks the 50 MB bundle limit (413) and the
+  limit of 20 custom themes at once (409, "You have reached your upload limit", the platform's
+  answer), then answers ``201 {"job_id"}``. The bundle is unpacked and checked
   (a zip with ``config.json`` naming the theme, its version and variations, and ``templates/``)
   while the job runs: each ``GET /v3/themes/jobs/{job_id}`` moves it one step, QUEUED ->
   WORKING -> COMPLETED (result ``theme_id``) or FAILED (``errors``), so clients must poll.
@@ -41,7 +42,7 @@ from typing import Any
 import orjson
 
 from .content import new_uuid
-from .errors import ApiError, invalid, not_found
+from .errors import ApiError, conflict, invalid, not_found
 from .routes import (
     Call,
     FilterSpec,
@@ -327,8 +328,11 @@ def upload_theme(store: Store, call: Call) -> Reply:
         name = None
     replaces = any(t["name"] == name and t["is_private"] for t in state.themes.values())
     if not replaces and custom_theme_count(store) >= MAX_CUSTOM_THEMES:
-        raise invalid(
-            f"You have reached the limit of {MAX_CUSTOM_THEMES} custom themes.",
+        # The platform's answer, which its theme tool matches ("You have reached your upload
+        # limit" in a 409's title) to offer deleting the oldest custom theme and upload again.
+        raise conflict(
+            f"You have reached your upload limit of {MAX_CUSTOM_THEMES} custom themes. "
+            "Delete a theme before uploading a new one.",
             {"file": "Delete a custom theme before uploading a new one."},
         )
     job = Job(id=f"job{secrets.token_hex(14)}", action="upload", payload=data)
