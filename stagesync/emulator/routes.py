@@ -433,9 +433,10 @@ OWN_METAFIELDS = Listing(METAFIELD_FILTERS, f"{IDS} {_METAFIELD_PARAMS}", others
 """One resource's metafields (``/v3/catalog/products/{product_id}/metafields``...)."""
 
 
-def metafield_page(call: Call, items: Iterable[Record], render: Callable[[Record], Any]) -> Reply:
-    """A page of metafields narrowed by the list's filters: by ``before``/``after`` cursor when
-    the query names one (the lists declare both), else by ``page``."""
+def page_by(call: Call, items: Iterable[Record], render: Callable[[Record], Any]) -> Reply:
+    """A page of ``items`` (ordered by ``id``) narrowed by the list's filters: by
+    ``before``/``after`` cursor when the query names one (for lists that declare them), else by
+    ``page``; each rendered with ``include_fields``/``exclude_fields`` applied."""
     found = listed(call, items)
     if call.query.get("before") or call.query.get("after"):
         return cursor_page_of(found, call.query, lambda m: select_fields(render(m), call.query))

@@ -44,11 +44,13 @@ import orjson
 from .content import new_uuid
 from .errors import ApiError, conflict, invalid, not_found
 from .routes import (
+    PAGED,
     Call,
-    FilterSpec,
+    Endpoint,
+    Listing,
     Reply,
     Table,
-    apply_filters,
+    listed,
     page_of,
     register,
     single,
@@ -462,13 +464,19 @@ def channel_active_theme(store: Store, call: Call) -> Reply:
     )
 
 
-def list_configurations(store: Store, call: Call) -> Reply:
-    theme = _theme(store, call)
-    spec: FilterSpec = {
+CONFIGURATIONS = Listing(
+    {
         "uuid": ("str", lambda c: c["uuid"]),
         "variation_uuid": ("str", lambda c: c["variation_id"]),
         "channel_id": ("int", lambda c: 1),
-    }
+    },
+    "uuid:in variation_uuid channel_id:in",
+)
+
+
+def list_configurations(store: Store, call: Call) -> Reply:
+    theme = _theme(store, call)
+    spec = CONFIGURATIONS.spec
     if not any(key.partition(":")[0] in spec for key in call.query):
         raise ApiError(
             400,
@@ -477,16 +485,19 @@ def list_configurations(store: Store, call: Call) -> Reply:
         )
     configurations = themes_of(store).configurations.values()
     items = [c for c in configurations if c["theme_uuid"] == theme["uuid"]]
-    return page_of(apply_filters(items, call.query, spec), call.query)
+    return page_of(listed(call, items), call.query)
 
 
 TABLE: Table = [
-    ("/v3/themes", {"GET": list_themes, "POST": upload_theme}),
+    ("/v3/themes", {"GET": Endpoint(list_themes, listing=PAGED), "POST": upload_theme}),
     ("/v3/themes/actions/activate", {"POST": activate_theme}),
     ("/v3/themes/jobs/{job_id}", {"GET": get_job}),
     ("/v3/themes/{theme_uuid}", {"GET": get_theme, "DELETE": delete_theme}),
     ("/v3/themes/{theme_uuid}/actions/download", {"POST": download_theme}),
-    ("/v3/themes/{theme_uuid}/configurations", {"GET": list_configurations}),
+    (
+        "/v3/themes/{theme_uuid}/configurations",
+        {"GET": Endpoint(list_configurations, listing=CONFIGURATIONS)},
+    ),
     ("/v3/channels/{channel_id}/active-theme", {"GET": channel_active_theme}),
 ]
 

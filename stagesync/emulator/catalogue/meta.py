@@ -36,7 +36,7 @@ from stagesync.emulator.routes import (
     Reply,
     Table,
     body_list,
-    metafield_page,
+    page_by,
     page_of,
     register,
     single,
@@ -247,7 +247,7 @@ def _metafield_routes(
     id_name = f"{resource_type}_id"
 
     def list_all(store: Store, call: Call) -> Reply:
-        return metafield_page(call, _live_metafields(store, resource_type), copy.deepcopy)
+        return page_by(call, _live_metafields(store, resource_type), copy.deepcopy)
 
     def create_many(store: Store, call: Call) -> Reply:
         return _batch(store, resource_type, body_list(call.body, None, "metafields"), True)
@@ -271,7 +271,7 @@ def _metafield_routes(
         if rid not in RESOURCES[resource_type](store):
             raise not_found(f"The {resource_type} was not found.")
         own = [f for f in _live_metafields(store, resource_type) if f["resource_id"] == rid]
-        return metafield_page(call, own, copy.deepcopy)
+        return page_by(call, own, copy.deepcopy)
 
     def _own(store: Store, call: Call) -> Record:
         rid, mid = call.params[id_name], call.params["metafield_id"]

@@ -51,7 +51,7 @@ from stagesync.emulator.routes import (
     Table,
     apply_filters,
     listed,
-    metafield_page,
+    page_by,
     page_of,
     register,
     select_fields,
@@ -820,7 +820,7 @@ def _metafields_of(store: Store, resource_type: str) -> list[Record]:
 def list_own_metafields(store: Store, call: Call) -> Reply:
     resource_type, resource_id = _check_scope(store, call)
     items = [m for m in _metafields_of(store, resource_type) if m["resource_id"] == resource_id]
-    return metafield_page(call, items, _public)
+    return page_by(call, items, _public)
 
 
 def post_own_metafield(store: Store, call: Call) -> Reply:
@@ -867,7 +867,7 @@ def _batch_reply(data: list[Any], errors: list[Record]) -> Reply:
 
 def _batch_metafields(resource_type: str) -> dict[str, Handler | Endpoint]:
     def list_all(store: Store, call: Call) -> Reply:
-        return metafield_page(call, _metafields_of(store, resource_type), _public)
+        return page_by(call, _metafields_of(store, resource_type), _public)
 
     def body_list(call: Call) -> list[Any]:
         if not isinstance(call.body, list):
