@@ -60,7 +60,15 @@ async def extras(api: StoreApi) -> None:
         await api.post("/v3/content/scripts", {**script, "channel_id": channel})
     customers = await api.post(
         "/v3/customers",
-        [{"email": f"c{n}@example.com", "first_name": "C", "last_name": str(n)} for n in range(2)],
+        [
+            {
+                "email": f"c{n}@example.com",
+                "first_name": "C",
+                "last_name": str(n),
+                "tax_exempt_category": f"T{n}",
+            }
+            for n in range(2)
+        ],
     )
     await api.post(
         "/v3/customers/addresses",

@@ -12,9 +12,13 @@ import re
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC
+from decimal import Decimal, InvalidOperation
+from email.utils import format_datetime
 from typing import Any, TypeVar
 
 from .errors import ApiError
+from .routes import stored_instant
 from .store import Store
 
 V2_DEFAULT_LIMIT = 50
@@ -42,6 +46,29 @@ def v2_page(items: list[Any], query: Mapping[str, str]) -> tuple[int, Any]:
     limit = min(_int(query, "limit", V2_DEFAULT_LIMIT), V2_MAX_LIMIT)
     chunk = items[(page - 1) * limit : page * limit]
     return (200, chunk) if chunk else (204, None)
+
+
+def v2_money(value: Any) -> str | None:
+    """A money amount as v2 writes it: a string with four decimals (``50`` -> ``"50.0000"``);
+    None stays None."""
+    if value is None or value == "":
+        return None
+    try:
+        return f"{Decimal(str(value)):.4f}"
+    except InvalidOperation:
+        raise ValueError(f"not an amount: {value!r}") from None
+
+
+def v2_date(value: Any) -> str | None:
+    """A stored date (ISO 8601 or RFC 2822) as v2 writes it, RFC 2822
+    (``"Tue, 20 Nov 2012 00:00:00 +0000"``); None (or empty) stays None."""
+    found = stored_instant(value)
+    return format_datetime(found.astimezone(UTC)) if found is not None else None
+
+
+def v2_count(n: int) -> dict[str, int]:
+    """The body of a v2 ``/count`` endpoint."""
+    return {"count": n}
 
 
 def refuse_read_only(body: Mapping[str, Any], read_only: Iterable[str]) -> None:
