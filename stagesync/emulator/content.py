@@ -482,9 +482,8 @@ WIDGETS = Listing(
         "channel_id": ("int", lambda w: w.get("channel_id", 1)),
     },
     "widget_template_uuid name name:in channel_id:in",
+    missing="widget_template_kind site_id:in",
 )
-"""The widget list's documented filters; ``widget_template_kind`` and ``site_id:in`` are not
-implemented and answer 400."""
 
 
 def list_widgets(store: Store, call: Call) -> Reply:
@@ -599,9 +598,8 @@ PLACEMENTS = Listing(
         "channel_id": ("int", lambda p: p.get("channel_id", 1)),
     },
     "template_file widget_uuid channel_id:in",
+    missing="widget_template_kind widget_template_uuid site_id:in",
 )
-"""The placement list's documented filters; ``widget_template_kind``,
-``widget_template_uuid`` and ``site_id:in`` are not implemented and answer 400."""
 
 
 def list_placements(store: Store, call: Call) -> Reply:

@@ -210,8 +210,8 @@ ADDRESSES = Listing(
     },
     "id:in customer_id:in company:in",
     others=(*PAGING, "include"),
+    missing="name:in",
 )
-"""Customer addresses; ``name:in`` is not implemented and answers 400."""
 ATTRIBUTES = Listing(
     {"name": ("str", _get("name")), "type": ("str", _get("type")), **_DATE_FILTERS},
     f"name name:like type {_DATES}",
@@ -223,8 +223,9 @@ ATTRIBUTE_VALUE_LIST = Listing(
         **_DATE_FILTERS,
     },
     f"customer_id:in attribute_id:in {_DATES}",
+    missing="name",
 )
-"""Attribute values; ``name`` (the reference does not say what it matches) answers 400."""
+"""Attribute values; ``name`` is missing: the reference does not say what it matches."""
 
 
 def list_groups(store: Store, call: Call) -> Reply:

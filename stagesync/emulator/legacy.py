@@ -88,6 +88,7 @@ CUSTOMERS = Listing(
     CUSTOMER_FILTERS,
     "first_name last_name company email phone customer_group_id tax_exempt_category",
     others=(*PAGING, *RANGES),
+    missing="store_credit",
 )
 
 
@@ -102,7 +103,10 @@ def render_customer(store: Store, call: Call, customer: Record) -> Record:
         "last_name": customer.get("last_name", ""),
         "email": customer.get("email", ""),
         "phone": customer.get("phone", ""),
-        "form_fields": None,
+        "form_fields": [
+            {"name": f.get("name"), "value": f.get("value")}
+            for f in customer.get("form_fields") or []
+        ],
         "date_created": v2_date(customer.get("date_created")),
         "date_modified": v2_date(customer.get("date_modified")),
         "store_credit": v2_money(credit),
@@ -241,7 +245,7 @@ def render_coupon(promotion: Record, code: Record) -> Record:
         "max_uses": code.get("max_uses", 0),
         "max_uses_per_customer": code.get("max_uses_per_customer", 0),
         "restricted_to": {},
-        "shipping_methods": None,
+        "shipping_methods": [],
     }
 
 

@@ -195,9 +195,10 @@ RECORDS_LIST = Listing(
     + " ".join(f"{n} {n}:min {n}:max" for n in _PRICES)
     + f" {_DATES}",
     others=(*PAGING, "include"),
+    missing="before after",
 )
-"""A price list's records: every documented filter; the ``before``/``after`` cursors are not
-implemented (records have no id to name) and answer 400."""
+"""A price list's records: the ``before``/``after`` cursors are missing (records have no id for
+a cursor to name)."""
 
 
 def list_records(store: Store, call: Call) -> Reply:

@@ -344,6 +344,9 @@ class Listing:
     others: Collection[str] = PAGING
     sort_key: Callable[[Record, str], Any] | None = None
     """How to read a sort field of a record (default: the field of that name)."""
+    missing: str = ""
+    """Parameters the reference documents for the list that the emulator does not implement:
+    they answer 400 like any other (named here so the docs and tests know them)."""
 
     def __post_init__(self) -> None:
         for key in self.params.split():
@@ -420,17 +423,29 @@ METAFIELD_FILTERS: FilterSpec = {
     "date_created": ("time", _field("date_created")),
     "date_modified": ("time", _field("date_modified")),
 }
-_METAFIELD_PARAMS = (
-    "key key:in namespace namespace:in date_created:min date_created:max date_modified:min "
-    "date_modified:max"
-)
-_METAFIELD_OTHERS = (*PAGING, *FIELDS, *CURSORS, "direction")
-ALL_METAFIELDS = Listing(
-    METAFIELD_FILTERS, f"{_METAFIELD_PARAMS} resource_id:in", others=_METAFIELD_OTHERS
-)
-"""A store-wide metafield list (``/v3/catalog/products/metafields``...)."""
-OWN_METAFIELDS = Listing(METAFIELD_FILTERS, f"{IDS} {_METAFIELD_PARAMS}", others=_METAFIELD_OTHERS)
-"""One resource's metafields (``/v3/catalog/products/{product_id}/metafields``...)."""
+_KEYS = "key key:in namespace namespace:in"
+_SINCE = "date_created:min date_created:max date_modified:min date_modified:max"
+_MORE = (*PAGING, "include_fields", *CURSORS, "direction")
+ALL_METAFIELDS = Listing(METAFIELD_FILTERS, f"{_KEYS} {_SINCE} resource_id:in", others=_MORE)
+"""A store-wide metafield list (``/v3/catalog/products/metafields``...). ``resource_id:in`` is
+the products file's ``MetafieldResourceParam``; stagesync reads metafields by it."""
+OWN_METAFIELDS = {
+    "category": Listing(
+        METAFIELD_FILTERS, f"{IDS} {_KEYS} {_SINCE}", others=(*_MORE, "exclude_fields")
+    ),
+    "brand": Listing(
+        METAFIELD_FILTERS, f"{IDS} key namespace", others=(*PAGING, *FIELDS, *CURSORS)
+    ),
+    "channel": Listing(
+        METAFIELD_FILTERS, f"{_KEYS} {_SINCE} date_created date_modified", others=_MORE
+    ),
+    "product": Listing(
+        METAFIELD_FILTERS, f"{_KEYS} {_SINCE} resource_id:in", others=(*_MORE, "exclude_fields")
+    ),
+    "variant": Listing(METAFIELD_FILTERS, f"{_KEYS} {_SINCE}", others=_MORE),
+}
+"""One resource's metafields (``/v3/catalog/products/{product_id}/metafields``...), as each
+resource's OpenAPI file documents them (they differ)."""
 
 
 def page_by(call: Call, items: Iterable[Record], render: Callable[[Record], Any]) -> Reply:

@@ -140,9 +140,8 @@ CHANNELS = Listing(
     },
     "status:in type:in platform:in date_created date_created:min date_created:max date_modified "
     "date_modified:min date_modified:max",
+    missing="available include",
 )
-"""The channel list's documented filters; ``include=currencies`` and ``available`` are not
-implemented and answer 400."""
 
 
 def list_channels(store: Store, call: Call) -> Reply:

@@ -311,7 +311,10 @@ def _metafield_routes(
         ),
         (
             f"{base}/{{{id_name}}}/metafields",
-            {"GET": Endpoint(list_own, listing=OWN_METAFIELDS), "POST": Endpoint(create_own, post)},
+            {
+                "GET": Endpoint(list_own, listing=OWN_METAFIELDS[resource_type]),
+                "POST": Endpoint(create_own, post),
+            },
         ),
         (
             f"{base}/{{{id_name}}}/metafields/{{metafield_id}}",

@@ -677,7 +677,7 @@ def _listing(store: Store, call: Call, items: dict[int, Record]) -> Reply:
 
 
 def _sub(
-    kind: str, id_param: str, what: str, save: Any
+    kind: str, id_param: str, what: str, save: Any, listing: Listing = SUBLIST
 ) -> list[tuple[str, dict[str, Handler | Endpoint]]]:
     base = f"/v3/catalog/products/{{product_id}}/{kind}"
 
@@ -713,7 +713,7 @@ def _sub(
         return Reply(204)
 
     return [
-        (base, {"GET": Endpoint(list_, listing=SUBLIST), "POST": create}),
+        (base, {"GET": Endpoint(list_, listing=listing), "POST": create}),
         (f"{base}/{{{id_param}}}", {"GET": get, "PUT": put, "DELETE": delete}),
     ]
 
@@ -943,6 +943,8 @@ def _all_assignments(store: Store) -> list[Record]:
     return [{"product_id": p, "channel_id": c} for p, c in sorted(state(store).assignments)]
 
 
+REVIEWS = Listing(others=SUBLIST.others, missing="status")
+
 ASSIGNMENT_LISTING = Listing(ASSIGNMENT_FILTERS, "product_id:in channel_id:in")
 
 
@@ -1012,7 +1014,10 @@ TABLE: Table = [
     ),
     (
         f"{PRODUCT}/metafields",
-        {"GET": Endpoint(list_own_metafields, listing=OWN_METAFIELDS), "POST": post_own_metafield},
+        {
+            "GET": Endpoint(list_own_metafields, listing=OWN_METAFIELDS["product"]),
+            "POST": post_own_metafield,
+        },
     ),
     (
         f"{PRODUCT}/metafields/{{metafield_id}}",
@@ -1020,7 +1025,10 @@ TABLE: Table = [
     ),
     (
         f"{PRODUCT}/variants/{{variant_id}}/metafields",
-        {"GET": Endpoint(list_own_metafields, listing=OWN_METAFIELDS), "POST": post_own_metafield},
+        {
+            "GET": Endpoint(list_own_metafields, listing=OWN_METAFIELDS["variant"]),
+            "POST": post_own_metafield,
+        },
     ),
     (
         f"{PRODUCT}/variants/{{variant_id}}/metafields/{{metafield_id}}",
@@ -1029,7 +1037,7 @@ TABLE: Table = [
     *_sub("videos", "id", "Video", save_video),
     *_sub("bulk-pricing-rules", "bulk_pricing_rule_id", "Bulk pricing rule", save_bulk_rule),
     *_sub("complex-rules", "complex_rule_id", "Complex rule", save_rule),
-    *_sub("reviews", "review_id", "Review", save_review),
+    *_sub("reviews", "review_id", "Review", save_review, REVIEWS),
 ]
 
 register(TABLE)

@@ -416,10 +416,10 @@ PRODUCTS = Listing(
     "sku sku:in",
     sorts=SORTABLE,
     others=[name for name in LIST_PARAMETERS if name not in ("sort", "direction")],
+    missing="channel_id:in date_last_imported date_last_imported:max date_last_imported:min "
+    "date_last_imported:not inventory_low keyword_context out_of_stock total_sold",
 )
-"""The product list's documented filters and sorts; the others it documents (``channel_id:in``,
-``date_last_imported``, ``total_sold``, ``inventory_low``, ``out_of_stock``,
-``keyword_context``) are not implemented and answer 400."""
+"""The product list's documented filters and sorts."""
 
 
 def list_products(store: Products, call: Call) -> Reply:
