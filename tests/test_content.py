@@ -3,11 +3,14 @@ custom template associations and themes (pull, diff, push, pull again: no change
 
 from __future__ import annotations
 
+import asyncio
 import io
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 import pytest
 
@@ -19,7 +22,7 @@ from stagesync.entities import themes
 from stagesync.errors import ApiError, PolicyRefused
 from stagesync.ports import StoreApi
 from stagesync.report.text import render_text
-from tests.conftest import Connector, on_store
+from tests.conftest import STORES, Connector, on_store
 from tests.test_roundtrip import converged, sync
 
 HOME = "{{#partial 'page'}}<h1>{{page.title}}</h1>{{/partial}}\n"
@@ -286,12 +289,45 @@ def test_theme_limit_is_a_clear_push_error(
     assert "already has 20 custom themes, the platform's limit is 20" in str(result.failed[0].error)
 
     # The emulator enforces it too, for clients that do not check first.
-    with pytest.raises(ApiError, match="limit of 20 custom themes"):
+    with pytest.raises(ApiError, match="reached your upload limit of 20 custom themes") as error:
         on_store(
             emulator,
             "beta",
             lambda client: client.upload("/v3/themes", "file", "t.zip", bundle("New")),
         )
+    assert error.value.status == 409
+
+
+def test_theme_limit_answer_drives_the_platform_theme_tool_flow(emulator: Emulator) -> None:
+    """The platform's theme tool reads a 409 whose title says "You have reached your upload
+    limit" as the limit, deletes the oldest custom theme that is not active, and uploads again."""
+
+    async def fill(client: StoreApi) -> None:
+        for i in range(theme_domain.MAX_CUSTOM_THEMES):
+            await upload(client, bundle(name=f"Filler {i}"))
+
+    on_store(emulator, "beta", fill)
+
+    async def tool() -> tuple[int, Any, int]:
+        headers = {"X-Auth-Token": STORES["beta"]}
+        url = "http://emulator.test/stores/beta/v3/themes"
+        files = {"file": ("theme.zip", bundle("New"), "application/zip")}
+        async with httpx.AsyncClient(transport=emulator.transport()) as http:
+            refused = await http.post(url, headers=headers, files=files)
+            listed = (await http.get(url, headers=headers)).json()["data"]
+            oldest = min(
+                (t for t in listed if t["is_private"] and not t["is_active"]),
+                key=lambda t: t["updated_at"],
+            )
+            deleted = await http.delete(f"{url}/{oldest['uuid']}", headers=headers)
+            assert deleted.status_code == 204
+            again = await http.post(url, headers=headers, files=files)
+            return refused.status_code, refused.json(), again.status_code
+
+    status, body, again = asyncio.run(tool())
+    assert status == 409
+    assert re.search("You have reached your upload limit", body["title"])
+    assert again == 201
 
 
 def test_bundle_size_limit(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,8 +2,8 @@
 
 An area is one module (or package) holding its state, its rules and its routes: the store
 information and channels (``store``), the catalogue (``catalogue``), customers, pricing, shipping,
-orders, promotions, content, themes. B2B Edition is served beside them by ``b2b`` (its own
-authentication, envelopes and route table).
+orders, promotions, content, themes, sites, and the legacy v2 endpoints (``legacy``). B2B
+Edition is served beside them by ``b2b`` (its own authentication, envelopes and route table).
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ from __future__ import annotations
 from . import (  # noqa: F401  (each registers its routes on import)  # noqa: F401
     content,
     customers,
+    legacy,
     order_parts,
     orders,
     pricing,
     promotions,
     shipping,
+    sites,
     store,
     themes,
 )

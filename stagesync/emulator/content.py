@@ -22,12 +22,15 @@ from typing import Any
 
 from .errors import ApiError, invalid, not_found
 from .routes import (
+    PAGING,
     Call,
     Endpoint,
     FilterSpec,
+    Listing,
     Reply,
     Table,
     apply_filters,
+    listed,
     page_of,
     register,
     single,
@@ -236,9 +239,11 @@ PAGE_FILTERS: FilterSpec = {
 }
 
 
+PAGE_LIST = Listing(PAGE_FILTERS, "channel_id id:in name name:like", others=(*PAGING, "include"))
+
+
 def list_pages(store: Store, call: Call) -> Reply:
-    pages = sorted(content_of(store).pages.values(), key=lambda p: p["id"])
-    pages = apply_filters(pages, call.query, PAGE_FILTERS)
+    pages = listed(call, sorted(content_of(store).pages.values(), key=lambda p: p["id"]))
     return page_of([_page_out(p, call.query) for p in pages], call.query)
 
 
@@ -361,12 +366,17 @@ def _template_out(template: Record) -> Record:
 TEMPLATE_FIELDS = ("name", "schema", "template", "storefront_api_query", "channel_id")
 
 
-def list_templates(store: Store, call: Call) -> Reply:
-    spec: FilterSpec = {
+TEMPLATES = Listing(
+    {
         "widget_template_kind": ("str", lambda t: t["kind"]),
         "channel_id": ("int", lambda t: t.get("channel_id", 1)),
-    }
-    items = apply_filters(content_of(store).templates.values(), call.query, spec)
+    },
+    "widget_template_kind channel_id:in",
+)
+
+
+def list_templates(store: Store, call: Call) -> Reply:
+    items = listed(call, content_of(store).templates.values())
     return page_of([_template_out(t) for t in items], call.query)
 
 
@@ -465,14 +475,19 @@ def _check_widget(store: Store, widget: Mapping[str, Any]) -> None:
         raise invalid("The widget is invalid.", errors)
 
 
-def list_widgets(store: Store, call: Call) -> Reply:
-    state = content_of(store)
-    spec: FilterSpec = {
+WIDGETS = Listing(
+    {
         "widget_template_uuid": ("str", lambda w: w["widget_template_uuid"]),
         "name": ("str", lambda w: w["name"]),
         "channel_id": ("int", lambda w: w.get("channel_id", 1)),
-    }
-    items = apply_filters(state.widgets.values(), call.query, spec)
+    },
+    "widget_template_uuid name name:in channel_id:in",
+    missing="widget_template_kind site_id:in",
+)
+
+
+def list_widgets(store: Store, call: Call) -> Reply:
+    items = listed(call, content_of(store).widgets.values())
     return page_of([_widget_out(store, w) for w in items], call.query)
 
 
@@ -576,14 +591,19 @@ def _placement_out(store: Store, placement: Record) -> Record:
     return out
 
 
-def list_placements(store: Store, call: Call) -> Reply:
-    state = content_of(store)
-    spec: FilterSpec = {
+PLACEMENTS = Listing(
+    {
         "template_file": ("str", lambda p: p["template_file"]),
         "widget_uuid": ("str", lambda p: p["widget_uuid"]),
         "channel_id": ("int", lambda p: p.get("channel_id", 1)),
-    }
-    items = apply_filters(state.placements.values(), call.query, spec)
+    },
+    "template_file widget_uuid channel_id:in",
+    missing="widget_template_kind widget_template_uuid site_id:in",
+)
+
+
+def list_placements(store: Store, call: Call) -> Reply:
+    items = listed(call, content_of(store).placements.values())
     return page_of([_placement_out(store, p) for p in items], call.query)
 
 
@@ -648,9 +668,12 @@ ASSOCIATION_FILTERS: FilterSpec = {
 }
 
 
+ASSOCIATION_LIST = Listing(ASSOCIATION_FILTERS, "channel_id entity_id:in type is_valid")
+
+
 def list_associations(store: Store, call: Call) -> Reply:
     items = sorted(content_of(store).associations.values(), key=lambda a: a["id"])
-    return page_of(apply_filters(items, call.query, ASSOCIATION_FILTERS), call.query)
+    return page_of(listed(call, items), call.query)
 
 
 def upsert_associations(store: Store, call: Call) -> Reply:
@@ -798,7 +821,7 @@ TABLE: Table = [
     (
         "/v3/content/pages",
         {
-            "GET": list_pages,
+            "GET": Endpoint(list_pages, listing=PAGE_LIST),
             "POST": Endpoint(create_pages, PAGES),
             "PUT": Endpoint(update_pages, PAGES),
             "DELETE": delete_pages,
@@ -810,7 +833,10 @@ TABLE: Table = [
     ),
     (
         "/v3/content/widget-templates",
-        {"GET": list_templates, "POST": Endpoint(create_template, WIDGET_TEMPLATE)},
+        {
+            "GET": Endpoint(list_templates, listing=TEMPLATES),
+            "POST": Endpoint(create_template, WIDGET_TEMPLATE),
+        },
     ),
     (
         "/v3/content/widget-templates/{template_uuid}",
@@ -820,14 +846,20 @@ TABLE: Table = [
             "DELETE": delete_template,
         },
     ),
-    ("/v3/content/widgets", {"GET": list_widgets, "POST": Endpoint(create_widget, WIDGET)}),
+    (
+        "/v3/content/widgets",
+        {"GET": Endpoint(list_widgets, listing=WIDGETS), "POST": Endpoint(create_widget, WIDGET)},
+    ),
     (
         "/v3/content/widgets/{widget_uuid}",
         {"GET": get_widget, "PUT": Endpoint(update_widget, WIDGET), "DELETE": delete_widget},
     ),
     (
         "/v3/content/placements",
-        {"GET": list_placements, "POST": Endpoint(create_placement, PLACEMENT)},
+        {
+            "GET": Endpoint(list_placements, listing=PLACEMENTS),
+            "POST": Endpoint(create_placement, PLACEMENT),
+        },
     ),
     (
         "/v3/content/placements/{placement_uuid}",
@@ -840,7 +872,7 @@ TABLE: Table = [
     (
         "/v3/storefront/custom-template-associations",
         {
-            "GET": list_associations,
+            "GET": Endpoint(list_associations, listing=ASSOCIATION_LIST),
             "PUT": Endpoint(upsert_associations, ASSOCIATIONS),
             "DELETE": delete_associations,
         },
@@ -935,12 +967,16 @@ def _check_script(store: Store, script: Record) -> None:
         )
 
 
+SCRIPT_LIST = Listing(
+    {"channel_id": ("int", lambda s: s["channel_id"])},
+    "channel_id:in",
+    sorts=("name", "description", "date_created", "date_modified"),
+)
+"""The Scripts API's list: ``channel_id:in``, ``sort`` and ``direction`` besides paging."""
+
+
 def list_scripts(store: Store, call: Call) -> Reply:
-    spec: FilterSpec = {"channel_id": ("int", lambda s: s["channel_id"])}
-    items = apply_filters(content_of(store).scripts.values(), call.query, spec)
-    sort = call.query.get("sort")
-    if sort in ("name", "description", "date_created", "date_modified"):
-        items.sort(key=lambda s: str(s[sort]), reverse=call.query.get("direction") == "desc")
+    items = listed(call, content_of(store).scripts.values())
     return page_of([_script_out(s) for s in items], call.query)
 
 
@@ -991,7 +1027,10 @@ def delete_script(store: Store, call: Call) -> Reply:
 SCRIPTS: Table = [
     (
         "/v3/content/scripts",
-        {"GET": list_scripts, "POST": Endpoint(create_script, body=SCRIPT_POST)},
+        {
+            "GET": Endpoint(list_scripts, listing=SCRIPT_LIST),
+            "POST": Endpoint(create_script, body=SCRIPT_POST),
+        },
     ),
     (
         "/v3/content/scripts/{script_uuid}",

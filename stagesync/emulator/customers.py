@@ -22,19 +22,23 @@ from typing import Any
 
 from .errors import ApiError, invalid, not_found
 from .routes import (
+    PAGING,
     Call,
     Endpoint,
+    FilterSpec,
+    Listing,
     Reply,
     Table,
     apply_filters,
     cursor_page_of,
+    listed,
     page_of,
     register,
     single,
 )
 from .schema import BOOL, ID, MONEY, array, integer, obj, string
 from .store import Record, Store, now_rfc3339
-from .v2 import limit, refuse_read_only, require_object, state_of, too_large, v2_page
+from .v2 import limit, refuse_read_only, require_object, state_of, too_large, v2_count, v2_page
 
 MAX_BATCH = 10
 GROUP_READ_ONLY = ("id", "date_created", "date_modified")
@@ -177,18 +181,62 @@ def _group(store: Store, call: Call) -> Record:
     return group
 
 
+def _get(name: str) -> Any:
+    return lambda record: record.get(name)
+
+
+_DATES = (
+    "date_created date_created:min date_created:max date_modified date_modified:min "
+    "date_modified:max"
+)
+_DATE_FILTERS: FilterSpec = {
+    "date_created": ("time", _get("date_created")),
+    "date_modified": ("time", _get("date_modified")),
+}
+GROUPS = Listing(
+    {
+        "name": ("str", _get("name")),
+        "is_default": ("bool", _get("is_default")),
+        "is_group_for_guests": ("bool", _get("is_group_for_guests")),
+        **_DATE_FILTERS,
+    },
+    f"name name:like is_default is_group_for_guests {_DATES}",
+)
+ADDRESSES = Listing(
+    {
+        "id": ("int", _get("id")),
+        "customer_id": ("int", _get("customer_id")),
+        "company": ("str", _get("company")),
+    },
+    "id:in customer_id:in company:in",
+    others=(*PAGING, "include"),
+    missing="name:in",
+)
+ATTRIBUTES = Listing(
+    {"name": ("str", _get("name")), "type": ("str", _get("type")), **_DATE_FILTERS},
+    f"name name:like type {_DATES}",
+)
+ATTRIBUTE_VALUE_LIST = Listing(
+    {
+        "customer_id": ("int", _get("customer_id")),
+        "attribute_id": ("int", _get("attribute_id")),
+        **_DATE_FILTERS,
+    },
+    f"customer_id:in attribute_id:in {_DATES}",
+    missing="name",
+)
+"""Attribute values; ``name`` is missing: the reference does not say what it matches."""
+
+
 def list_groups(store: Store, call: Call) -> Reply:
-    groups = sorted(state(store).groups.values(), key=lambda g: g["id"])
-    name = call.query.get("name")
-    if name is not None:
-        groups = [g for g in groups if g["name"] == name]
+    groups = listed(call, sorted(state(store).groups.values(), key=lambda g: g["id"]))
     status, body = v2_page([dict(g) for g in groups], call.query)
     return Reply(status, body)
 
 
 def count_groups(store: Store, call: Call) -> Reply:
     """``GET /v2/customer_groups/count``."""
-    return Reply(200, {"count": len(state(store).groups)})
+    return Reply(200, v2_count(len(state(store).groups)))
 
 
 def post_group(store: Store, call: Call) -> Reply:
@@ -466,10 +514,7 @@ def _add_address(store: Store, customer_id: int, body: Mapping[str, Any]) -> Rec
 
 
 def list_addresses(store: Store, call: Call) -> Reply:
-    spec = {"id": ("int", lambda a: a["id"]), "customer_id": ("int", lambda a: a["customer_id"])}
-    items = apply_filters(
-        sorted(state(store).addresses.values(), key=lambda a: a["id"]), call.query, spec
-    )
+    items = listed(call, sorted(state(store).addresses.values(), key=lambda a: a["id"]))
     return page_of([dict(a) for a in items], call.query)
 
 
@@ -526,10 +571,7 @@ def delete_addresses(store: Store, call: Call) -> Reply:
 
 
 def list_attributes(store: Store, call: Call) -> Reply:
-    spec = {"id": ("int", lambda a: a["id"]), "name": ("str", lambda a: a["name"])}
-    items = apply_filters(
-        sorted(state(store).attributes.values(), key=lambda a: a["id"]), call.query, spec
-    )
+    items = listed(call, sorted(state(store).attributes.values(), key=lambda a: a["id"]))
     return page_of([dict(a) for a in items], call.query)
 
 
@@ -581,13 +623,8 @@ def _set_attribute_value(store: Store, customer_id: int, attribute_id: int, valu
 
 
 def list_attribute_values(store: Store, call: Call) -> Reply:
-    spec = {
-        "customer_id": ("int", lambda v: v["customer_id"]),
-        "attribute_id": ("int", lambda v: v["attribute_id"]),
-    }
-    items = apply_filters(
-        sorted(state(store).attribute_values.values(), key=lambda v: v["id"]), call.query, spec
-    )
+    values = sorted(state(store).attribute_values.values(), key=lambda v: v["id"])
+    items = listed(call, values)
     return page_of([dict(v) for v in items], call.query)
 
 
@@ -707,7 +744,10 @@ CUSTOMER_GROUP = obj(
 TABLE: Table = [
     (
         "/v2/customer_groups",
-        {"GET": list_groups, "POST": Endpoint(post_group, CUSTOMER_GROUP)},
+        {
+            "GET": Endpoint(list_groups, listing=GROUPS),
+            "POST": Endpoint(post_group, CUSTOMER_GROUP),
+        },
     ),
     ("/v2/customer_groups/count", {"GET": count_groups}),
     (
@@ -726,7 +766,7 @@ TABLE: Table = [
     (
         "/v3/customers/addresses",
         {
-            "GET": list_addresses,
+            "GET": Endpoint(list_addresses, listing=ADDRESSES),
             "POST": Endpoint(post_addresses, NEW_ADDRESSES),
             "PUT": Endpoint(put_addresses, ADDRESS_UPDATES),
             "DELETE": delete_addresses,
@@ -734,12 +774,15 @@ TABLE: Table = [
     ),
     (
         "/v3/customers/attributes",
-        {"GET": list_attributes, "POST": Endpoint(post_attributes, NEW_ATTRIBUTES)},
+        {
+            "GET": Endpoint(list_attributes, listing=ATTRIBUTES),
+            "POST": Endpoint(post_attributes, NEW_ATTRIBUTES),
+        },
     ),
     (
         "/v3/customers/attribute-values",
         {
-            "GET": list_attribute_values,
+            "GET": Endpoint(list_attribute_values, listing=ATTRIBUTE_VALUE_LIST),
             "PUT": Endpoint(put_attribute_values, ATTRIBUTE_VALUES),
             "DELETE": delete_attribute_values,
         },

@@ -22,7 +22,7 @@ from .orders import (
     state,
     status_record,
 )
-from .routes import Call, Reply, Table, page_of, refuse_unknown, register
+from .routes import Call, Endpoint, Listing, Reply, Table, page_of, refuse_unknown, register
 from .store import Record, Store
 from .v2 import v2_page
 
@@ -37,6 +37,10 @@ MESSAGE_PARAMETERS = (
     "is_flagged",
     "status",
 )
+
+
+STATUS_LIST = Listing(others=())
+"""The reference documents no query parameter for the order statuses: any one answers 400."""
 
 
 def list_statuses(store: Store, call: Call) -> Reply:
@@ -175,7 +179,7 @@ def list_transactions(store: Store, call: Call) -> Reply:
 
 
 TABLE: Table = [
-    ("/v2/order_statuses", {"GET": list_statuses}),
+    ("/v2/order_statuses", {"GET": Endpoint(list_statuses, listing=STATUS_LIST)}),
     ("/v2/order_statuses/{status_id}", {"GET": get_status}),
     ("/v2/orders/{order_id}/taxes", {"GET": list_taxes}),
     ("/v2/orders/{order_id}/messages", {"GET": list_messages}),

@@ -19,7 +19,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError, invalid, not_found
-from .routes import Call, Endpoint, Reply, Table, apply_filters, page_of, register, single
+from .routes import (
+    CURSORS,
+    PAGING,
+    Call,
+    Endpoint,
+    Listing,
+    Reply,
+    Table,
+    apply_filters,
+    listed,
+    page_by,
+    page_of,
+    register,
+    single,
+)
 from .schema import BOOL, ID, array, integer, number, obj, string
 from .store import VARIANT_DELETE_HOOKS, Record, Store, now_rfc3339
 from .v2 import limit, state_of, too_large
@@ -80,12 +94,28 @@ def _list(store: Store, call: Call) -> Record:
     return found
 
 
+def _get(name: str) -> Any:
+    return lambda record: record.get(name)
+
+
+_DATES = (
+    "date_created date_created:min date_created:max date_modified date_modified:min "
+    "date_modified:max"
+)
+PRICE_LISTS = Listing(
+    {
+        "id": ("int", _get("id")),
+        "name": ("str", _get("name")),
+        "date_created": ("time", _get("date_created")),
+        "date_modified": ("time", _get("date_modified")),
+    },
+    f"id:in name name:like {_DATES}",
+    others=(*PAGING, *CURSORS),
+)
+
+
 def list_lists(store: Store, call: Call) -> Reply:
-    spec = {"id": ("int", lambda p: p["id"]), "name": ("str", lambda p: p["name"])}
-    items = apply_filters(
-        sorted(state(store).lists.values(), key=lambda p: p["id"]), call.query, spec
-    )
-    return page_of([dict(p) for p in items], call.query)
+    return page_by(call, sorted(state(store).lists.values(), key=lambda p: p["id"]), dict)
 
 
 def post_list(store: Store, call: Call) -> Reply:
@@ -150,19 +180,35 @@ def render_record(store: Store, record: Record) -> Record:
     return {**record, "sku": sku, "product_id": product_id, "calculated_price": price}
 
 
+_PRICES = ("price", "sale_price", "retail_price", "map_price", "calculated_price")
+RECORDS_LIST = Listing(
+    {
+        "variant_id": ("int", _get("variant_id")),
+        "product_id": ("int", _get("product_id")),
+        "currency": ("istr", _get("currency")),
+        "sku": ("istr", _get("sku")),
+        "date_created": ("time", _get("date_created")),
+        "date_modified": ("time", _get("date_modified")),
+        **{name: ("num", _get(name)) for name in _PRICES},
+    },
+    "variant_id:in product_id:in currency currency:in sku sku:in "
+    + " ".join(f"{n} {n}:min {n}:max" for n in _PRICES)
+    + f" {_DATES}",
+    others=(*PAGING, "include"),
+    missing="before after",
+)
+"""A price list's records: the ``before``/``after`` cursors are missing (records have no id for
+a cursor to name)."""
+
+
 def list_records(store: Store, call: Call) -> Reply:
     price_list = _list(store, call)
-    spec = {
-        "variant_id": ("int", lambda r: r["variant_id"]),
-        "currency": ("istr", lambda r: r["currency"]),
-        "sku": ("istr", lambda r: r["sku"]),
-    }
     rows = [
         render_record(store, r)
         for k, r in sorted(state(store).records.items())
         if k[0] == price_list["id"]
     ]
-    return page_of(apply_filters(rows, call.query, spec), call.query)
+    return page_of(listed(call, rows), call.query)
 
 
 def upsert_records(store: Store, price_list_id: int, body: Any) -> None:
@@ -232,17 +278,17 @@ def delete_records(store: Store, call: Call) -> Reply:
 # ---- assignments -------------------------------------------------------------------------------
 
 
+_ASSIGNED = ("id", "price_list_id", "customer_group_id", "channel_id")
+ASSIGNMENTS_LIST = Listing(
+    {name: ("int", _get(name)) for name in _ASSIGNED},
+    " ".join(f"{n} {n}:in" for n in _ASSIGNED),
+    others=(*PAGING, *CURSORS),
+)
+
+
 def list_assignments(store: Store, call: Call) -> Reply:
-    spec = {
-        "id": ("int", lambda a: a["id"]),
-        "price_list_id": ("int", lambda a: a["price_list_id"]),
-        "customer_group_id": ("int", lambda a: a["customer_group_id"]),
-        "channel_id": ("int", lambda a: a["channel_id"]),
-    }
-    items = apply_filters(
-        sorted(state(store).assignments.values(), key=lambda a: a["id"]), call.query, spec
-    )
-    return page_of([dict(a) for a in items], call.query)
+    items = sorted(state(store).assignments.values(), key=lambda a: a["id"])
+    return page_by(call, items, dict)
 
 
 def create_assignments(store: Store, body: Any) -> list[Record]:
@@ -361,11 +407,14 @@ ASSIGNMENTS = array(
 )
 
 TABLE: Table = [
-    ("/v3/pricelists", {"GET": list_lists, "POST": Endpoint(post_list, PRICE_LIST)}),
+    (
+        "/v3/pricelists",
+        {"GET": Endpoint(list_lists, listing=PRICE_LISTS), "POST": Endpoint(post_list, PRICE_LIST)},
+    ),
     (
         "/v3/pricelists/assignments",
         {
-            "GET": list_assignments,
+            "GET": Endpoint(list_assignments, listing=ASSIGNMENTS_LIST),
             "POST": Endpoint(post_assignments, ASSIGNMENTS),
             "DELETE": delete_assignments,
         },
@@ -376,7 +425,11 @@ TABLE: Table = [
     ),
     (
         "/v3/pricelists/{price_list_id}/records",
-        {"GET": list_records, "PUT": Endpoint(put_records, RECORDS), "DELETE": delete_records},
+        {
+            "GET": Endpoint(list_records, listing=RECORDS_LIST),
+            "PUT": Endpoint(put_records, RECORDS),
+            "DELETE": delete_records,
+        },
     ),
 ]
 register(TABLE)

@@ -35,9 +35,12 @@ from typing import Any
 from .customers import state as customer_state
 from .errors import ApiError, invalid, not_found
 from .routes import (
+    CURSORS,
+    PAGING,
     Call,
     Endpoint,
     FilterSpec,
+    Listing,
     Reply,
     Table,
     apply_filters,
@@ -534,6 +537,14 @@ PROMOTION_FILTERS: FilterSpec = {
     "status": ("str", lambda p: p["status"]),
 }
 SORTS = {"id", "name", "priority", "start_date"}
+PROMOTIONS = Listing(
+    PROMOTION_FILTERS,
+    "id name currency_code redemption_type status",
+    others=(*PAGING, "sort", "direction", "code", "channels", "query"),
+)
+"""The promotion list's documented parameters (its handler checks ``sort`` and ``direction``
+itself, with the platform's 422)."""
+CODES = Listing(others=(*PAGING, *CURSORS, "code"))
 
 
 def list_promotions(store: Store, call: Call) -> Reply:
@@ -844,7 +855,7 @@ TABLE: Table = [
     (
         PATH,
         {
-            "GET": list_promotions,
+            "GET": Endpoint(list_promotions, listing=PROMOTIONS),
             "POST": Endpoint(post_promotion, PROMOTION),
             "DELETE": delete_promotions,
         },
@@ -859,7 +870,7 @@ TABLE: Table = [
     ),
     (
         f"{PATH}/{{promotion_id}}/codes",
-        {"GET": list_codes, "POST": post_code, "DELETE": delete_codes},
+        {"GET": Endpoint(list_codes, listing=CODES), "POST": post_code, "DELETE": delete_codes},
     ),
     (f"{PATH}/{{promotion_id}}/codes/{{code_id}}", {"DELETE": delete_code}),
     (f"{PATH}/{{promotion_id}}/codegen", {"POST": codegen}),

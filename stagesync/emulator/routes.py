@@ -42,6 +42,8 @@ class Call:
     body: Any
     base_url: str = ""
     """The URL the request came in on, up to the host (for links the store hands out)."""
+    listing: Listing | None = None
+    """The route's documented list parameters (set by ``dispatch`` on a list route)."""
 
 
 @dataclass
@@ -318,6 +320,151 @@ def refuse_unknown(
         )
 
 
+PAGING = ("page", "limit")
+"""The paging parameters every list takes."""
+FIELDS = ("include_fields", "exclude_fields")
+CURSORS = ("before", "after")
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One list route's documented query parameters, so that every one of them either works as
+    documented or answers 400, never an unfiltered list mistaken for a filtered one.
+
+    ``params`` names each documented filter as a query key (``"id id:in id:min name:like"``),
+    each answered by ``spec`` (the field's kind and getter, see ``apply_filters``); ``sorts`` the
+    fields ``sort`` may name (``sort=name&direction=desc`` or ``sort=name:desc``); ``others`` the
+    list's other parameters (paging, ``include``...), which its handler reads itself. The router
+    refuses anything else before the handler runs (``dispatch``); the handler narrows and orders
+    its records with ``select`` (``listed``)."""
+
+    spec: FilterSpec = field(default_factory=dict)
+    params: str = ""
+    sorts: Collection[str] = ()
+    others: Collection[str] = PAGING
+    sort_key: Callable[[Record, str], Any] | None = None
+    """How to read a sort field of a record (default: the field of that name)."""
+    missing: str = ""
+    """Parameters the reference documents for the list that the emulator does not implement:
+    they answer 400 like any other (named here so the docs and tests know them)."""
+
+    def __post_init__(self) -> None:
+        for key in self.params.split():
+            base, _, op = key.partition(":")
+            if base not in self.spec or op not in FILTER_OPS:
+                raise ValueError(f"documented filter {key!r} has no implementation")
+
+    @property
+    def accepted(self) -> set[str]:
+        extra = {"sort", "direction"} if self.sorts else set()
+        return set(self.params.split()) | set(self.others) | extra
+
+    def refuse(self, query: Mapping[str, str]) -> None:
+        """400 (the API's error body) for a parameter or sort the list does not document."""
+        accepted = self.accepted
+        for key in query:
+            if key not in accepted:
+                raise ApiError(
+                    400,
+                    f"The filter(s): {key} are not valid.",
+                    {key: "This list does not take this parameter."},
+                )
+        if "sort" in query and self.sorts:
+            name, direction = self._sort(query)
+            if name not in self.sorts or direction not in ("asc", "desc"):
+                raise ApiError(
+                    400,
+                    f"The sort parameter '{query['sort']}' is not valid.",
+                    {"sort": f"Sort by one of: {', '.join(sorted(self.sorts))}."},
+                )
+
+    @staticmethod
+    def _sort(query: Mapping[str, str]) -> tuple[str, str]:
+        name, _, direction = query["sort"].partition(":")
+        return name, (direction or query.get("direction") or "asc").lower()
+
+    def select(self, items: Iterable[Record], query: Mapping[str, str]) -> list[Record]:
+        """``items`` narrowed by the query's filters and ordered by its ``sort``."""
+        found = apply_filters(items, query, self.spec)
+        if query.get("sort") and self.sorts:
+            name, direction = self._sort(query)
+            read = self.sort_key or (lambda item, name: item.get(name))
+
+            def key(item: Record) -> tuple[bool, Any]:
+                value = read(item, name)
+                if value is None:
+                    return (True, "")
+                return (False, value.casefold() if isinstance(value, str) else value)
+
+            found.sort(key=key, reverse=direction == "desc")
+        elif query.get("direction", "asc").lower() == "desc" and "direction" in self.accepted:
+            found.reverse()
+        return found
+
+
+PAGED = Listing()
+"""A list documented with paging only."""
+SUBLIST = Listing(others=(*PAGING, *FIELDS))
+"""A list documented with paging and ``include_fields``/``exclude_fields`` only."""
+
+IDS = "id id:in id:not_in id:min id:max id:greater id:less"
+"""The id filters most v3 lists document."""
+
+
+def _field(name: str) -> Callable[[Record], Any]:
+    return lambda record: record.get(name)
+
+
+METAFIELD_FILTERS: FilterSpec = {
+    "id": ("int", _field("id")),
+    "key": ("str", _field("key")),
+    "namespace": ("str", _field("namespace")),
+    "resource_id": ("int", _field("resource_id")),
+    "date_created": ("time", _field("date_created")),
+    "date_modified": ("time", _field("date_modified")),
+}
+_KEYS = "key key:in namespace namespace:in"
+_SINCE = "date_created:min date_created:max date_modified:min date_modified:max"
+_MORE = (*PAGING, "include_fields", *CURSORS, "direction")
+ALL_METAFIELDS = Listing(METAFIELD_FILTERS, f"{_KEYS} {_SINCE} resource_id:in", others=_MORE)
+"""A store-wide metafield list (``/v3/catalog/products/metafields``...). ``resource_id:in`` is
+the products file's ``MetafieldResourceParam``; stagesync reads metafields by it."""
+OWN_METAFIELDS = {
+    "category": Listing(
+        METAFIELD_FILTERS, f"{IDS} {_KEYS} {_SINCE}", others=(*_MORE, "exclude_fields")
+    ),
+    "brand": Listing(
+        METAFIELD_FILTERS, f"{IDS} key namespace", others=(*PAGING, *FIELDS, *CURSORS)
+    ),
+    "channel": Listing(
+        METAFIELD_FILTERS, f"{_KEYS} {_SINCE} date_created date_modified", others=_MORE
+    ),
+    "product": Listing(
+        METAFIELD_FILTERS, f"{_KEYS} {_SINCE} resource_id:in", others=(*_MORE, "exclude_fields")
+    ),
+    "variant": Listing(METAFIELD_FILTERS, f"{_KEYS} {_SINCE}", others=_MORE),
+}
+"""One resource's metafields (``/v3/catalog/products/{product_id}/metafields``...), as each
+resource's OpenAPI file documents them (they differ)."""
+
+
+def page_by(call: Call, items: Iterable[Record], render: Callable[[Record], Any]) -> Reply:
+    """A page of ``items`` (ordered by ``id``) narrowed by the list's filters: by
+    ``before``/``after`` cursor when the query names one (for lists that declare them), else by
+    ``page``; each rendered with ``include_fields``/``exclude_fields`` applied."""
+    found = listed(call, items)
+    if call.query.get("before") or call.query.get("after"):
+        return cursor_page_of(found, call.query, lambda m: select_fields(render(m), call.query))
+    return page_of([select_fields(render(m), call.query) for m in found], call.query)
+
+
+def listed(call: Call, items: Iterable[Record]) -> list[Record]:
+    """``items`` narrowed and ordered by the list's documented parameters (``Listing.select``)."""
+    if call.listing is None:
+        return list(items)
+    return call.listing.select(items, call.query)
+
+
 def has_filter(query: Mapping[str, str], spec: FilterSpec) -> bool:
     return any(key.partition(":")[0] in spec for key in query)
 
@@ -372,6 +519,8 @@ class Endpoint:
 
     handler: Handler
     body: Schema | None = None
+    listing: Listing | None = None
+    """A list's documented filters and sorts; any other query parameter answers 400."""
 
 
 Table = Iterable[tuple[str, Mapping[str, "Handler | Endpoint"]]]
@@ -437,4 +586,7 @@ def dispatch(store: Store, method: str, path: str, call: Call) -> Reply:
     call.params = params
     if endpoint.body is not None:
         check(endpoint.body, call.body, v2=path.startswith("/v2/"))
+    if endpoint.listing is not None:
+        endpoint.listing.refuse(call.query)
+        call.listing = endpoint.listing
     return endpoint.handler(store, call)

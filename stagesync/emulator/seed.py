@@ -3,7 +3,8 @@
 Both stores are filled through the same ``Store`` methods the HTTP handlers use. Staging is
 production plus a handful of edits: new brand, new category, three new products (one with
 variants), a few price changes, a description change and a variant price change.
-The data is fixed, so the seed is deterministic (apart from IDs per store and timestamps).
+The data is fixed, so the seed is deterministic (apart from IDs per store); creation and
+modification times are spread over the past, deterministically (``seed_dates``).
 """
 
 from __future__ import annotations
@@ -504,10 +505,13 @@ def _fill(store: Store, *, staging: bool) -> None:
 
 
 def seed_demo(production: Store, staging: Store) -> None:
-    """Fill the two demo stores."""
+    """Fill the two demo stores, their records dated in the past (``seed_dates``)."""
     from .seed_commerce import seed_commerce
+    from .seed_dates import spread_dates
 
     _fill(production, staging=False)
     _fill(staging, staging=True)
     seed_commerce(production, staging=False)
     seed_commerce(staging, staging=True)
+    for store in (production, staging):
+        spread_dates(store, "demo")

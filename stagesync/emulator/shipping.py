@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import ApiError, not_found
-from .routes import Call, Endpoint, Reply, Table, register
+from .routes import PAGED, Call, Endpoint, Reply, Table, register
 from .schema import BOOL, ID, array, obj, string
 from .store import Record, Store
 from .v2 import refuse_read_only, require_object, state_of, v2_money
@@ -289,14 +289,17 @@ METHOD = obj(
 CONNECTION = obj({"carrier_id": string(), "connection": obj()})
 
 TABLE: Table = [
-    ("/v2/shipping/zones", {"GET": list_zones, "POST": Endpoint(post_zone, ZONE)}),
+    (
+        "/v2/shipping/zones",
+        {"GET": Endpoint(list_zones, listing=PAGED), "POST": Endpoint(post_zone, ZONE)},
+    ),
     (
         "/v2/shipping/zones/{zone_id}",
         {"GET": get_zone, "PUT": Endpoint(put_zone, ZONE), "DELETE": delete_zone},
     ),
     (
         "/v2/shipping/zones/{zone_id}/methods",
-        {"GET": list_methods, "POST": Endpoint(post_method, METHOD)},
+        {"GET": Endpoint(list_methods, listing=PAGED), "POST": Endpoint(post_method, METHOD)},
     ),
     (
         "/v2/shipping/zones/{zone_id}/methods/{method_id}",

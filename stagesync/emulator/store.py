@@ -23,7 +23,17 @@ from .catalogue.common import (
 )
 from .catalogue.products import Products
 from .errors import not_found
-from .routes import Call, FilterSpec, Reply, Table, apply_filters, page_of, register, single
+from .routes import (
+    Call,
+    Endpoint,
+    Listing,
+    Reply,
+    Table,
+    listed,
+    page_of,
+    register,
+    single,
+)
 
 __all__ = [
     "MAX_OPTION_VALUES",
@@ -120,15 +130,22 @@ def get_time(store: Store, call: Call) -> Reply:
     return Reply(200, {"time": int(time.time())})
 
 
-def list_channels(store: Store, call: Call) -> Reply:
-    spec: FilterSpec = {
-        "id": ("int", lambda c: c["id"]),
+CHANNELS = Listing(
+    {
         "type": ("str", lambda c: c["type"]),
         "platform": ("str", lambda c: c["platform"]),
         "status": ("str", lambda c: c["status"]),
-    }
-    items = apply_filters(store.channels.values(), call.query, spec)
-    return page_of([dict(c) for c in items], call.query)
+        "date_created": ("time", lambda c: c.get("date_created")),
+        "date_modified": ("time", lambda c: c.get("date_modified")),
+    },
+    "status:in type:in platform:in date_created date_created:min date_created:max date_modified "
+    "date_modified:min date_modified:max",
+    missing="available include",
+)
+
+
+def list_channels(store: Store, call: Call) -> Reply:
+    return page_of([dict(c) for c in listed(call, store.channels.values())], call.query)
 
 
 def get_channel(store: Store, call: Call) -> Reply:
@@ -141,7 +158,7 @@ def get_channel(store: Store, call: Call) -> Reply:
 STORE_ROUTES: Table = [
     ("/v2/store", {"GET": get_store}),
     ("/v2/time", {"GET": get_time}),
-    ("/v3/channels", {"GET": list_channels}),
+    ("/v3/channels", {"GET": Endpoint(list_channels, listing=CHANNELS)}),
     ("/v3/channels/{channel_id}", {"GET": get_channel}),
 ]
 register(STORE_ROUTES)

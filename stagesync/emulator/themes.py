@@ -1,7 +1,8 @@
 """Themes (``/v3/themes``): bundles, the job flow, downloads, activation, configurations.
 
-- Upload (``POST /v3/themes``, multipart ``file``) checks the 50 MB bundle limit and the limit of
-  20 custom themes at once, then answers ``201 {"job_id"}``. The bundle is unpacked and checked
+- Upload (``POST /v3/themes``, multipart ``file``) checks the 50 MB bundle limit (413) and the
+  limit of 20 custom themes at once (409, "You have reached your upload limit", the platform's
+  answer), then answers ``201 {"job_id"}``. The bundle is unpacked and checked
   (a zip with ``config.json`` naming the theme, its version and variations, and ``templates/``)
   while the job runs: each ``GET /v3/themes/jobs/{job_id}`` moves it one step, QUEUED ->
   WORKING -> COMPLETED (result ``theme_id``) or FAILED (``errors``), so clients must poll.
@@ -41,13 +42,15 @@ from typing import Any
 import orjson
 
 from .content import new_uuid
-from .errors import ApiError, invalid, not_found
+from .errors import ApiError, conflict, invalid, not_found
 from .routes import (
+    PAGED,
     Call,
-    FilterSpec,
+    Endpoint,
+    Listing,
     Reply,
     Table,
-    apply_filters,
+    listed,
     page_of,
     register,
     single,
@@ -327,8 +330,11 @@ def upload_theme(store: Store, call: Call) -> Reply:
         name = None
     replaces = any(t["name"] == name and t["is_private"] for t in state.themes.values())
     if not replaces and custom_theme_count(store) >= MAX_CUSTOM_THEMES:
-        raise invalid(
-            f"You have reached the limit of {MAX_CUSTOM_THEMES} custom themes.",
+        # The platform's answer, which its theme tool matches ("You have reached your upload
+        # limit" in a 409's title) to offer deleting the oldest custom theme and upload again.
+        raise conflict(
+            f"You have reached your upload limit of {MAX_CUSTOM_THEMES} custom themes. "
+            "Delete a theme before uploading a new one.",
             {"file": "Delete a custom theme before uploading a new one."},
         )
     job = Job(id=f"job{secrets.token_hex(14)}", action="upload", payload=data)
@@ -458,13 +464,19 @@ def channel_active_theme(store: Store, call: Call) -> Reply:
     )
 
 
-def list_configurations(store: Store, call: Call) -> Reply:
-    theme = _theme(store, call)
-    spec: FilterSpec = {
+CONFIGURATIONS = Listing(
+    {
         "uuid": ("str", lambda c: c["uuid"]),
         "variation_uuid": ("str", lambda c: c["variation_id"]),
         "channel_id": ("int", lambda c: 1),
-    }
+    },
+    "uuid:in variation_uuid channel_id:in",
+)
+
+
+def list_configurations(store: Store, call: Call) -> Reply:
+    theme = _theme(store, call)
+    spec = CONFIGURATIONS.spec
     if not any(key.partition(":")[0] in spec for key in call.query):
         raise ApiError(
             400,
@@ -473,16 +485,19 @@ def list_configurations(store: Store, call: Call) -> Reply:
         )
     configurations = themes_of(store).configurations.values()
     items = [c for c in configurations if c["theme_uuid"] == theme["uuid"]]
-    return page_of(apply_filters(items, call.query, spec), call.query)
+    return page_of(listed(call, items), call.query)
 
 
 TABLE: Table = [
-    ("/v3/themes", {"GET": list_themes, "POST": upload_theme}),
+    ("/v3/themes", {"GET": Endpoint(list_themes, listing=PAGED), "POST": upload_theme}),
     ("/v3/themes/actions/activate", {"POST": activate_theme}),
     ("/v3/themes/jobs/{job_id}", {"GET": get_job}),
     ("/v3/themes/{theme_uuid}", {"GET": get_theme, "DELETE": delete_theme}),
     ("/v3/themes/{theme_uuid}/actions/download", {"POST": download_theme}),
-    ("/v3/themes/{theme_uuid}/configurations", {"GET": list_configurations}),
+    (
+        "/v3/themes/{theme_uuid}/configurations",
+        {"GET": Endpoint(list_configurations, listing=CONFIGURATIONS)},
+    ),
     ("/v3/channels/{channel_id}/active-theme", {"GET": channel_active_theme}),
 ]
 

@@ -18,10 +18,11 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import format_datetime, parsedate_to_datetime
+from email.utils import format_datetime
 from typing import Any, TypeVar
 
 from .errors import ApiError
+from .routes import stored_instant
 from .store import Store
 
 V2_DEFAULT_LIMIT = 50
@@ -68,18 +69,12 @@ def v2_money(value: Any) -> str | None:
 
 
 def _instant(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        found = value
-    else:
-        text = str(value).strip()
-        try:
-            found = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            try:
-                found = parsedate_to_datetime(text)
-            except (TypeError, ValueError, IndexError):
-                return None
-    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
+    """A date a v2 body or record holds, in any form ``stored_instant`` reads; None when unset or
+    unreadable."""
+    try:
+        return stored_instant(value)
+    except ApiError:
+        return None
 
 
 def v2_date(value: Any) -> str | None:
@@ -102,6 +97,11 @@ def v2_date_in(value: Any, name: str) -> str:
             400, f"The field '{name}' is invalid: '{value}' is not an RFC 2822 or ISO 8601 date."
         )
     return found.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+
+
+def v2_count(n: int) -> dict[str, int]:
+    """The body of a v2 ``/count`` endpoint."""
+    return {"count": n}
 
 
 def refuse_read_only(body: Mapping[str, Any], read_only: Iterable[str]) -> None:

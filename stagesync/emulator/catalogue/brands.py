@@ -13,13 +13,17 @@ from stagesync.emulator.fields import (
     read_fields,
 )
 from stagesync.emulator.routes import (
+    FIELDS,
+    PAGING,
     Call,
     Endpoint,
     FilterSpec,
+    Listing,
     Reply,
     Table,
     apply_filters,
     has_filter,
+    listed,
     page_of,
     register,
     select_fields,
@@ -143,8 +147,19 @@ BRAND_FILTERS: FilterSpec = {
 }
 
 
+IDS = "id id:in id:not_in id:min id:max id:greater id:less"
+"""The documented id filters of most catalogue lists."""
+
+BRANDS = Listing(
+    BRAND_FILTERS,
+    f"{IDS} name name:like page_title",
+    sorts=("name",),
+    others=(*PAGING, *FIELDS),
+)
+
+
 def list_brands(store: Brands, call: Call) -> Reply:
-    items = apply_filters(store.brands.values(), call.query, BRAND_FILTERS)
+    items = listed(call, store.brands.values())
     return page_of([select_fields(store.render_brand(b), call.query) for b in items], call.query)
 
 
@@ -199,7 +214,11 @@ BRAND = obj(
 BRAND_ROUTES: Table = [
     (
         "/v3/catalog/brands",
-        {"GET": list_brands, "POST": Endpoint(create_brand, BRAND), "DELETE": delete_brands},
+        {
+            "GET": Endpoint(list_brands, listing=BRANDS),
+            "POST": Endpoint(create_brand, BRAND),
+            "DELETE": delete_brands,
+        },
     ),
     (
         "/v3/catalog/brands/{brand_id}",

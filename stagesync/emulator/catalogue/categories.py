@@ -15,9 +15,12 @@ from stagesync.emulator.fields import (
     read_fields,
 )
 from stagesync.emulator.routes import (
+    FIELDS,
+    PAGING,
     Call,
     Endpoint,
     FilterSpec,
+    Listing,
     Reply,
     Table,
     apply_filters,
@@ -26,6 +29,7 @@ from stagesync.emulator.routes import (
     has_filter,
     int_param,
     keyword_filter,
+    listed,
     page_of,
     register,
     select_fields,
@@ -349,8 +353,18 @@ def _default_tree_categories(store: Categories) -> list[Record]:
     return [c for c in store.categories.values() if c["tree_id"] == store.default_tree_id]
 
 
+LEGACY_CATEGORIES = Listing(
+    LEGACY_CATEGORY_FILTERS,
+    "id id:in id:not_in id:min id:max id:greater id:less name name:like parent_id parent_id:in "
+    "parent_id:min parent_id:max parent_id:greater parent_id:less page_title page_title:like "
+    "is_visible",
+    sorts=("name", "id", "parent_id", "sort_order"),
+    others=(*PAGING, *FIELDS, "keyword"),
+)
+
+
 def list_categories(store: Categories, call: Call) -> Reply:
-    items = apply_filters(_default_tree_categories(store), call.query, LEGACY_CATEGORY_FILTERS)
+    items = listed(call, _default_tree_categories(store))
     items = keyword_filter(items, call.query, ("name", "description", "search_keywords"))
     rendered = [select_fields(store.render_category_legacy(c), call.query) for c in items]
     return page_of(rendered, call.query)
@@ -412,8 +426,19 @@ TREE_CATEGORY_FILTERS: FilterSpec = {
 }
 
 
+TREES_LISTING = Listing(TREE_FILTERS, "id:in channel_id:in", others=PAGING)
+TREE_CATEGORIES = Listing(
+    TREE_CATEGORY_FILTERS,
+    "category_uuid:in category_uuid:not_in category_id:in category_id:not_in tree_id:in "
+    "tree_id:not_in parent_id:in parent_id:not_in page_title page_title:like name name:like "
+    "is_visible",
+    others=(*PAGING, *FIELDS, "keyword"),
+)
+TREE = Listing(others=("depth",))
+
+
 def list_trees(store: Categories, call: Call) -> Reply:
-    items = apply_filters(store.trees.values(), call.query, TREE_FILTERS)
+    items = listed(call, store.trees.values())
     return page_of([dict(t, channels=list(t["channels"])) for t in items], call.query)
 
 
@@ -446,7 +471,7 @@ def get_tree_categories(store: Categories, call: Call) -> Reply:
 
 
 def list_tree_categories(store: Categories, call: Call) -> Reply:
-    items = apply_filters(store.categories.values(), call.query, TREE_CATEGORY_FILTERS)
+    items = listed(call, store.categories.values())
     items = keyword_filter(items, call.query, ("name", "description", "search_keywords"))
     rendered = [select_fields(store.render_category_tree(c), call.query) for c in items]
     return page_of(rendered, call.query)
@@ -550,7 +575,11 @@ TREE_CATEGORY_UPDATES = array(obj({**_TREE_CATEGORY_FIELDS, "category_id": ID}))
 CATEGORY_ROUTES: Table = [
     (
         "/v3/catalog/categories",
-        {"GET": list_categories, "POST": create_category, "DELETE": delete_categories},
+        {
+            "GET": Endpoint(list_categories, listing=LEGACY_CATEGORIES),
+            "POST": create_category,
+            "DELETE": delete_categories,
+        },
     ),
     (
         "/v3/catalog/categories/{category_id}",
@@ -558,17 +587,24 @@ CATEGORY_ROUTES: Table = [
     ),
     (
         "/v3/catalog/trees",
-        {"GET": list_trees, "PUT": Endpoint(upsert_trees, TREES), "DELETE": delete_trees},
+        {
+            "GET": Endpoint(list_trees, listing=TREES_LISTING),
+            "PUT": Endpoint(upsert_trees, TREES),
+            "DELETE": delete_trees,
+        },
     ),
     (
         "/v3/catalog/trees/categories",
         {
-            "GET": list_tree_categories,
+            "GET": Endpoint(list_tree_categories, listing=TREE_CATEGORIES),
             "POST": Endpoint(create_tree_categories, NEW_TREE_CATEGORIES),
             "PUT": Endpoint(update_tree_categories, TREE_CATEGORY_UPDATES),
             "DELETE": delete_tree_categories,
         },
     ),
-    ("/v3/catalog/trees/{tree_id}/categories", {"GET": get_tree_categories}),
+    (
+        "/v3/catalog/trees/{tree_id}/categories",
+        {"GET": Endpoint(get_tree_categories, listing=TREE)},
+    ),
 ]
 register(CATEGORY_ROUTES)

@@ -13,11 +13,14 @@ from stagesync.emulator.fields import (
     read_fields,
 )
 from stagesync.emulator.routes import (
+    SUBLIST,
     Call,
+    Endpoint,
     Reply,
     Table,
     page_of,
     register,
+    select_fields,
     single,
 )
 
@@ -214,7 +217,8 @@ class ProductMedia(Categories):
 
 def list_images(store: ProductMedia, call: Call) -> Reply:
     product = store.get_product(call.params["product_id"])
-    return page_of([store.render_image(store.images[i]) for i in product["image_ids"]], call.query)
+    rendered = [store.render_image(store.images[i]) for i in product["image_ids"]]
+    return page_of([select_fields(i, call.query) for i in rendered], call.query)
 
 
 def create_image(store: ProductMedia, call: Call) -> Reply:
@@ -243,7 +247,7 @@ def list_custom_fields(store: ProductMedia, call: Call) -> Reply:
     rendered = [
         store.render_custom_field(store.custom_fields[c]) for c in product["custom_field_ids"]
     ]
-    return page_of(rendered, call.query)
+    return page_of([select_fields(c, call.query) for c in rendered], call.query)
 
 
 def create_custom_field(store: ProductMedia, call: Call) -> Reply:
@@ -269,14 +273,17 @@ def delete_custom_field(store: ProductMedia, call: Call) -> Reply:
 
 
 MEDIA_ROUTES: Table = [
-    ("/v3/catalog/products/{product_id}/images", {"GET": list_images, "POST": create_image}),
+    (
+        "/v3/catalog/products/{product_id}/images",
+        {"GET": Endpoint(list_images, listing=SUBLIST), "POST": create_image},
+    ),
     (
         "/v3/catalog/products/{product_id}/images/{image_id}",
         {"GET": get_image, "PUT": update_image, "DELETE": delete_image},
     ),
     (
         "/v3/catalog/products/{product_id}/custom-fields",
-        {"GET": list_custom_fields, "POST": create_custom_field},
+        {"GET": Endpoint(list_custom_fields, listing=SUBLIST), "POST": create_custom_field},
     ),
     (
         "/v3/catalog/products/{product_id}/custom-fields/{custom_field_id}",

@@ -27,12 +27,16 @@ from typing import Any
 
 from stagesync.emulator.errors import ApiError, conflict, invalid, not_found
 from stagesync.emulator.routes import (
+    ALL_METAFIELDS,
+    OWN_METAFIELDS,
+    PAGED,
     Call,
     Endpoint,
     Handler,
     Reply,
     Table,
     body_list,
+    page_by,
     page_of,
     register,
     single,
@@ -243,8 +247,7 @@ def _metafield_routes(
     id_name = f"{resource_type}_id"
 
     def list_all(store: Store, call: Call) -> Reply:
-        items = copy.deepcopy(_live_metafields(store, resource_type))
-        return page_of(items, call.query)
+        return page_by(call, _live_metafields(store, resource_type), copy.deepcopy)
 
     def create_many(store: Store, call: Call) -> Reply:
         return _batch(store, resource_type, body_list(call.body, None, "metafields"), True)
@@ -267,14 +270,8 @@ def _metafield_routes(
         rid = call.params[id_name]
         if rid not in RESOURCES[resource_type](store):
             raise not_found(f"The {resource_type} was not found.")
-        own = [
-            f
-            for f in _live_metafields(store, resource_type)
-            if f["resource_id"] == rid
-            and call.query.get("namespace", f["namespace"]) == f["namespace"]
-            and call.query.get("key", f["key"]) == f["key"]
-        ]
-        return page_of(copy.deepcopy(own), call.query)
+        own = [f for f in _live_metafields(store, resource_type) if f["resource_id"] == rid]
+        return page_by(call, own, copy.deepcopy)
 
     def _own(store: Store, call: Call) -> Record:
         rid, mid = call.params[id_name], call.params["metafield_id"]
@@ -306,7 +303,7 @@ def _metafield_routes(
         (
             f"{base}/metafields",
             {
-                "GET": list_all,
+                "GET": Endpoint(list_all, listing=ALL_METAFIELDS),
                 "POST": create_many,
                 "PUT": update_many,
                 "DELETE": delete_many,
@@ -314,7 +311,10 @@ def _metafield_routes(
         ),
         (
             f"{base}/{{{id_name}}}/metafields",
-            {"GET": list_own, "POST": Endpoint(create_own, post)},
+            {
+                "GET": Endpoint(list_own, listing=OWN_METAFIELDS[resource_type]),
+                "POST": Endpoint(create_own, post),
+            },
         ),
         (
             f"{base}/{{{id_name}}}/metafields/{{metafield_id}}",
@@ -628,7 +628,7 @@ TABLE: Table = [
     *_metafield_routes("channel", "/v3/channels", checked=True),
     (
         "/v3/catalog/categories/{category_id}/products/sort-order",
-        {"GET": get_sort_order, "PUT": put_sort_order},
+        {"GET": Endpoint(get_sort_order, listing=PAGED), "PUT": put_sort_order},
     ),
     ("/v3/channels", {"POST": Endpoint(create_channel, CHANNEL)}),
     ("/v3/channels/{channel_id}", {"PUT": Endpoint(update_channel, CHANNEL)}),

@@ -39,15 +39,22 @@ from typing import Any
 from stagesync.emulator.errors import ApiError, conflict, invalid, not_found
 from stagesync.emulator.fields import OPTION_TYPES, FieldSpec, defaults, read_fields
 from stagesync.emulator.routes import (
+    ALL_METAFIELDS,
+    OWN_METAFIELDS,
+    SUBLIST,
     Call,
     Endpoint,
     FilterSpec,
     Handler,
+    Listing,
     Reply,
     Table,
     apply_filters,
+    listed,
+    page_by,
     page_of,
     register,
+    select_fields,
     single,
 )
 from stagesync.emulator.schema import ID, array, obj
@@ -665,10 +672,13 @@ VARIANT_DELETE_HOOKS.append(drop_variant)
 
 def _listing(store: Store, call: Call, items: dict[int, Record]) -> Reply:
     store.get_product(call.params["product_id"])
-    return page_of([_public(i) for i in _of_product(items, call.params["product_id"])], call.query)
+    found = _of_product(items, call.params["product_id"])
+    return page_of([select_fields(_public(i), call.query) for i in found], call.query)
 
 
-def _sub(kind: str, id_param: str, what: str, save: Any) -> list[tuple[str, dict[str, Handler]]]:
+def _sub(
+    kind: str, id_param: str, what: str, save: Any, listing: Listing = SUBLIST
+) -> list[tuple[str, dict[str, Handler | Endpoint]]]:
     base = f"/v3/catalog/products/{{product_id}}/{kind}"
 
     def items(store: Store) -> dict[int, Record]:
@@ -703,7 +713,7 @@ def _sub(kind: str, id_param: str, what: str, save: Any) -> list[tuple[str, dict
         return Reply(204)
 
     return [
-        (base, {"GET": list_, "POST": create}),
+        (base, {"GET": Endpoint(list_, listing=listing), "POST": create}),
         (f"{base}/{{{id_param}}}", {"GET": get, "PUT": put, "DELETE": delete}),
     ]
 
@@ -732,7 +742,8 @@ def del_modifier(store: Store, call: Call) -> Reply:
 
 def list_modifier_values(store: Store, call: Call) -> Reply:
     modifier, _ = _modifier_value(store, call)
-    return page_of([_public(v) for v in modifier["option_values"]], call.query)
+    values = modifier["option_values"]
+    return page_of([select_fields(_public(v), call.query) for v in values], call.query)
 
 
 def post_modifier_value(store: Store, call: Call) -> Reply:
@@ -809,9 +820,7 @@ def _metafields_of(store: Store, resource_type: str) -> list[Record]:
 def list_own_metafields(store: Store, call: Call) -> Reply:
     resource_type, resource_id = _check_scope(store, call)
     items = [m for m in _metafields_of(store, resource_type) if m["resource_id"] == resource_id]
-    return page_of(
-        [_public(m) for m in apply_filters(items, call.query, METAFIELD_FILTERS)], call.query
-    )
+    return page_by(call, items, _public)
 
 
 def post_own_metafield(store: Store, call: Call) -> Reply:
@@ -866,10 +875,9 @@ def _batch_reply(data: list[Any], errors: list[Record]) -> Reply:
     )
 
 
-def _batch_metafields(resource_type: str) -> dict[str, Handler]:
+def _batch_metafields(resource_type: str) -> dict[str, Handler | Endpoint]:
     def list_all(store: Store, call: Call) -> Reply:
-        items = apply_filters(_metafields_of(store, resource_type), call.query, METAFIELD_FILTERS)
-        return page_of([_public(m) for m in items], call.query)
+        return page_by(call, _metafields_of(store, resource_type), _public)
 
     def body_list(call: Call) -> list[Any]:
         if not isinstance(call.body, list):
@@ -918,7 +926,12 @@ def _batch_metafields(resource_type: str) -> dict[str, Handler]:
             data.append(metafield_id)
         return _batch_reply(data, errors)
 
-    return {"GET": list_all, "POST": create, "PUT": update, "DELETE": delete}
+    return {
+        "GET": Endpoint(list_all, listing=ALL_METAFIELDS),
+        "POST": create,
+        "PUT": update,
+        "DELETE": delete,
+    }
 
 
 def _item_error(index: int, error: ApiError) -> Record:
@@ -940,10 +953,13 @@ def _all_assignments(store: Store) -> list[Record]:
     return [{"product_id": p, "channel_id": c} for p, c in sorted(state(store).assignments)]
 
 
+REVIEWS = Listing(others=SUBLIST.others, missing="status")
+
+ASSIGNMENT_LISTING = Listing(ASSIGNMENT_FILTERS, "product_id:in channel_id:in")
+
+
 def list_assignments(store: Store, call: Call) -> Reply:
-    return page_of(
-        apply_filters(_all_assignments(store), call.query, ASSIGNMENT_FILTERS), call.query
-    )
+    return page_of(listed(call, _all_assignments(store)), call.query)
 
 
 ASSIGNMENTS = array(obj({"product_id": ID, "channel_id": ID}))
@@ -985,32 +1001,44 @@ TABLE: Table = [
     (
         "/v3/catalog/products/channel-assignments",
         {
-            "GET": list_assignments,
+            "GET": Endpoint(list_assignments, listing=ASSIGNMENT_LISTING),
             "PUT": Endpoint(put_assignments, ASSIGNMENTS),
             "DELETE": delete_assignments,
         },
     ),
-    (f"{PRODUCT}/modifiers", {"GET": list_modifiers, "POST": post_modifier}),
+    (
+        f"{PRODUCT}/modifiers",
+        {"GET": Endpoint(list_modifiers, listing=SUBLIST), "POST": post_modifier},
+    ),
     (
         f"{PRODUCT}/modifiers/{{modifier_id}}",
         {"GET": get_modifier, "PUT": put_modifier, "DELETE": del_modifier},
     ),
     (
         f"{PRODUCT}/modifiers/{{modifier_id}}/values",
-        {"GET": list_modifier_values, "POST": post_modifier_value},
+        {"GET": Endpoint(list_modifier_values, listing=SUBLIST), "POST": post_modifier_value},
     ),
     (
         f"{PRODUCT}/modifiers/{{modifier_id}}/values/{{value_id}}",
         {"GET": get_modifier_value, "PUT": put_modifier_value, "DELETE": del_modifier_value},
     ),
-    (f"{PRODUCT}/metafields", {"GET": list_own_metafields, "POST": post_own_metafield}),
+    (
+        f"{PRODUCT}/metafields",
+        {
+            "GET": Endpoint(list_own_metafields, listing=OWN_METAFIELDS["product"]),
+            "POST": post_own_metafield,
+        },
+    ),
     (
         f"{PRODUCT}/metafields/{{metafield_id}}",
         {"GET": get_own_metafield, "PUT": put_own_metafield, "DELETE": del_own_metafield},
     ),
     (
         f"{PRODUCT}/variants/{{variant_id}}/metafields",
-        {"GET": list_own_metafields, "POST": post_own_metafield},
+        {
+            "GET": Endpoint(list_own_metafields, listing=OWN_METAFIELDS["variant"]),
+            "POST": post_own_metafield,
+        },
     ),
     (
         f"{PRODUCT}/variants/{{variant_id}}/metafields/{{metafield_id}}",
@@ -1019,7 +1047,7 @@ TABLE: Table = [
     *_sub("videos", "id", "Video", save_video),
     *_sub("bulk-pricing-rules", "bulk_pricing_rule_id", "Bulk pricing rule", save_bulk_rule),
     *_sub("complex-rules", "complex_rule_id", "Complex rule", save_rule),
-    *_sub("reviews", "review_id", "Review", save_review),
+    *_sub("reviews", "review_id", "Review", save_review, REVIEWS),
 ]
 
 register(TABLE)

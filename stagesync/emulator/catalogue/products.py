@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from stagesync.emulator.errors import ApiError, conflict, invalid, not_found
 from stagesync.emulator.fields import (
@@ -17,8 +17,11 @@ from stagesync.emulator.fields import (
     read_fields,
 )
 from stagesync.emulator.routes import (
+    IDS,
     Call,
+    Endpoint,
     FilterSpec,
+    Listing,
     Reply,
     Table,
     apply_filters,
@@ -26,7 +29,6 @@ from stagesync.emulator.routes import (
     has_filter,
     keyword_filter,
     page_of,
-    refuse_unknown,
     register,
     select_fields,
     single,
@@ -370,6 +372,9 @@ def _product_filters(store: Products) -> FilterSpec:
         "price": ("num", lambda p: p["price"]),
         "date_modified": ("time", lambda p: p["date_modified"]),
         "inventory_level": ("int", lambda p: p["inventory_level"]),
+        "weight": ("num", lambda p: p["weight"]),
+        "condition": ("str", lambda p: p["condition"]),
+        "is_free_shipping": ("bool", lambda p: p["is_free_shipping"]),
     }
 
 
@@ -402,9 +407,22 @@ LIST_PARAMETERS = (
 )
 """What the product list takes besides its filters (anything else answers 400)."""
 
+PRODUCTS = Listing(
+    _product_filters(cast(Products, None)),
+    f"{IDS} name mpn upc price weight condition brand_id date_modified date_modified:max "
+    "date_modified:min is_visible is_featured is_free_shipping inventory_level "
+    "inventory_level:in inventory_level:not_in inventory_level:min inventory_level:max "
+    "inventory_level:greater inventory_level:less type categories categories:in availability "
+    "sku sku:in",
+    sorts=SORTABLE,
+    others=[name for name in LIST_PARAMETERS if name not in ("sort", "direction")],
+    missing="channel_id:in date_last_imported date_last_imported:max date_last_imported:min "
+    "date_last_imported:not inventory_low keyword_context out_of_stock total_sold",
+)
+"""The product list's documented filters and sorts."""
+
 
 def list_products(store: Products, call: Call) -> Reply:
-    refuse_unknown(call.query, _product_filters(store), LIST_PARAMETERS, "product")
     items = apply_filters(store.products.values(), call.query, _product_filters(store))
     items = keyword_filter(items, call.query, ("name", "sku", "description", "search_keywords"))
     sort = call.query.get("sort")
@@ -480,7 +498,7 @@ PRODUCT_ROUTES: Table = [
     (
         "/v3/catalog/products",
         {
-            "GET": list_products,
+            "GET": Endpoint(list_products, listing=PRODUCTS),
             "POST": create_product,
             "PUT": update_products,
             "DELETE": delete_products,

@@ -17,12 +17,17 @@ from stagesync.emulator.fields import (
     read_fields,
 )
 from stagesync.emulator.routes import (
+    FIELDS,
+    PAGING,
+    SUBLIST,
     Call,
+    Endpoint,
     FilterSpec,
+    Listing,
     Reply,
     Table,
-    apply_filters,
     body_list,
+    listed,
     page_of,
     register,
     select_fields,
@@ -452,16 +457,20 @@ VARIANT_FILTERS: FilterSpec = {
 }
 
 
+VARIANTS = Listing(VARIANT_FILTERS, "id id:in sku upc product_id:in", others=(*PAGING, *FIELDS))
+"""``id:in`` is not in the variants OpenAPI file (``id``, ``sku``, ``upc``, ``product_id:in``),
+but stagesync reads promotions' variants by it, as the other catalogue lists document it."""
+
+
 def list_product_variants(store: Variants, call: Call) -> Reply:
     product = store.get_product(call.params["product_id"])
     rendered = [store.render_variant(store.variants[v]) for v in product["variant_ids"]]
-    items = apply_filters(rendered, call.query, VARIANT_FILTERS)
-    return page_of([select_fields(v, call.query) for v in items], call.query)
+    return page_of([select_fields(v, call.query) for v in rendered], call.query)
 
 
 def list_variants(store: Variants, call: Call) -> Reply:
     rendered = [store.render_variant(v) for v in store.variants.values()]
-    items = apply_filters(rendered, call.query, VARIANT_FILTERS)
+    items = listed(call, rendered)
     return page_of([select_fields(v, call.query) for v in items], call.query)
 
 
@@ -510,7 +519,11 @@ def update_variants(store: Variants, call: Call) -> Reply:
 def list_options(store: Variants, call: Call) -> Reply:
     product = store.get_product(call.params["product_id"])
     return page_of(
-        [store.render_option(store.options[o]) for o in product["option_ids"]], call.query
+        [
+            select_fields(store.render_option(store.options[o]), call.query)
+            for o in product["option_ids"]
+        ],
+        call.query,
     )
 
 
@@ -538,7 +551,8 @@ def delete_option(store: Variants, call: Call) -> Reply:
 def list_option_values(store: Variants, call: Call) -> Reply:
     store.get_product(call.params["product_id"])
     option = store.get_option(call.params["product_id"], call.params["option_id"])
-    return page_of([store.render_option_value(v) for v in option["option_values"]], call.query)
+    rendered = [store.render_option_value(v) for v in option["option_values"]]
+    return page_of([select_fields(v, call.query) for v in rendered], call.query)
 
 
 def create_option_value(store: Variants, call: Call) -> Reply:
@@ -576,21 +590,27 @@ def delete_option_value(store: Variants, call: Call) -> Reply:
 VARIANT_ROUTES: Table = [
     (
         "/v3/catalog/products/{product_id}/variants",
-        {"GET": list_product_variants, "POST": create_variant},
+        {"GET": Endpoint(list_product_variants, listing=SUBLIST), "POST": create_variant},
     ),
     (
         "/v3/catalog/products/{product_id}/variants/{variant_id}",
         {"GET": get_variant, "PUT": update_variant, "DELETE": delete_variant},
     ),
-    ("/v3/catalog/variants", {"GET": list_variants, "PUT": update_variants}),
-    ("/v3/catalog/products/{product_id}/options", {"GET": list_options, "POST": create_option}),
+    (
+        "/v3/catalog/variants",
+        {"GET": Endpoint(list_variants, listing=VARIANTS), "PUT": update_variants},
+    ),
+    (
+        "/v3/catalog/products/{product_id}/options",
+        {"GET": Endpoint(list_options, listing=SUBLIST), "POST": create_option},
+    ),
     (
         "/v3/catalog/products/{product_id}/options/{option_id}",
         {"GET": get_option, "PUT": update_option, "DELETE": delete_option},
     ),
     (
         "/v3/catalog/products/{product_id}/options/{option_id}/values",
-        {"GET": list_option_values, "POST": create_option_value},
+        {"GET": Endpoint(list_option_values, listing=SUBLIST), "POST": create_option_value},
     ),
     (
         "/v3/catalog/products/{product_id}/options/{option_id}/values/{value_id}",
