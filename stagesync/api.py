@@ -235,8 +235,10 @@ def probe(
 ) -> probing.ProbeReport:
     """Check, with reads only, the assumptions of the registry (stagesync/assumptions.py) that
     have a check, on ``environment``'s store. ``announce`` receives the most requests the probe
-    will send, before the first one."""
-    env = load_config(config_path).environment(environment)
+    will send, before the first one. The result is kept beside the configuration
+    (``.stagesync/probe/ENV.json``), where pull reads which assumptions hold on that store."""
+    config = load_config(config_path)
+    env = config.environment(environment)
     env.token()  # a missing token is an error before the probe says it starts
     checked = [a for a in ASSUMPTIONS if a.check is not None]
     if announce is not None:
@@ -246,7 +248,10 @@ def probe(
         async with connector(env) as store:
             return await probing.run(environment, store, checked)
 
-    return asyncio.run(run())
+    report = asyncio.run(run())
+    if config.path is not None:
+        probing.save(report, config.path.parent, environment)
+    return report
 
 
 def diff(

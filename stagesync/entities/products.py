@@ -15,7 +15,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+import orjson
 
 from stagesync.entities import channel_assignments
 from stagesync.entities import product_extras as extras
@@ -114,7 +119,104 @@ async def fetch(api: StoreApi) -> list[Raw]:
     return [product async for page in fetch_pages(api, ()) for product in page]
 
 
+@dataclass(frozen=True)
+class Reusable:
+    """What an earlier pull of the same store read of its products (``stagesync.product_cache``):
+    each product as ``fetch_pages`` completed it (id -> compact JSON), the ``also`` it was read
+    with, and the instant after which any product may have changed (the earlier pull's store
+    time minus the overlap margin). Set only where every assumption the reuse rests on is relied
+    on (``product_cache.REUSE_RESTS_ON``)."""
+
+    since: datetime
+    also: tuple[str, ...]
+    products: Mapping[int, bytes]
+
+
+REUSE: ContextVar[Reusable | None] = ContextVar("stagesync_product_reuse", default=None)
+"""Set by an incremental pull (``stages/pull/read.py``); None: read every product in full."""
+
+
+@dataclass
+class Seen:
+    """Every product ``fetch_pages`` yielded (id -> compact JSON, before the part kinds read
+    with it take their share), and the ``also`` it was read with."""
+
+    products: dict[int, bytes] = field(default_factory=dict)
+    also: tuple[str, ...] = ()
+
+
+SEEN: ContextVar[Seen | None] = ContextVar("stagesync_products_seen", default=None)
+"""Set by a pull that keeps the products' read cache (``stagesync.product_cache``)."""
+
+CHANGE_FIELDS = "date_modified,brand_id,categories,related_products"
+"""What the ID listing of an incremental pull asks for: what says a product changed, and the
+references to other entities a deletion elsewhere may change without moving it."""
+REFRESHED = ("brand_id", "categories", "related_products")
+
+
 async def fetch_pages(api: StoreApi, also: Sequence[str]) -> AsyncIterator[list[Raw]]:
+    """Every product with its sub-resources, a page at a time (``REUSE``: only the changed ones
+    read, the others taken from the earlier pull)."""
+    reusable = REUSE.get()
+    seen = SEEN.get()
+    if seen is not None:
+        seen.also = tuple(also)
+    if reusable is not None and tuple(also) == reusable.also:
+        source = _changed_pages(api, also, reusable)
+    else:
+        source = _all_pages(api, also)
+    async for page in source:
+        if seen is not None:
+            for product in page:
+                seen.products[int(product["id"])] = bytes(memoryview(orjson.dumps(product)))
+        yield page
+
+
+async def _changed_pages(
+    api: StoreApi, also: Sequence[str], reusable: Reusable
+) -> AsyncIterator[list[Raw]]:
+    """Every product's id and ``CHANGE_FIELDS`` at 250 a page: a product the earlier pull read
+    with the same ``date_modified``, before ``reusable.since``, is taken from it (its references
+    as listed now); the others (new, changed, recent) are read complete by ``id:in``, ten a
+    request. A product the listing lacks was deleted. Relies on the assumptions of
+    ``product_cache.REUSE_RESTS_ON`` (ASSUMPTION_PRODUCT_DATE_MODIFIED_MOVES_ON_PRODUCT_WRITE
+    and the sub-resource ones)."""
+    listed = await api.get_all(PATH, {"include_fields": CHANGE_FIELDS})
+    reused: list[Raw] = []
+    changed: list[int] = []
+    for item in listed:
+        product_id = int(item["id"])
+        cached = reusable.products.get(product_id)
+        raw = orjson.loads(cached) if cached is not None else None
+        if raw is not None and _unchanged(raw, item, reusable.since):
+            for name in REFRESHED:
+                if name in item:
+                    raw[name] = item[name]
+            reused.append(raw)
+        else:
+            changed.append(product_id)
+    for start in range(0, len(reused), PAGE_SIZE):
+        yield reused[start : start + PAGE_SIZE]
+    fresh = await read_by_ids(api, changed, also)
+    for start in range(0, len(fresh), PAGE_SIZE):
+        yield fresh[start : start + PAGE_SIZE]
+
+
+def _unchanged(cached: Raw, listed: Raw, since: datetime) -> bool:
+    """Whether the product ``listed`` now is still the one ``cached``: the same
+    ``date_modified``, and that before ``since`` (a write in the same second as the earlier
+    read would not move it)."""
+    modified = listed.get("date_modified")
+    if not isinstance(modified, str) or cached.get("date_modified") != modified:
+        return False
+    try:
+        when = datetime.fromisoformat(modified)
+    except ValueError:
+        return False
+    return when.tzinfo is not None and when < since
+
+
+async def _all_pages(api: StoreApi, also: Sequence[str]) -> AsyncIterator[list[Raw]]:
     """Every product with its sub-resources, a page at a time, in as few requests as the API
     allows: options and modifiers in one lean pass at ten a page (no product field says which
     products have modifiers) and metafields through the store-wide lists, both read first; then
@@ -538,6 +640,20 @@ async def read_by_keys(api: StoreApi, keys: Sequence[str]) -> list[Raw]:
     their variants' through the store-wide lists by ``resource_id:in``; complex rules of those
     with modifiers."""
     found = await _listed(api, key_queries(keys, KEYS_PER_REQUEST), {"include": FIND_INCLUDE})
+    return await _completed(api, found)
+
+
+async def read_by_ids(api: StoreApi, ids: Sequence[int], also: Sequence[str] = ()) -> list[Raw]:
+    """The products of ``ids`` complete as ``fetch_pages`` makes them (with ``also``), ten a
+    request by ``id:in``."""
+    # ASSUMPTION_INCLUDE_PAGE_LIMIT_10 and ASSUMPTION_PRODUCTS_FILTER_ID_IN.
+    queries = [{"id:in": ",".join(map(str, group))} for group in chunked(ids, KEYS_PER_REQUEST)]
+    found = await _listed(api, queries, {"include": ",".join([FIND_INCLUDE, *also])})
+    return await _completed(api, found)
+
+
+async def _completed(api: StoreApi, found: list[Raw]) -> list[Raw]:
+    """``found`` once each, with metafields (``resource_id:in``) and complex rules."""
     unique = list({int(raw["id"]): raw for raw in found}.values())
     if not unique:
         return []

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from stagesync import b2b, order_cache, theme_cache
+from stagesync import b2b, order_cache, product_cache, theme_cache
 from stagesync.config import Environment, load_config
 from stagesync.entities import REGISTRY, resolve_kinds
+from stagesync.entities.products import Reusable
 from stagesync.errors import StageSyncError
 from stagesync.stages.pull.run import Listing, PullRun
 
@@ -17,7 +18,8 @@ async def list_kinds(run: PullRun) -> StageSyncError | None:
     credentials. What the earlier snapshot read of the store's orders is reused unless ``--full``
     or ``--redact`` (which writes no cache). Refuses an unknown environment or kind."""
     try:
-        env = load_config(run.config_path).environment(run.environment)
+        config = load_config(run.config_path)
+        env = config.environment(run.environment)
         kinds = resolve_kinds(run.options.kinds) if run.options.kinds else default_kinds(env)
     except StageSyncError as refused:
         return refused
@@ -26,8 +28,27 @@ async def list_kinds(run: PullRun) -> StageSyncError | None:
     reusable = theme_cache.previous(directory, env.store_hash) if "themes" in kinds else {}
     incremental = "orders" in kinds and not (run.options.full or run.options.redact)
     earlier = order_cache.previous(directory, env.store_hash) if incremental else None
-    run.listing = Listing(env, kinds, directory, stock, reusable, earlier)
+    products: Reusable | None = None
+    notes: tuple[str, ...] = ()
+    if "products" in kinds and not (run.options.full or run.options.redact):
+        config_dir = config.path.parent if config.path is not None else None
+        missing = product_cache.unsupported(
+            product_cache.rests_on(stock), config_dir, run.environment, env.store_hash
+        )
+        if missing:
+            notes = (_full_read_note(run.environment, missing),)
+        else:
+            products = product_cache.previous(directory, env.store_hash)
+    run.listing = Listing(env, kinds, directory, stock, reusable, earlier, products, notes)
     return None
+
+
+def _full_read_note(environment: str, missing: list[str]) -> str:
+    return (
+        f"Products are read in full: reusing unchanged ones relies on {', '.join(missing)}, "
+        "which the platform's reference does not promise and no probe of this store found "
+        f"holding. `stagesync probe {environment} --write` on a sandbox store can check them."
+    )
 
 
 def default_kinds(env: Environment) -> list[str]:

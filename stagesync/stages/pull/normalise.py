@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from stagesync import order_cache, theme_cache
+from stagesync import order_cache, product_cache, theme_cache
 from stagesync.entities import REGISTRY
 from stagesync.errors import StageSyncError
 from stagesync.model import Snapshot
@@ -38,6 +38,9 @@ async def normalise(run: PullRun) -> StageSyncError | None:
     if "orders" in kinds and not run.options.redact:
         began = datetime.fromisoformat(run.based_on["store_time"])
         run.extras.update(order_cache.entries(live, env.store_hash, began))
+    if run.products_seen is not None:
+        began = datetime.fromisoformat(run.based_on["store_time"])
+        run.extras.update(product_cache.entries(run.products_seen, env.store_hash, began))
     return None
 
 
