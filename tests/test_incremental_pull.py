@@ -365,7 +365,9 @@ def test_products_are_reused_only_where_a_probe_of_the_store_found_the_assumptio
     dates and reads none of them again; a probe of another store does not count."""
     _store(emulator)
     out = tmp_path / "a"
-    _pull(emulator, config_path, out)
+    connector = connector_for(emulator)
+    first = api.pull("alpha", config_path=config_path, out=out, connector=connector)
+    assert first.notes == ()  # nothing to reuse yet: nothing to say
     assert (out / product_cache.CACHE).is_file()
 
     def repull() -> tuple[api.PullResult, list[dict[str, Any]]]:

@@ -16,7 +16,9 @@ async def list_kinds(run: PullRun) -> StageSyncError | None:
     """Reads the configuration, the options and the snapshot already at the output folder; sets
     ``run.listing``. Without ``--kinds``, B2B kinds are pulled when the environment has B2B
     credentials. What the earlier snapshot read of the store's orders is reused unless ``--full``
-    or ``--redact`` (which writes no cache). Refuses an unknown environment or kind."""
+    or ``--redact`` (which writes no cache); its products too, where every assumption that rests
+    on is promised or found holding by the last probe of the store (else a note says which).
+    Refuses an unknown environment or kind."""
     try:
         config = load_config(run.config_path)
         env = config.environment(run.environment)
@@ -35,10 +37,9 @@ async def list_kinds(run: PullRun) -> StageSyncError | None:
         missing = product_cache.unsupported(
             product_cache.rests_on(stock), config_dir, run.environment, env.store_hash
         )
-        if missing:
-            notes = (_full_read_note(run.environment, missing),)
-        else:
-            products = product_cache.previous(directory, env.store_hash)
+        products = product_cache.previous(directory, env.store_hash)
+        if products is not None and missing:  # an earlier pull it may not reuse
+            products, notes = None, (_full_read_note(run.environment, missing),)
     run.listing = Listing(env, kinds, directory, stock, reusable, earlier, products, notes)
     return None
 
