@@ -388,9 +388,11 @@ def update_table(runs: list[Update]) -> str:
     return "\n".join(lines)
 
 
-LISTED_BY_ID = ("products", "channel_assignments")
-"""Kinds whose listing grows with the product count (250 a page): what an incremental pull
-cannot avoid listing, to find deletions."""
+LISTED_BY_ID = ("products", "channel_assignments", "category product sort orders")
+"""Listings that grow with the product count (250 a page), what an incremental pull cannot
+avoid: the products' ids and dates (to find changes and deletions), the channel assignments
+(one per product and channel), and the categories' product sort orders (one list per category,
+together naming every product placed in a category: one category each here)."""
 CHANGED = 10
 
 
