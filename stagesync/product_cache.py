@@ -11,10 +11,10 @@ product's id and ``date_modified`` (250 a page), re-reads the new ones, the ones
 and takes the others from here. Anything else about the cache (missing, another store,
 unreadable) means reading every product in full.
 
-The reuse rests on the assumptions ``REUSE_RESTS_ON``: each must be promised by the reference
+The reuse rests on the assumptions ``rests_on`` names: each must be promised by the reference
 (``relied_on``) or found to hold by the last probe of that store (``stagesync probe ENV``, kept
-beside the configuration). Otherwise every product is read in full, and the pull says which
-assumptions a probe would need to check.
+beside the configuration). The parts whose assumptions are not (``GROUPS``) are read again for
+every product, and the pull says which assumptions a probe would need to check.
 """
 
 from __future__ import annotations
@@ -47,6 +47,34 @@ def rests_on(stock: bool) -> list[str]:
     return ids
 
 
+GROUPS: dict[str, tuple[str, ...]] = {
+    "listing": ("variant", "image", "custom_field", "video", "review", "bulk_pricing_rule"),
+    "options": ("option", "modifier"),
+    "rules": ("complex_rule", "modifier"),
+    "metafields": ("metafield",),
+}
+"""The groups of parts read again for every product (``products.FRESH_PARTS``) and the parts
+whose assumptions they rest on (complex rules also on modifiers: deleting a modifier value
+deletes the rules naming it)."""
+
+
+def fresh_groups(missing: list[str]) -> frozenset[str] | None:
+    """The groups of ``GROUPS`` to read again for every product when the assumptions
+    ``missing`` are not relied on; None when no product can be reused (one the whole reuse rests
+    on is missing)."""
+    by_part: dict[str, set[str]] = {}
+    for group, parts in GROUPS.items():
+        for part in parts:
+            by_part.setdefault(assumptions.product_part(part), set()).add(group)
+    by_part[assumptions.PRODUCT_DATE_MODIFIED_MOVES_ON_INVENTORY_CHANGE] = {"listing"}
+    groups: set[str] = set()
+    for id in missing:
+        if id not in by_part:
+            return None
+        groups |= by_part[id]
+    return None if groups == set(GROUPS) else frozenset(groups)
+
+
 def unsupported(
     ids: list[str], config_dir: Path | None, environment: str, store_hash: str
 ) -> list[str]:
@@ -59,8 +87,11 @@ def unsupported(
     ]
 
 
-def previous(directory: Path, store_hash: str) -> products.Reusable | None:
-    """What the snapshot at ``directory`` lets a pull of ``store_hash`` reuse, or None."""
+def previous(
+    directory: Path, store_hash: str, fresh: frozenset[str] = frozenset()
+) -> products.Reusable | None:
+    """What the snapshot at ``directory`` lets a pull of ``store_hash`` reuse (``fresh``: the
+    groups read again for every product), or None."""
     try:
         with (directory / CACHE).open("rb") as handle:
             header = orjson.loads(handle.readline())
@@ -68,16 +99,26 @@ def previous(directory: Path, store_hash: str) -> products.Reusable | None:
                 return None
             since = datetime.fromisoformat(str(header["store_time"])) - OVERLAP
             also = tuple(str(a) for a in header["also"])
-            found: dict[int, bytes] = {}
+            found: dict[int, tuple[dict[str, object], bytes]] = {}
             for line in handle:
                 line = line.rstrip(b"\n")
                 if line:
-                    found[int(orjson.loads(line)["id"])] = line
+                    raw = orjson.loads(line)
+                    found[int(raw["id"])] = ({"date_modified": raw.get("date_modified")}, line)
     except (OSError, orjson.JSONDecodeError, AttributeError, KeyError, ValueError, TypeError):
         return None
     if since.tzinfo is None:
         return None
-    return products.Reusable(since, also, found)
+    return products.Reusable(since, also, found, fresh)
+
+
+def earlier(directory: Path, store_hash: str) -> bool:
+    """Whether the snapshot at ``directory`` holds a products' read cache of ``store_hash``."""
+    try:
+        with (directory / CACHE).open("rb") as handle:
+            return bool(orjson.loads(handle.readline()).get("store_hash") == store_hash)
+    except (OSError, orjson.JSONDecodeError, AttributeError):
+        return False
 
 
 def entries(seen: products.Seen, store_hash: str, time: datetime) -> dict[str, bytes]:

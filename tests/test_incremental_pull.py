@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -49,13 +50,21 @@ async def _plain_products(client: StoreApi) -> None:
         await client.post("/v3/catalog/products", {**body, "sku": f"PLAIN-{n}"})
 
 
-def _probed(config: Path, status: str = "holds", store_hash: str = "alpha") -> Path:
-    """Keep a probe result of alpha beside ``config`` where every assumption has ``status``
-    (as a probe that writes would report on the emulator)."""
+def _probed(
+    config: Path,
+    status: str = "holds",
+    store_hash: str = "alpha",
+    holding: Collection[str] | None = None,
+) -> Path:
+    """Keep a probe result of alpha beside ``config`` where every assumption has ``status``, or,
+    with ``holding``, where those hold and every other differs (as a probe that writes would
+    report)."""
+
+    def found(assumption: assumptions.Assumption) -> str:
+        return status if holding is None else "holds" if assumption.id in holding else "differs"
+
     results = tuple(
-        probing.Result(
-            a, probing.Finding(status, "x", "y") if status == "differs" else probing.Finding(status)
-        )
+        probing.Result(a, probing.Finding(found(a), *(("x", "y") if found(a) == "differs" else ())))
         for a in assumptions.REGISTRY
     )
     report = probing.ProbeReport("alpha", 0, 0, results, store_hash)
@@ -320,23 +329,33 @@ EDITS = st.lists(
 )
 
 
+PROBED = st.one_of(
+    st.none(),
+    st.just(frozenset(product_cache.rests_on(False))),
+    st.frozensets(st.sampled_from(product_cache.rests_on(False))),
+)
+"""No kept probe result, one where every assumption products rest on holds, or one where only
+some do (the parts of the others are read again for every product)."""
+
+
 @settings(
-    max_examples=10,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(edits=EDITS, probed=st.sampled_from(["holds", "differs", None]))
+@given(edits=EDITS, holding=PROBED)
 def test_incremental_pull_equals_full_pull_after_random_edits(
-    config_path: Path, tmp_path_factory: Any, edits: list[tuple[str, int]], probed: str | None
+    config_path: Path,
+    tmp_path_factory: Any,
+    edits: list[tuple[str, int]],
+    holding: frozenset[str] | None,
 ) -> None:
-    """With a kept probe result of the store where every assumption holds (products reused),
-    one where they differ and none (products read in full)."""
     emulator = _store(Emulator(dict(STORES)))
     work = tmp_path_factory.mktemp("pulls")
     kept = probing.saved_at(config_path.parent, "alpha")
     kept.unlink(missing_ok=True)
-    if probed is not None:
-        _probed(config_path, probed)
+    if holding is not None:
+        _probed(config_path, holding=holding)
     _pull(emulator, config_path, work / "a")
 
     async def apply(client: StoreApi) -> None:
@@ -430,3 +449,45 @@ def test_the_probe_keeps_its_result_beside_the_configuration(
     assert probing.last_results(config_path.parent, "beta", "beta") is None
     kept.write_text("{not json")
     assert probing.last_results(config_path.parent, "alpha", "alpha") is None
+
+
+@pytest.mark.parametrize(
+    ("group", "edits"),
+    [
+        ("listing", [("variant", 1), ("image", 2), ("custom_field", 3), ("review", 1)]),
+        ("listing", [("bulk_pricing_rule", 2), ("video", 3)]),
+        ("options", [("modifier", 1), ("option", 2)]),
+        ("metafields", [("metafield", 1), ("variant_metafield", 2)]),
+    ],
+)
+def test_parts_whose_assumption_differs_are_read_again_for_every_product(
+    emulator: Emulator,
+    config_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    group: str,
+    edits: list[tuple[str, int]],
+) -> None:
+    """A store where no sub-resource write moves the product's date_modified, and a probe that
+    found exactly that for one group of parts: those parts of every product are read again (and
+    the note names what), so the re-pull still equals a full pull."""
+    _store(emulator)
+    parts = {assumptions.product_part(p) for p in product_cache.GROUPS[group]}
+    _probed(config_path, holding=set(product_cache.rests_on(False)) - parts)
+    _pull(emulator, config_path, tmp_path / "a")
+    store_class = type(emulator.stores["alpha"])
+    monkeypatch.setattr(store_class, "touch", lambda self, product: None)
+    monkeypatch.setattr(store_class, "touch_product", lambda self, product_id: None)
+
+    async def apply(client: StoreApi) -> None:
+        for edit in edits:
+            await _edit_product(client, edit)
+
+    _on(emulator, apply)
+    connector = connector_for(emulator)
+    result = api.pull("alpha", config_path=config_path, out=tmp_path / "a", connector=connector)
+    (note,) = result.notes
+    assert all(part in note for part in parts)
+    assert "read again" in note
+    _pull(emulator, config_path, tmp_path / "b", full=True)
+    _same_snapshot(tmp_path / "a", tmp_path / "b")

@@ -14,7 +14,7 @@ the parts that differ.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -124,12 +124,16 @@ class Reusable:
     """What an earlier pull of the same store read of its products (``stagesync.product_cache``):
     each product as ``fetch_pages`` completed it (id -> compact JSON), the ``also`` it was read
     with, and the instant after which any product may have changed (the earlier pull's store
-    time minus the overlap margin). Set only where every assumption the reuse rests on is relied
-    on (``product_cache.REUSE_RESTS_ON``)."""
+    time minus the overlap margin). The parts whose assumptions are not relied on
+    (``product_cache.rests_on``) are read again for every product (``fresh``)."""
 
     since: datetime
     also: tuple[str, ...]
-    products: Mapping[int, bytes]
+    products: Mapping[int, tuple[Raw, bytes]]
+    """id -> (the product's ``date_modified`` as ``{"date_modified": ...}``, its JSON)."""
+    fresh: frozenset[str] = frozenset()
+    """Groups of ``FRESH_PARTS`` read again for every product: those whose assumptions are not
+    relied on."""
 
 
 REUSE: ContextVar[Reusable | None] = ContextVar("stagesync_product_reuse", default=None)
@@ -175,31 +179,107 @@ async def fetch_pages(api: StoreApi, also: Sequence[str]) -> AsyncIterator[list[
 async def _changed_pages(
     api: StoreApi, also: Sequence[str], reusable: Reusable
 ) -> AsyncIterator[list[Raw]]:
-    """Every product's id and ``CHANGE_FIELDS`` at 250 a page: a product the earlier pull read
-    with the same ``date_modified``, before ``reusable.since``, is taken from it (its references
-    as listed now); the others (new, changed, recent) are read complete by ``id:in``, ten a
-    request. A product the listing lacks was deleted. Relies on the assumptions of
-    ``product_cache.REUSE_RESTS_ON`` (ASSUMPTION_PRODUCT_DATE_MODIFIED_MOVES_ON_PRODUCT_WRITE
-    and the sub-resource ones)."""
-    listed = await api.get_all(PATH, {"include_fields": CHANGE_FIELDS})
-    reused: list[Raw] = []
+    """Every product's id and ``CHANGE_FIELDS`` at 250 a page (the whole product list with
+    ``INCLUDE`` instead, when ``"listing"`` is in ``reusable.fresh``): a product the earlier pull
+    read with the same ``date_modified``, before ``reusable.since``, is taken from it, its
+    references as listed now and the parts of ``reusable.fresh`` read again for every product
+    (``FRESH_PARTS``); the others (new, changed, recent) are read complete by ``id:in``, ten a
+    request. A product the listing lacks was deleted. Relies on the assumptions
+    ``product_cache.rests_on`` names (ASSUMPTION_PRODUCT_DATE_MODIFIED_MOVES_ON_PRODUCT_WRITE
+    and, per part not read again, the sub-resource ones)."""
+    fresh = reusable.fresh
+    whole = "listing" in fresh
+    query = {"include": ",".join([INCLUDE, *also])} if whole else {"include_fields": CHANGE_FIELDS}
+    reads: list[Awaitable[list[Raw]]] = [api.get_all(PATH, query)]
+    if "options" in fresh:
+        reads.append(api.get_all(PATH, {"include": LIMITED_INCLUDE, "include_fields": "id"}))
+    if "metafields" in fresh:
+        reads += [api.get_all(extras.PRODUCT_METAFIELDS), api.get_all(extras.VARIANT_METAFIELDS)]
+    found = await asyncio.gather(*reads)
+    listed = found.pop(0)
+    limited = {int(p["id"]): p for p in found.pop(0)} if "options" in fresh else {}
+    owned = owned_metafields(found[0], found[1]) if "metafields" in fresh else {}
+    reused: list[tuple[Raw, bytes]] = []
     changed: list[int] = []
     for item in listed:
         product_id = int(item["id"])
         cached = reusable.products.get(product_id)
-        raw = orjson.loads(cached) if cached is not None else None
-        if raw is not None and _unchanged(raw, item, reusable.since):
-            for name in REFRESHED:
-                if name in item:
-                    raw[name] = item[name]
-            reused.append(raw)
+        if cached is not None and _unchanged(cached[0], item, reusable.since):
+            reused.append((item, cached[1]))
         else:
             changed.append(product_id)
     for start in range(0, len(reused), PAGE_SIZE):
-        yield reused[start : start + PAGE_SIZE]
-    fresh = await read_by_ids(api, changed, also)
-    for start in range(0, len(fresh), PAGE_SIZE):
-        yield fresh[start : start + PAGE_SIZE]
+        page = []
+        for item, cached_raw in reused[start : start + PAGE_SIZE]:
+            raw = _reused(orjson.loads(cached_raw), item, whole)
+            if raw is None:  # a variant the earlier pull did not read: read it all again
+                changed.append(int(item["id"]))
+                continue
+            if "options" in fresh:
+                part = limited.get(int(raw["id"]), {})
+                raw["options"] = part.get("options") or []
+                raw["modifiers"] = part.get("modifiers") or []
+            page.append(raw)
+        if "metafields" in fresh:
+            _attach_metafields(page, owned)
+        if "rules" in fresh:
+            await _attach_rules(api, page)
+        yield page
+    read = await read_by_ids(api, changed, also)
+    for start in range(0, len(read), PAGE_SIZE):
+        yield read[start : start + PAGE_SIZE]
+
+
+FRESH_PARTS = {
+    "listing": ("variants", "images", "custom_fields", "videos", "reviews", "bulk_pricing_rules"),
+    "options": ("options", "modifiers"),
+    "rules": ("complex_rules",),
+    "metafields": ("metafields",),
+}
+"""The parts an incremental pull reads again for every product, by group (``Reusable.fresh``):
+the product list's (``listing``: the product's own fields with them), the ten-a-page pass
+(``options``), complex rules and metafields (the product's and its variants')."""
+KEPT_PARTS = ("options", "modifiers", "complex_rules", "metafields")
+
+
+def _reused(cached: Raw, listed: Raw, whole: bool) -> Raw | None:
+    """The product ``cached`` with what ``listed`` says now: its references (``REFRESHED``),
+    or, from the whole product list (``whole``), everything the list carries, the cached
+    options, modifiers, rules and metafields kept (a variant's metafields by its id). None when
+    the list names a variant the cache lacks (its metafields were never read)."""
+    if not whole:
+        for name in REFRESHED:
+            if name in listed:
+                cached[name] = listed[name]
+        return cached
+    variants = {int(v["id"]): v for v in cached.get("variants") or []}
+    merged = dict(listed)
+    for variant in merged.get("variants") or []:
+        known = variants.get(int(variant["id"]))
+        if known is None:
+            return None
+        variant["metafields"] = known.get("metafields") or []
+    for name in KEPT_PARTS:
+        merged[name] = cached.get(name) or []
+    return merged
+
+
+def _attach_metafields(products: list[Raw], owned: Mapping[tuple[str, int], list[Raw]]) -> None:
+    for product in products:
+        product["metafields"] = owned.get(("product", int(product["id"])), [])
+        for variant in product.get("variants") or []:
+            variant["metafields"] = owned.get(("variant", int(variant["id"])), [])
+
+
+async def _attach_rules(api: StoreApi, products: list[Raw]) -> None:
+    with_rules = [p for p in products if may_have_rules(p)]
+    rules = await asyncio.gather(
+        *(api.get_all(f"{PATH}/{p['id']}/complex-rules") for p in with_rules)
+    )
+    for product in products:
+        product["complex_rules"] = []
+    for product, found in zip(with_rules, rules, strict=True):
+        product["complex_rules"] = found
 
 
 def _unchanged(cached: Raw, listed: Raw, since: datetime) -> bool:
@@ -261,18 +341,8 @@ async def complete(
 ) -> None:
     """Attach complex rules (one list per product that may have them) and metafields, ``owned``
     by (``product`` or ``variant``, id)."""
-    with_rules = [p for p in products if may_have_rules(p)]
-    rules = await asyncio.gather(
-        *(api.get_all(f"{PATH}/{p['id']}/complex-rules") for p in with_rules)
-    )
-    for product in products:
-        product["complex_rules"] = []
-    for product, found in zip(with_rules, rules, strict=True):
-        product["complex_rules"] = found
-    for product in products:
-        product["metafields"] = owned.get(("product", int(product["id"])), [])
-        for variant in product.get("variants") or []:
-            variant["metafields"] = owned.get(("variant", int(variant["id"])), [])
+    await _attach_rules(api, products)
+    _attach_metafields(products, owned)
 
 
 def identify(raws: list[Raw]) -> dict[str, Raw]:

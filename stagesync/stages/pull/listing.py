@@ -37,16 +37,27 @@ async def list_kinds(run: PullRun) -> StageSyncError | None:
         missing = product_cache.unsupported(
             product_cache.rests_on(stock), config_dir, run.environment, env.store_hash
         )
-        products = product_cache.previous(directory, env.store_hash)
-        if products is not None and missing:  # an earlier pull it may not reuse
-            products, notes = None, (_full_read_note(run.environment, missing),)
+        fresh = product_cache.fresh_groups(missing)
+        if fresh is not None:
+            products = product_cache.previous(directory, env.store_hash, fresh)
+        elif product_cache.earlier(directory, env.store_hash):
+            notes = (_note(run.environment, missing, "every product is read in full"),)
+        if products is not None and missing:
+            notes = (_note(run.environment, missing, _parts(fresh or frozenset())),)
     run.listing = Listing(env, kinds, directory, stock, reusable, earlier, products, notes)
     return None
 
 
-def _full_read_note(environment: str, missing: list[str]) -> str:
+def _parts(fresh: frozenset[str]) -> str:
+    from stagesync.entities.products import FRESH_PARTS
+
+    parts = [part.replace("_", " ") for group in sorted(fresh) for part in FRESH_PARTS[group]]
+    return "these parts of every product are read again: " + ", ".join(parts)
+
+
+def _note(environment: str, missing: list[str], what: str) -> str:
     return (
-        f"Products are read in full: reusing unchanged ones relies on {', '.join(missing)}, "
+        f"Incremental pull of products: {what}. Reusing them relies on {', '.join(missing)}, "
         "which the platform's reference does not promise and no probe of this store found "
         f"holding. `stagesync probe {environment} --write` on a sandbox store can check them."
     )
