@@ -437,13 +437,26 @@ def change_products(url: str, products: int) -> None:
             answer.raise_for_status()
 
 
-def hold_probe(work: Path) -> None:
+FIVE_PARTS = ("variant", "image", "custom_field", "modifier", "metafield")
+"""The parts issue 21 names for the probe's write checks."""
+
+
+def hold_probe(work: Path, parts: tuple[str, ...] | None = None) -> None:
     """Keep a probe result of staging beside the configuration in which every assumption
-    holds: what the probe's write checks report on the emulator."""
+    holds (what the probe's write checks report on the emulator), or, with ``parts``, only the
+    read-only ones and those of these product parts (the others differ)."""
     from stagesync import assumptions, probe
     from stagesync.probe_checks import Finding
 
-    results = tuple(probe.Result(a, Finding("holds")) for a in assumptions.REGISTRY)
+    product_parts = {assumptions.product_part(p) for p in assumptions.PRODUCT_PARTS}
+    kept = {assumptions.product_part(p) for p in parts or ()}
+
+    def found(assumption: assumptions.Assumption) -> Finding:
+        if parts is None or assumption.id not in product_parts or assumption.id in kept:
+            return Finding("holds")
+        return Finding("differs", "moves", "did not move")
+
+    results = tuple(probe.Result(a, found(a)) for a in assumptions.REGISTRY)
     probe.save(probe.ProbeReport("staging", 0, 0, results, "staging"), work, "staging")
 
 
@@ -468,8 +481,11 @@ def repull(products: int) -> list[tuple[str, int, float, int]]:
         first = work / "snapshots" / "staging"
         pull("first pull", "--out", str(first))
         shutil.copytree(first, work / "probed")
+        shutil.copytree(first, work / "five")
         change_products(server.url, products)
         pull(f"re-pull, {CHANGED} changed, no probe result", "--out", str(first))
+        hold_probe(work, FIVE_PARTS)
+        pull(f"re-pull, {CHANGED} changed, probe holds for 5 parts", "--out", str(work / "five"))
         hold_probe(work)
         pull(f"re-pull, {CHANGED} changed, probe holds", "--out", str(work / "probed"))
         pull(f"re-pull, {CHANGED} changed (--full)", "--full", "--out", str(work / "full"))
@@ -477,7 +493,7 @@ def repull(products: int) -> list[tuple[str, int, float, int]]:
             path.read_bytes() == (work / folder / path.relative_to(first)).read_bytes()
             for path in first.rglob("*.json")
             if path.name != "snapshot.json" and not path.name.startswith(".")
-            for folder in ("full", "probed")
+            for folder in ("full", "probed", "five")
         ) and sorted(p.relative_to(first) for p in first.rglob("*.json")) == sorted(
             p.relative_to(work / "full") for p in (work / "full").rglob("*.json")
         )
