@@ -19,6 +19,7 @@ every product, and the pull says which assumptions a probe would need to check.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -27,6 +28,7 @@ import orjson
 from stagesync import assumptions, probe
 from stagesync.entities import products
 from stagesync.order_cache import OVERLAP
+from stagesync.pull import LiveState
 
 CACHE = "products/.platform.jsonl"
 
@@ -121,11 +123,25 @@ def earlier(directory: Path, store_hash: str) -> bool:
         return False
 
 
-def entries(seen: products.Seen, store_hash: str, time: datetime) -> dict[str, bytes]:
-    """The cache file for the products just pulled (none without products)."""
-    if not seen.products:
+def entries(
+    live: LiveState, seen: products.Seen, store_hash: str, time: datetime
+) -> dict[str, bytes | Iterable[bytes]]:
+    """The cache file for the products just pulled (none without products), written as it is
+    produced: each product as the pull keeps it (``LiveState``), with the parts ``seen`` says
+    the part kinds took out of it, one line each in id order."""
+    stored = live.stored.get("products")
+    if not stored:
         return {}
     header = {"store_hash": store_hash, "store_time": time.isoformat(), "also": list(seen.also)}
-    lines = [orjson.dumps(header, option=orjson.OPT_SORT_KEYS)]
-    lines += [seen.products[i] for i in sorted(seen.products)]
-    return {CACHE: b"\n".join(lines) + b"\n"}
+    empty = orjson.dumps(dict.fromkeys(seen.also, []))
+    by_id = sorted((int(live.lookup.live_id_of("products", key)), key) for key in stored)
+
+    def lines() -> Iterator[bytes]:
+        yield orjson.dumps(header, option=orjson.OPT_SORT_KEYS) + b"\n"
+        for product_id, key in by_id:
+            raw = stored[key]
+            parts = seen.parts.get(product_id, empty) if seen.also else b"{}"
+            yield raw if parts == b"{}" else raw[:-1] + b"," + parts[1:]
+            yield b"\n"
+
+    return {CACHE: lines()}

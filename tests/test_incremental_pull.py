@@ -491,3 +491,28 @@ def test_parts_whose_assumption_differs_are_read_again_for_every_product(
     assert "read again" in note
     _pull(emulator, config_path, tmp_path / "b", full=True)
     _same_snapshot(tmp_path / "a", tmp_path / "b")
+
+
+def test_reviews_and_bulk_pricing_rules_of_an_unchanged_product_come_from_the_cache(
+    emulator: Emulator, config_path: Path, tmp_path: Path
+) -> None:
+    """The part kinds read with the product list are kept in the cache with their product, and
+    a re-pull that reuses the product writes them as a full pull does."""
+    _store(emulator)
+
+    async def parts(client: StoreApi) -> None:
+        for edit in [("review", 1), ("bulk_pricing_rule", 1), ("review", 2)]:
+            await _edit_product(client, edit)
+
+    _on(emulator, parts)
+    for product in emulator.stores["alpha"].products.values():
+        product["date_modified"] = LONG_AGO
+    _probed(config_path)
+    _pull(emulator, config_path, tmp_path / "a")
+    emulator.clear_requests()
+    _pull(emulator, config_path, tmp_path / "a")
+    assert not any("include" in r["query"] for r in _product_reads(emulator))
+    assert len(list((tmp_path / "a" / "product_reviews").glob("*.json"))) == 2
+    assert len(list((tmp_path / "a" / "bulk_pricing_rules").glob("*.json"))) == 1
+    _pull(emulator, config_path, tmp_path / "b", full=True)
+    _same_snapshot(tmp_path / "a", tmp_path / "b")

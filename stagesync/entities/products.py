@@ -142,10 +142,11 @@ REUSE: ContextVar[Reusable | None] = ContextVar("stagesync_product_reuse", defau
 
 @dataclass
 class Seen:
-    """Every product ``fetch_pages`` yielded (id -> compact JSON, before the part kinds read
-    with it take their share), and the ``also`` it was read with."""
+    """What ``fetch_pages`` yielded that the products kept by the pull will lack: the parts of
+    ``also`` the part kinds read with the list take out of each product (id -> compact JSON of
+    ``{part: items}``, for the products that have any), and that ``also``."""
 
-    products: dict[int, bytes] = field(default_factory=dict)
+    parts: dict[int, bytes] = field(default_factory=dict)
     also: tuple[str, ...] = ()
 
 
@@ -170,9 +171,11 @@ async def fetch_pages(api: StoreApi, also: Sequence[str]) -> AsyncIterator[list[
     else:
         source = _all_pages(api, also)
     async for page in source:
-        if seen is not None:
+        if seen is not None and also:
             for product in page:
-                seen.products[int(product["id"])] = bytes(memoryview(orjson.dumps(product)))
+                if any(product.get(part) for part in also):
+                    parts = {part: product.get(part) or [] for part in also}
+                    seen.parts[int(product["id"])] = orjson.dumps(parts)
         yield page
 
 

@@ -3,7 +3,7 @@ what each stage finds, in stage order, and the result."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,7 +90,7 @@ class PullRun(StoreRun):
     """normalise: the records to write (streamed: normalised one at a time as written)."""
     counts: dict[str, int] = field(default_factory=dict)
     """normalise: records per kind."""
-    extras: dict[str, bytes] = field(default_factory=dict)
+    extras: dict[str, bytes | Iterable[bytes]] = field(default_factory=dict)
     """normalise: hidden files written beside the records (the themes' download cache)."""
     result: PullResult | None = None
     """write."""
