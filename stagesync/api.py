@@ -7,6 +7,7 @@ a value the caller renders. Nothing here prints; progress goes through the ``Pro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,7 +17,7 @@ from stagesync import b2b, planfile
 from stagesync import probe as probing
 from stagesync.assumptions import REGISTRY as ASSUMPTIONS
 from stagesync.bases import Drift
-from stagesync.config import Environment, load_config
+from stagesync.config import Config, Environment, load_config
 from stagesync.config import config_path as config_file
 from stagesync.entities import (
     REGISTRY,
@@ -232,6 +233,7 @@ def probe(
     config_path: Path | None = None,
     announce: Callable[[int], None] | None = None,
     connector: Connector = connect,
+    b2b_factory: b2b.B2BFactory = b2b.open_b2b,
 ) -> probing.ProbeReport:
     """Check, with reads only, the assumptions of the registry (stagesync/assumptions.py) that
     have a check, on ``environment``'s store. ``announce`` receives the most requests the probe
@@ -245,13 +247,104 @@ def probe(
         announce(probing.budget(checked))
 
     async def run() -> probing.ProbeReport:
-        async with connector(env) as store:
-            return await probing.run(environment, store, checked)
+        async with contextlib.AsyncExitStack() as stack:
+            store = await stack.enter_async_context(connector(env))
+            client, why = await _probe_b2b(stack, env, b2b_factory)
+            return await probing.run(environment, store, checked, b2b=client, b2b_missing=why)
 
     report = asyncio.run(run())
     if config.path is not None:
         probing.save(report, config.path.parent, environment)
     return report
+
+
+async def _probe_b2b(
+    stack: contextlib.AsyncExitStack, env: Environment, factory: b2b.B2BFactory
+) -> tuple[Any, str]:
+    """The environment's B2B client for the probe's B2B checks (closed with ``stack``), or None
+    and why not."""
+    if b2b.connection_state(env) != "Connected":
+        return None, "B2B not connected"
+    try:
+        client = await stack.enter_async_context(b2b.session(env, ["b2b_companies"], factory))
+    except StageSyncError as error:
+        return None, f"B2B not reachable: {error.message}"
+    return client, ""
+
+
+def probe_write(
+    environment: str,
+    *,
+    config_path: Path | None = None,
+    announce: Callable[[int], None] | None = None,
+    connector: Connector = connect,
+    b2b_factory: b2b.B2BFactory = b2b.open_b2b,
+) -> probing.ProbeReport:
+    """``probe`` and then the checks that need writes (``--write``), on a ``sandbox`` store only.
+    What they create is journaled beside stagesync.toml and deleted again (``probe_resume``
+    finishes a cleanup a stopped run left)."""
+    from stagesync.probe_writes import Journal
+
+    config = load_config(config_path)
+    env = config.environment(environment)
+    if env.role != "sandbox":
+        raise StageSyncError(
+            f"probe --write creates and deletes entities, so it runs only on a sandbox store; "
+            f'environment {environment} has role = "{env.role}". Set role = "sandbox" '
+            f"for [environments.{environment}] in stagesync.toml if its store is one, or run "
+            "the probe without --write (reads only)."
+        )
+    env.token()
+    journal = Journal(_probe_journal(config, environment))
+    if journal.pending():
+        raise StageSyncError(
+            f"an earlier probe --write of {environment} left entities to delete "
+            f"({journal.path}); run stagesync probe {environment} --resume first."
+        )
+    if announce is not None:
+        announce(probing.budget(ASSUMPTIONS, write=True))
+
+    async def run() -> probing.ProbeReport:
+        async with contextlib.AsyncExitStack() as stack:
+            store = await stack.enter_async_context(connector(env))
+            client, why = await _probe_b2b(stack, env, b2b_factory)
+            return await probing.run_write(
+                environment, store, ASSUMPTIONS, journal, b2b=client, b2b_missing=why
+            )
+
+    report = asyncio.run(run())
+    if config.path is not None:  # what pull relies on (``probe.last_results``)
+        probing.save(report, config.path.parent, environment)
+    return report
+
+
+def probe_resume(
+    environment: str, *, config_path: Path | None = None, connector: Connector = connect
+) -> int:
+    """Delete what a stopped ``probe --write`` of ``environment`` left (its cleanup journal
+    lists it); the number of entities deleted."""
+    from stagesync.probe_writes import Journal, delete_pending
+
+    config = load_config(config_path)
+    env = config.environment(environment)
+    journal = Journal(_probe_journal(config, environment))
+    if not journal.pending():
+        journal.finish()
+        return 0
+    env.token()
+
+    async def run() -> int:
+        async with connector(env) as store:
+            return await delete_pending(store, journal)
+
+    return asyncio.run(run())
+
+
+def _probe_journal(config: Config, environment: str) -> Path:
+    from stagesync.probe_writes import journal_path
+
+    project = config.path.parent if config.path is not None else Path.cwd()
+    return journal_path(project, environment)
 
 
 def diff(

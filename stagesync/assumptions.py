@@ -3,12 +3,14 @@
 Each entry names a behaviour by a stable id: what is assumed, where it matters, the reference that
 promises it (or says nothing), and whether stagesync relies on it. An incremental pull skips a
 read only on an assumption the reference promises (``relied_on``) or one the last probe of that
-same store found holding (``probe.last_results``, kept beside the configuration); otherwise the
-part it would save is re-read in full (docs/performance.md, "Incremental pull"). A fast pull that
+same store found holding (``probe.last_results``, kept beside the configuration; ``stagesync
+probe --write`` checks the ones that need writes); otherwise the part it would save is re-read
+in full (docs/performance.md, "Incremental pull"). A fast pull that
 silently misses a change is a defect; a slower one is not.
 
 An entry with a ``check`` is one ``stagesync probe`` verifies read-only on a real store
-(stagesync/probe.py runs them; docs/probe.md explains each).
+(stagesync/probe.py runs them; docs/probe.md explains each); one with a ``write_check`` is one
+``stagesync probe --write`` verifies on a sandbox store (stagesync/probe_writes.py).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from stagesync import probe_checks as probe
+from stagesync import probe_writes as writes
 from stagesync.probe_checks import Check
+from stagesync.probe_writes import WriteCheck
 
 
 @dataclass(frozen=True)
@@ -31,7 +35,10 @@ class Assumption:
     check: Check | None = None
     """How ``stagesync probe`` verifies it with reads (None: it needs writes)."""
     requests: int = 0
-    """The most requests ``check`` sends (pages already read by another check are reused)."""
+    """The most requests ``check`` (or ``write_check``) sends (pages already read by another
+    check are reused; entities another write check created too)."""
+    write_check: WriteCheck | None = None
+    """How ``stagesync probe --write`` verifies it on a sandbox store (probe_writes.py)."""
 
 
 ORDER_DATE_MODIFIED_MOVES_ON_ORDER_WRITE = "ASSUMPTION_ORDER_DATE_MODIFIED_MOVES_ON_ORDER_WRITE"
@@ -71,6 +78,11 @@ _PRODUCT_REF = (
     "products_catalog.v3.yml documents date_modified only as a read-only product field and the "
     "date_modified:min/:max filters; it does not say which writes move it."
 )
+
+_MOVES_REQUESTS = {"variant": writes.PRODUCT_COUNT + 1 + 8 + 1}
+"""What ``--write`` spends on the date_modified checks, all counted on the first: the products
+(and the first one's variants), the image to copy, one write per part, the read after them, and
+the one request that deletes the products."""
 
 REGISTRY: tuple[Assumption, ...] = (
     Assumption(
@@ -131,6 +143,8 @@ REGISTRY: tuple[Assumption, ...] = (
             _PRODUCTS,
             _PRODUCT_REF,
             relied_on=False,
+            write_check=writes.moves(part) if part in writes.PARTS else None,
+            requests=_MOVES_REQUESTS.get(part, 0),
         )
         for part in PRODUCT_PARTS
     ),
@@ -141,6 +155,21 @@ REGISTRY: tuple[Assumption, ...] = (
         "stagesync/entities/customers.py: fetch (read in full on every pull)",
         "customers.v3.yml documents date_modified and the date_modified:min filter, not which "
         "writes move it.",
+        relied_on=False,
+    ),
+    Assumption(
+        "ASSUMPTION_ORDER_TOTALS",
+        "An order created or written through v2 has its money computed from its line items as "
+        "checkout does: subtotal_ex_tax/subtotal_inc_tax = the sum of price_ex_tax/price_inc_tax "
+        "x quantity, shipping_cost_* = the sum of the shipping addresses' cost_*, total_* = "
+        "subtotal + shipping + handling + wrapping - discount_amount; a value the request gives "
+        "(subtotal_*, total_*, shipping_cost_* ...) is kept instead. The emulator behaves so; "
+        "stagesync writes every total of an order it copies, so it does not depend on it.",
+        "stagesync/emulator/orders.py: compute_totals; stagesync/entities/orders.py: create "
+        "(writes the source's totals)",
+        "orders.v2.oas2.yml order_Post: subtotal_ex_tax, subtotal_inc_tax, total_ex_tax, "
+        "total_inc_tax are 'Override value for ...' (given in pairs); it does not spell out the "
+        "computation they override.",
         relied_on=False,
     ),
 )
@@ -323,6 +352,147 @@ PROBED: tuple[Assumption, ...] = (
 )
 
 
-REGISTRY = (*REGISTRY, *PROBED)
+def _written(
+    id: str, statement: str, matters: str, reference: str, check: WriteCheck, requests: int
+) -> Assumption:
+    return Assumption(id, statement, matters, reference, True, write_check=check, requests=requests)
+
+
+WRITTEN: tuple[Assumption, ...] = (
+    # Need writes: `stagesync probe ENV --write` checks these on a sandbox store (docs/probe.md).
+    _written(
+        "ASSUMPTION_PRODUCTS_BATCH_PUT_LIMIT_10",
+        f"PUT /v3/catalog/products takes {writes.BATCH_LIMIT} products in one request and refuses "
+        f"{writes.BATCH_LIMIT + 1} with a 4xx.",
+        "stagesync/entities/products.py: BATCH_SIZE (product updates, ten a request)",
+        "products_catalog.v3.yml updateProducts: 'Limit of 10 products per batch'; reference "
+        "section 5.",
+        writes.batch_limit,
+        2,
+    ),
+    _written(
+        "ASSUMPTION_PRODUCT_DUPLICATE_SKU_409",
+        "Creating a product with another product's SKU answers 409 with a v3 error body "
+        "{status, title, errors} naming sku.",
+        "stagesync/bigcommerce/client.py: _ERROR_TYPES (never retried) and the error's message",
+        "products_catalog.v3.yml createProduct 409: 'duplicate unique values, such as name or "
+        "SKU'; reference section 3.",
+        writes.duplicate("sku"),
+        1,
+    ),
+    _written(
+        "ASSUMPTION_PRODUCT_DUPLICATE_NAME_409",
+        "Creating a product with another product's name answers 409 with a v3 error body "
+        "{status, title, errors} naming name.",
+        "stagesync/bigcommerce/client.py: _ERROR_TYPES (never retried) and the error's message",
+        "products_catalog.v3.yml createProduct 409 and product name 'A unique product name'.",
+        writes.duplicate("name"),
+        1,
+    ),
+    _written(
+        "ASSUMPTION_MISSING_FIELDS_422",
+        "Creating a product without price and weight answers 422 with a v3 error body "
+        "{status, title, errors} naming the missing fields.",
+        "stagesync/bigcommerce/client.py: _ERROR_TYPES and the 'field: message' details",
+        "reference section 3: 422 'Missing Required Fields' with errors per field.",
+        writes.missing_fields,
+        1,
+    ),
+    _written(
+        "ASSUMPTION_CATEGORY_BATCH_PARTIAL_207",
+        "POST /v3/catalog/trees/categories with one valid and one invalid item creates the valid "
+        "one and answers it in data (207), not refusing the whole batch.",
+        "stagesync/entities/categories.py: create_many (a batch that created only some)",
+        "catalog trees spec: 201/207 on POST categories; reference section 3 (207 Multi-Status).",
+        writes.partial_batch,
+        3,
+    ),
+    _written(
+        "ASSUMPTION_REPLACED_PROMOTION_KEEPS_NAME_AND_CODES",
+        "A promotion deleted with its coupon codes can be created again at once with the same "
+        "name and codes (stagesync's replace), reads back as sent and starts at current_uses 0.",
+        "stagesync/entities/promotions.py: delete and create (a replace is both, in that order)",
+        "promotions.v3.yml: codes are unique; the reference does not say when a deleted "
+        "promotion's name and codes are free again.",
+        writes.promotion_replace,
+        10,
+    ),
+)
+
+
+_B2B_REF = "B2B Edition OpenAPI files (reference section 3, B2B error and list bodies)."
+
+B2B_PROBED: tuple[Assumption, ...] = (
+    # Read-only, when the environment has B2B Edition connected (`not checked` otherwise).
+    _probed(
+        "ASSUMPTION_B2B_ENVELOPE_OFFSET_PAGING",
+        "B2B lists answer {code, data, meta: {pagination: {totalCount, offset, limit}}} with at "
+        "most limit records, and offset=1 starts at the second record of offset=0.",
+        "stagesync/bigcommerce/b2b.py: get_all (totalCount says which offsets to read)",
+        _B2B_REF,
+        probe.b2b_envelope,
+        2,
+    ),
+    _probed(
+        "ASSUMPTION_B2B_COMPANY_FIELD_TYPES",
+        "B2B companies carry companyId, companyName, companyEmail, customerGroupId, "
+        "parentCompany (null allowed) and extraFields with these JSON types.",
+        "stagesync/entities/b2b_companies.py: the company record a pull writes",
+        "B2B company.yaml company list response.",
+        probe.b2b_fields_check(
+            "/companies",
+            {
+                "companyId": "integer",
+                "companyName": "string",
+                "companyEmail": "string",
+                "customerGroupId": "integer",
+                "parentCompany": "object|null",
+                "extraFields": "array",
+            },
+        ),
+        0,
+    ),
+    _probed(
+        "ASSUMPTION_B2B_USER_FIELD_TYPES",
+        "B2B users carry id, companyId, email, firstName, lastName, role and channelIds with "
+        "these JSON types.",
+        "stagesync/entities/b2b_users.py: the user record a pull writes",
+        "B2B user.yaml user list response.",
+        probe.b2b_fields_check(
+            "/users",
+            {
+                "id": "integer",
+                "companyId": "integer",
+                "email": "string",
+                "firstName": "string",
+                "lastName": "string",
+                "role": "integer",
+                "channelIds": "array",
+            },
+        ),
+        1,
+    ),
+    _probed(
+        "ASSUMPTION_B2B_ORDER_FIELD_TYPES",
+        "B2B orders carry id, bcOrderId, companyId, poNumber and extraFields with these JSON "
+        "types.",
+        "stagesync/entities/b2b_orders.py: the B2B order record a pull writes",
+        "B2B order.yaml order list response.",
+        probe.b2b_fields_check(
+            "/orders",
+            {
+                "id": "integer",
+                "bcOrderId": "integer",
+                "companyId": "integer",
+                "poNumber": "string",
+                "extraFields": "array",
+            },
+        ),
+        1,
+    ),
+)
+
+
+REGISTRY = (*REGISTRY, *PROBED, *B2B_PROBED, *WRITTEN)
 
 BY_ID = {assumption.id: assumption for assumption in REGISTRY}

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperCommand, TyperGroup
 
-from stagesync import __version__
+from stagesync import __version__, errors
 from stagesync.config import DEFAULT_CONFIG_NAME, init_config
 from stagesync.errors import StageSyncError
 from stagesync.files import write_atomic
@@ -123,6 +123,8 @@ EXAMPLES = {
     "probe": _examples(
         "stagesync probe sandbox",
         "stagesync probe production --format json --markdown probe.md",
+        "stagesync probe sandbox --write",
+        "stagesync probe sandbox --resume",
     ),
     "show": _examples("stagesync show plan.json", "stagesync show plan.json --html plan.html"),
     "check": _examples(
@@ -518,6 +520,18 @@ def probe(
         OutputFormat,
         typer.Option("--format", help="What to print on stdout: the text report or its JSON."),
     ] = OutputFormat.text,
+    write: Annotated[
+        bool,
+        typer.Option(
+            "--write",
+            help="Also check what needs writes, creating and deleting stagesync-probe- entities "
+            "(sandbox stores only).",
+        ),
+    ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="Only delete what a stopped --write run left behind."),
+    ] = False,
 ) -> None:
     """Check, with reads only, that the store behaves as stagesync assumes (exit 3: one differs)."""
     import orjson
@@ -526,10 +540,20 @@ def probe(
     from stagesync import probe as probing
     from stagesync.files import write_atomic_chunks
 
-    def announce(budget: int) -> None:
-        _say(f"Probing {environment} with at most {_plural(budget, 'request')} (reads only).")
+    if resume:
+        if write:
+            raise errors.UsageError("--resume only cleans up; run --write again after it.")
+        gone = api.probe_resume(environment, config_path=ctx.obj)
+        noun = "entity" if gone == 1 else "entities"
+        _say(f"Deleted {gone} {noun} an earlier probe of {environment} left.")
+        return
+    what = "reads, then writes to entities it deletes again" if write else "reads only"
 
-    report = api.probe(environment, config_path=ctx.obj, announce=announce)
+    def announce(budget: int) -> None:
+        _say(f"Probing {environment} with at most {_plural(budget, 'request')} ({what}).")
+
+    run = api.probe_write if write else api.probe
+    report = run(environment, config_path=ctx.obj, announce=announce)
     if output_format is OutputFormat.json:
         options = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
         typer.echo(orjson.dumps(probing.as_json(report), option=options).decode("utf-8"), nl=False)
@@ -824,6 +848,19 @@ def emulator_serve(
             "--store does not declare it), as stagesync's own push writes it (repeatable).",
         ),
     ] = None,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(
+            "--tls-cert",
+            metavar="PEM",
+            help="Serve HTTPS with this certificate (with --tls-key), for clients that only "
+            "speak HTTPS.",
+        ),
+    ] = None,
+    tls_key: Annotated[
+        Path | None,
+        typer.Option("--tls-key", metavar="PEM", help="The private key of --tls-cert."),
+    ] = None,
 ) -> None:
     """Serve the emulator over HTTP until interrupted."""
     from stagesync import emulator
@@ -856,6 +893,12 @@ def emulator_serve(
         loads = [parse_load_arg(arg) for arg in load or ()]
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--load") from None
+    if (tls_cert is None) != (tls_key is None):
+        raise typer.BadParameter("give both --tls-cert and --tls-key", param_hint="--tls-cert")
+    tls = (str(tls_cert), str(tls_key)) if tls_cert and tls_key else None
+    for given in (tls_cert, tls_key):
+        if given is not None and not given.is_file():
+            raise typer.BadParameter(f"{given} is not a file", param_hint="--tls-cert/--tls-key")
     from stagesync.emulator.server import listen
 
     try:
@@ -872,7 +915,7 @@ def emulator_serve(
             f"Loaded {folder} into store {store_hash}: {_plural(loaded.records, 'record')} "
             f"({_plural(loaded.operations, 'operation')}, {_plural(loaded.requests, 'request')})."
         )
-    url = f"http://{host}:{port}"
+    url = f"{'https' if tls else 'http'}://{host}:{port}"
     _say(f"stagesync emulator on {url} (seed: {seed.value}). Stop it with Ctrl-C.")
     for store_hash, served in sorted(fake.stores.items()):
         _say(f"  store {store_hash}: token {served.token}  ({url}/stores/{store_hash}/v3/...)")
@@ -880,7 +923,7 @@ def emulator_serve(
         _say(f"  B2B Edition on {store_hash}: admin {email}  ({url}/api/v3/io/...)")
     if not fake.stores:
         _say("  no stores: declare some with --store HASH=TOKEN, or use --seed demo")
-    emulator.serve(fake, host, port, sock)
+    emulator.serve(fake, host, port, sock, tls)
 
 
 @app.command(cls=_Command, epilog=EXAMPLES["demo"])

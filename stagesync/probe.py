@@ -4,10 +4,15 @@ The assumptions with a ``check`` in the registry (stagesync/assumptions.py) are 
 other through the store's normal client, which paces itself on the rate-limit headers like pull.
 The probe never sends more than the sum of their declared ``requests`` (``budget``), which the
 command states before it starts.
+
+``run_write`` (``--write``, sandbox stores only) runs those and then the assumptions with a
+``write_check`` (stagesync/probe_writes.py), and deletes what the write checks created, also when
+one fails or the run is interrupted.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +24,7 @@ from stagesync.assumptions import Assumption
 from stagesync.errors import ApiError
 from stagesync.ports import StoreApi
 from stagesync.probe_checks import Finding, Probe, not_checked
+from stagesync.probe_writes import Journal, Unexpected, WriteProbe
 
 
 @dataclass(frozen=True)
@@ -35,20 +41,35 @@ class ProbeReport:
     results: tuple[Result, ...]
     store_hash: str = ""
     """The store probed: a saved result speaks only for that store (``last_results``)."""
+    mode: str = "read"
+    """``read`` (reads only) or ``write`` (``--write``: the write checks too)."""
 
     @property
     def differs(self) -> bool:
         return any(r.finding.status == "differs" for r in self.results)
 
 
-def budget(assumptions: Sequence[Assumption]) -> int:
-    """The most requests the probe sends for ``assumptions``."""
-    return sum(a.requests for a in assumptions if a.check is not None)
+def budget(assumptions: Sequence[Assumption], *, write: bool = False) -> int:
+    """The most requests the probe sends for ``assumptions`` (with the write checks: ``write``)."""
+    return sum(
+        a.requests
+        for a in assumptions
+        if a.check is not None or (write and a.write_check is not None)
+    )
 
 
-async def run(environment: str, api: StoreApi, assumptions: Sequence[Assumption]) -> ProbeReport:
-    probe = Probe(api)
-    start = api.requests_made
+async def run(
+    environment: str,
+    api: StoreApi,
+    assumptions: Sequence[Assumption],
+    *,
+    b2b: Any = None,
+    b2b_missing: str = "B2B not connected",
+) -> ProbeReport:
+    """The read checks; the B2B ones through ``b2b`` (the store's B2B Edition client), or
+    ``not checked`` with ``b2b_missing`` without one."""
+    probe = Probe(api, b2b=b2b, b2b_missing=b2b_missing)
+    start = _sent(api, b2b)
     results = []
     for assumption in assumptions:
         if assumption.check is None:
@@ -58,8 +79,56 @@ async def run(environment: str, api: StoreApi, assumptions: Sequence[Assumption]
         except ApiError as error:
             finding = not_checked(f"the store answered {error.status} to the read it needs")
         results.append(Result(assumption, finding))
-    requests = api.requests_made - start
+    requests = _sent(api, b2b) - start
     return ProbeReport(environment, budget(assumptions), requests, tuple(results), api.store_hash)
+
+
+def _sent(api: StoreApi, b2b: Any) -> int:
+    """Requests sent so far, to the store API and B2B Edition."""
+    return api.requests_made + (b2b.requests_made if b2b is not None else 0)
+
+
+async def run_write(
+    environment: str,
+    api: StoreApi,
+    assumptions: Sequence[Assumption],
+    journal: Journal,
+    *,
+    b2b: Any = None,
+    b2b_missing: str = "B2B not connected",
+) -> ProbeReport:
+    """The read checks, then the write checks; what they created is deleted before it returns
+    (when deleting fails, the journal keeps it for ``--resume`` and the error propagates)."""
+    start = _sent(api, b2b)
+    read = await run(environment, api, assumptions, b2b=b2b, b2b_missing=b2b_missing)
+    probe = WriteProbe(api, journal)
+    results = list(read.results)
+    try:
+        for assumption in assumptions:
+            if assumption.write_check is None:
+                continue
+            try:
+                finding = await assumption.write_check(probe)
+            except ApiError as error:
+                finding = not_checked(f"the store answered {error.status} to a write it needs")
+            except (Unexpected, LookupError, TypeError, ValueError) as error:
+                finding = not_checked(f"an answer had an unexpected shape ({type(error).__name__})")
+            results.append(Result(assumption, finding))
+    except BaseException:
+        # Stopped (an error, an interrupt): delete what was made; if that fails too, the
+        # journal keeps it for --resume and the first error is the one reported.
+        with contextlib.suppress(Exception):
+            await probe.cleanup()
+        raise
+    await probe.cleanup()
+    return ProbeReport(
+        environment,
+        budget(assumptions, write=True),
+        _sent(api, b2b) - start,
+        tuple(results),
+        api.store_hash,
+        mode="write",
+    )
 
 
 def as_json(report: ProbeReport) -> dict[str, Any]:
@@ -69,6 +138,7 @@ def as_json(report: ProbeReport) -> dict[str, Any]:
         "format_version": 1,
         "environment": report.environment,
         "store_hash": report.store_hash,
+        "mode": report.mode,
         "budget": report.budget,
         "requests": report.requests,
         "assumptions": [
@@ -131,7 +201,8 @@ def summary(report: ProbeReport) -> str:
 
 
 def as_text(report: ProbeReport) -> str:
-    lines = [f"Probe of environment '{report.environment}':"]
+    writes = " (with --write)" if report.mode == "write" else ""
+    lines = [f"Probe of environment '{report.environment}'{writes}:"]
     for r in report.results:
         lines.append(f"  {r.finding.status:<12} {r.assumption.id}")
         lines.extend(f"               {line}" for line in _detail(r.finding))
@@ -140,8 +211,9 @@ def as_text(report: ProbeReport) -> str:
 
 
 def as_markdown(report: ProbeReport) -> str:
+    writes = " --write" if report.mode == "write" else ""
     lines = [
-        f"## stagesync probe: `{report.environment}`",
+        f"## stagesync probe{writes}: `{report.environment}`",
         "",
         summary(report),
         "",

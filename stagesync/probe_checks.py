@@ -26,6 +26,8 @@ PAGE_LIMIT = 250
 INCLUDE_PAGE_LIMIT = 10
 """The largest page with ``include=options,modifiers`` (products_catalog.v3.yml)."""
 TRIM = 160
+B2B_PAGE = 10
+"""Records a B2B check reads (one page)."""
 
 
 @dataclass(frozen=True)
@@ -54,7 +56,12 @@ class Probe:
 
     api: StoreApi
     clock: Callable[[], float] = time.time
+    b2b: Any = None
+    """The store's B2B Edition client (``B2BClient``), when B2B is connected."""
+    b2b_missing: str = "B2B not connected"
+    """Why there is no ``b2b``."""
     _pages: dict[tuple[str, tuple[tuple[str, str], ...]], list[Any]] = field(default_factory=dict)
+    _b2b_bodies: dict[tuple[str, int, int], Any] = field(default_factory=dict)
 
     async def page(self, path: str, params: Params | None = None) -> list[Any]:
         """One page of ``path`` (read once per probe)."""
@@ -63,6 +70,15 @@ class Probe:
             body = await self.api.get(path, params)
             self._pages[key] = list(body) if isinstance(body, list) else []
         return self._pages[key]
+
+    async def b2b_body(self, path: str, offset: int = 0, limit: int = B2B_PAGE) -> Any:
+        """One B2B page's whole answer, envelope included (read once per probe)."""
+        key = (path, offset, limit)
+        if key not in self._b2b_bodies:
+            self._b2b_bodies[key] = await self.b2b.envelope(
+                path, {"offset": offset, "limit": limit}
+            )
+        return self._b2b_bodies[key]
 
     def rate_limit(self) -> Any:
         """The client's last ``X-Rate-Limit-*`` reading (None when no response carried them)."""
@@ -218,6 +234,66 @@ def fields_check(path: str, fields: Mapping[str, str]) -> Check:
         return holds()
 
     return check
+
+
+async def b2b_envelope(probe: Probe) -> Finding:
+    """``{code, data: [...], meta: {pagination: {totalCount, offset, limit}}}``, at most
+    ``limit`` records, and ``offset=1`` starting at the first page's second record."""
+    if probe.b2b is None:
+        return not_checked(probe.b2b_missing)
+    body = await probe.b2b_body("/companies")
+    data = body.get("data") if isinstance(body, dict) else None
+    meta = body.get("meta") if isinstance(body, dict) else None
+    pagination = meta.get("pagination") if isinstance(meta, dict) else None
+    wanted = ("totalCount", "offset", "limit")
+    if (
+        not isinstance(data, list)
+        or not isinstance(pagination, dict)
+        or not all(_json_type(pagination.get(n)) == "integer" for n in wanted)
+    ):
+        pages = _shape(pagination) if isinstance(pagination, dict) else "absent"
+        return differs(
+            "{code, data: array, meta: {pagination: {totalCount, offset, limit: integer}}}",
+            f"{_shape(body)}; pagination {pages}",
+        )
+    if len(data) > B2B_PAGE:
+        return differs(f"at most {B2B_PAGE} records for limit={B2B_PAGE}", f"{len(data)}")
+    if len(data) >= 2:
+        second = await probe.b2b_body("/companies", 1, 1)
+        rest = second.get("data") if isinstance(second, dict) else None
+        if not isinstance(rest, list) or not rest or rest[0] != data[1]:
+            return differs("offset=1 answers the second record of offset=0", "another record")
+    return holds()
+
+
+def b2b_fields_check(path: str, fields: Mapping[str, str]) -> Check:
+    """``fields_check`` for the first page of a B2B list."""
+
+    async def check(probe: Probe) -> Finding:
+        if probe.b2b is None:
+            return not_checked(probe.b2b_missing)
+        body = await probe.b2b_body(path)
+        items = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            return not_checked(f"no record on the first page of B2B {path}")
+        return _types(items, fields)
+
+    return check
+
+
+def _types(items: list[Any], fields: Mapping[str, str]) -> Finding:
+    wrong: dict[str, str] = {}
+    for record in items:
+        for name, allowed in fields.items():
+            kind = "absent" if name not in record else _json_type(record[name])
+            if not _allowed(kind, allowed):
+                wrong.setdefault(name, kind)
+    if wrong:
+        return differs(
+            ", ".join(f"{n}: {fields[n]}" for n in wrong),
+            ", ".join(f"{n}: {k}" for n, k in wrong.items()),
+        )
+    return holds()
 
 
 def _allowed(kind: str, allowed: str) -> bool:

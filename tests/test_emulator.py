@@ -4,6 +4,7 @@ computed fields, auth, rate limits, faults and the control endpoints."""
 from __future__ import annotations
 
 import random
+import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -695,3 +696,17 @@ def test_start_server_serves_over_http() -> None:
             assert dropped
     with pytest.raises(httpx.TransportError):
         httpx.get(f"{server.url}/__emulator/health", timeout=1)
+
+
+@pytest.mark.serve
+def test_served_connections_send_without_waiting_for_acks() -> None:
+    """Nagle's algorithm is off on every accepted connection: with it on, an answer written in two
+    parts waits for the client's delayed ACK, 40 ms a kept-alive request on loopback."""
+    emu = Emulator({"abc": "tok"})
+    with start_server(emu) as server, httpx.Client(base_url=server.url) as client:
+        assert client.get("/__emulator/health").status_code == 200
+        connections = server._server.server_state.connections
+        assert connections
+        for connection in connections:
+            sock = connection.transport.get_extra_info("socket")
+            assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)

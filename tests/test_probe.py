@@ -3,9 +3,9 @@ emulator changed for a few assumptions is reported as differing for exactly thos
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,33 +22,25 @@ from tests.conftest import STORES, Connector, connector_for, on_store
 
 SCHEMA = Path(__file__).parent.parent / "docs" / "schemas" / "probe.schema.json"
 PROBED = [a.id for a in REGISTRY if a.check is not None]
-DATE = "Fri, 04 Dec 2026 12:00:00 GMT"
+B2B = {a for a in PROBED if a.startswith("ASSUMPTION_B2B_")}
+"""Not checked without B2B Edition connected (tests/test_probe_b2b.py connects it)."""
 runner = CliRunner()
 
 
-class Bent(httpx.AsyncBaseTransport):
-    """The emulator, with three behaviours changed: no rate-limit headers, ``sku:in`` ignored,
-    and /v2/time an hour ahead of the responses' Date header."""
+def set_quirks(emulator: Emulator, **quirks: Any) -> dict[str, Any]:
+    """Switch the emulator's quirks through its control endpoint, as a test of a served
+    emulator would."""
 
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
+    async def post() -> dict[str, Any]:
+        async with httpx.AsyncClient(
+            transport=emulator.transport(), base_url="http://emulator.test"
+        ) as client:
+            response = await client.post("/__emulator/quirks", json=quirks)
+            response.raise_for_status()
+            body: dict[str, Any] = response.json()
+            return body
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if "sku:in" in request.url.params:
-            request.url = request.url.copy_remove_param("sku:in")
-        response = await self.inner.handle_async_request(request)
-        await response.aread()
-        headers = {
-            k: v for k, v in response.headers.items() if not k.lower().startswith("x-rate-limit")
-        }
-        headers["Date"] = DATE
-        content = response.content
-        if request.url.path.endswith("/v2/time"):
-            content = json.dumps(
-                {"time": int(parsedate_to_datetime(DATE).timestamp()) + 3600}
-            ).encode()
-            headers.pop("content-length", None)
-        return httpx.Response(response.status_code, headers=headers, content=content)
+    return asyncio.run(post())
 
 
 def probe(monkeypatch: pytest.MonkeyPatch, config: Path, connector: Connector, *args: str) -> Any:
@@ -77,9 +69,12 @@ def test_every_assumption_holds_on_the_emulator(
     budget = sum(a.requests for a in REGISTRY if a.check is not None)
     assert f"Probing alpha with at most {budget} requests (reads only)." in result.stderr
     lines = result.stdout.splitlines()
-    assert [line.split()[-1] for line in lines[1:-1]] == PROBED
-    assert all(line.split()[0] == "holds" for line in lines[1:-1])
-    assert lines[-1].startswith(f"{len(PROBED)} holds, 0 differs, 0 not checked (")
+    rows = [line for line in lines[1:-1] if not line.startswith("   ")]
+    assert [line.split()[-1] for line in rows] == PROBED
+    for line in rows:
+        assert line.split()[0] == ("not" if line.split()[-1] in B2B else "holds"), line
+    assert lines[-1].startswith(f"{len(PROBED) - len(B2B)} holds, 0 differs, {len(B2B)} not ")
+    assert result.stdout.count("B2B not connected") == len(B2B)
     report = markdown.read_text()
     assert "| `ASSUMPTION_PRODUCTS_FILTER_SKU_IN` | holds |  |" in report
 
@@ -87,9 +82,11 @@ def test_every_assumption_holds_on_the_emulator(
 def test_a_changed_store_differs_for_exactly_those_assumptions(
     seeded: Emulator, config_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result = probe(
-        monkeypatch, config_path, connector_for(seeded, Bent), "alpha", "--format", "json"
+    quirks = set_quirks(
+        seeded, rate_limit_headers=False, ignored_filters=["sku:in"], clock_offset_s=3600
     )
+    assert quirks["ignored_filters"] == ["sku:in"]
+    result = probe(monkeypatch, config_path, connector_for(seeded), "alpha", "--format", "json")
     assert result.exit_code == 3, (result.stdout, result.stderr)
     body = json.loads(result.stdout)
     jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text())).validate(body)
@@ -99,18 +96,17 @@ def test_a_changed_store_differs_for_exactly_those_assumptions(
         "ASSUMPTION_PRODUCTS_FILTER_SKU_IN",
         "ASSUMPTION_STORE_TIME_ANSWERS",
     }
-    assert set(statuses(body).values()) == {"holds", "differs"}
+    assert {v for k, v in statuses(body).items() if k not in B2B} == {"holds", "differs"}
     assert 0 < body["requests"] <= body["budget"]
     clock = next(e for e in body["assumptions"] if e["id"] == "ASSUMPTION_STORE_TIME_ANSWERS")
-    assert clock["seen"] == "3600s apart"
+    assert clock["seen"] in ("3599s apart", "3600s apart")
 
 
 def test_the_report_holds_no_token_email_or_store_value(
     seeded: Emulator, config_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result = probe(
-        monkeypatch, config_path, connector_for(seeded, Bent), "alpha", "--format", "json"
-    )
+    set_quirks(seeded, rate_limit_headers=False, ignored_filters=["sku:in"], clock_offset_s=60)
+    result = probe(monkeypatch, config_path, connector_for(seeded), "alpha", "--format", "json")
     products = on_store(seeded, "alpha", lambda store: store.get_all("/v3/catalog/products"))
     secrets = [STORES["alpha"], commerce.JANE, commerce.BOB, "Jane", "Doe"]
     secrets += [p["sku"] for p in products if p["sku"]] + [p["name"] for p in products]
@@ -128,3 +124,28 @@ def test_an_empty_store_leaves_the_data_checks_not_checked(
     assert "ASSUMPTION_PRODUCTS_FILTER_ID_IN" in unchecked
     assert "ASSUMPTION_ORDER_FIELD_TYPES" in unchecked
     assert found["ASSUMPTION_RATE_LIMIT_HEADERS"] == "holds"
+
+
+def test_quirks_are_shown_and_refused_when_invalid(emulator: Emulator) -> None:
+    async def call() -> list[httpx.Response]:
+        async with httpx.AsyncClient(
+            transport=emulator.transport(), base_url="http://emulator.test"
+        ) as client:
+            return [
+                await client.get("/__emulator/quirks"),
+                await client.post("/__emulator/quirks", json={"clock_offset_s": "soon"}),
+                await client.post("/__emulator/quirks", json={"date_modified_frozen_by": ["x"]}),
+                await client.post("/__emulator/quirks", json={"colour": 1}),
+                await client.get("/__emulator/quirks"),
+            ]
+
+    shown, bad_type, bad_part, unknown, after = asyncio.run(call())
+    assert shown.json() == {
+        "rate_limit_headers": True,
+        "ignored_filters": [],
+        "clock_offset_s": 0,
+        "date_modified_frozen_by": [],
+    }
+    assert [r.status_code for r in (bad_type, bad_part, unknown)] == [400, 400, 400]
+    assert "unknown quirk colour" in unknown.json()["error"]
+    assert after.json() == shown.json()

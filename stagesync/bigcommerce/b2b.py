@@ -121,6 +121,11 @@ class B2BClient(BigCommerceClient):
             items.extend(_data(body))
         return items
 
+    async def envelope(self, path: str, params: Params | None = None) -> Any:
+        """One ``GET``'s whole answer, envelope included (``stagesync probe`` checks it).
+        ASSUMPTION_B2B_ENVELOPE_OFFSET_PAGING: ``get_all`` relies on its ``meta.pagination``."""
+        return await self._get_body(path, dict(params or {}))
+
     async def count(self, path: str, params: Params | None = None) -> int:
         """How many items a list holds (``meta.pagination.totalCount`` of a one-item page)."""
         body = await self._get_body(path, {**(params or {}), "offset": 0, "limit": 1})

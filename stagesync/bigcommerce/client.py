@@ -101,6 +101,8 @@ _RETRYABLE_TRANSPORT: Final = (
 FIRST_CONTACT_RETRIES: Final = 2
 _NEVER_SENT: Final = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
+# ASSUMPTION_PRODUCT_DUPLICATE_SKU_409, ASSUMPTION_PRODUCT_DUPLICATE_NAME_409 and
+# ASSUMPTION_MISSING_FIELDS_422: a rejected payload answers 409/422 with a v3 error body.
 _ERROR_TYPES: Final[Mapping[int, type[ApiError]]] = {
     401: AuthError,
     403: AuthError,

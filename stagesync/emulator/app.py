@@ -30,6 +30,7 @@ from starlette.types import Receive, Scope, Send
 
 from . import areas, b2b, themes  # noqa: F401  (areas: every route registers on import)
 from .errors import ApiError
+from .quirks import Quirks
 from .routes import Call, Reply, dispatch
 from .store import Store
 from .v2 import Gate
@@ -131,6 +132,8 @@ class Emulator:
                 "window_ms": window_ms,
             }
         )
+        self.quirks = Quirks()
+        """The platform assumptions this emulator breaks (none by default; ``quirks.py``)."""
         self.rng = random.Random(0)
         """Decides which requests fail; replace or reseed it in tests."""
         self.stores: dict[str, Store] = {}
@@ -264,6 +267,18 @@ class Emulator:
                 except (ValueError, orjson.JSONDecodeError) as err:
                     return _json({"error": str(err)}, 400)
                 return _json(asdict(self.settings), 200)
+        if path == "/__emulator/quirks":
+            if method == "GET":
+                return _json(asdict(self.quirks), 200)
+            if method == "POST":
+                try:
+                    body = orjson.loads(await request.body() or b"{}")
+                    if not isinstance(body, dict):
+                        raise ValueError("send a JSON object")
+                    self.quirks.update(body)
+                except (ValueError, orjson.JSONDecodeError) as err:
+                    return _json({"error": str(err)}, 400)
+                return _json(asdict(self.quirks), 200)
         return _json({"error": f"no control endpoint {method} {path}"}, 404)
 
     def _rate_headers(self, store_hash: str, consume: bool) -> tuple[dict[str, str], bool]:
@@ -288,6 +303,7 @@ class Emulator:
             "X-Rate-Limit-Requests-Quota": str(quota),
             "X-Rate-Limit-Requests-Left": str(left),
         }
+        headers = self.quirks.headers(headers)
         if limited:
             headers["X-Retry-After"] = str(max(1, -(-reset_ms // 1000)))
         return headers, limited
@@ -354,8 +370,15 @@ class Emulator:
             if bad_json:
                 raise ApiError(400, "Input is invalid", detail="Syntax error")
             base_url = str(request.base_url).rstrip("/")
-            call = Call(params={}, query=query, body=body, base_url=base_url)
-            reply = dispatch(store, request.method, rest, call)
+            seen = self.quirks.query(request.method, query)
+            call = Call(params={}, query=seen, body=body, base_url=base_url)
+            store.touch_frozen = self.quirks.freezes(request.method, rest)
+            try:
+                reply = dispatch(store, request.method, rest, call)
+            finally:
+                store.touch_frozen = False
+            if rest == "/v2/time" and reply.status == 200 and self.quirks.clock_offset_s:
+                reply.body = {**reply.body, "time": reply.body["time"] + self.quirks.clock_offset_s}
             response = self._reply(reply, headers)
         except ApiError as err:
             response = self._error(err, rest, headers)

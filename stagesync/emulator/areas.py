@@ -11,6 +11,7 @@ from __future__ import annotations
 from . import (  # noqa: F401  (each registers its routes on import)  # noqa: F401
     content,
     customers,
+    order_parts,
     orders,
     pricing,
     promotions,

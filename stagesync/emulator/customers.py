@@ -188,6 +188,11 @@ def list_groups(store: Store, call: Call) -> Reply:
     return Reply(status, body)
 
 
+def count_groups(store: Store, call: Call) -> Reply:
+    """``GET /v2/customer_groups/count``."""
+    return Reply(200, {"count": len(state(store).groups)})
+
+
 def post_group(store: Store, call: Call) -> Reply:
     return Reply(201, dict(create_group(store, call.body)))
 
@@ -764,6 +769,7 @@ TABLE: Table = [
         "/v2/customer_groups",
         {"GET": list_groups, "POST": Endpoint(post_group, CUSTOMER_GROUP)},
     ),
+    ("/v2/customer_groups/count", {"GET": count_groups}),
     (
         "/v2/customer_groups/{group_id}",
         {"GET": get_group, "PUT": Endpoint(put_group, CUSTOMER_GROUP), "DELETE": delete_group},

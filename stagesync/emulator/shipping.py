@@ -1,7 +1,9 @@
 """Shipping zones and their methods (``/v2/shipping/zones``), as the platform serves them: v2 bare
 arrays with no paging (the whole list whatever ``page`` says), ``[{status, message}]`` errors, and
-a 400 for ``id`` in a write. Carrier connections (``/v2/shipping/carrier/connection``) accept
-credentials and answer 204 whatever happens; they cannot be read back.
+a 400 for ``id`` in a write. Money in ``free_shipping`` and ``handling_fees`` is answered as v2
+money, a string with four decimals (``"100.0000"``), whether written as a number or a string.
+Carrier connections (``/v2/shipping/carrier/connection``) accept credentials and answer 204
+whatever happens; they cannot be read back.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from .errors import ApiError, not_found
 from .routes import Call, Endpoint, Reply, Table, register
 from .schema import BOOL, ID, array, obj, string
 from .store import Record, Store
-from .v2 import refuse_read_only, require_object, state_of
+from .v2 import refuse_read_only, require_object, state_of, v2_money
 
 ZONE_TYPES = {"zip", "country", "state", "global"}
 METHOD_TYPES = {
@@ -57,6 +59,28 @@ def state(store: Store) -> ShippingState:
     return state_of(store, _STATES, ShippingState)
 
 
+MONEY_FIELDS = {
+    "free_shipping": ("minimum_sub_total",),
+    "handling_fees": ("fixed_surcharge", "percentage_surcharge"),
+}
+"""The money inside a zone's or method's settings objects, answered as v2 money strings."""
+
+
+def _settings(record: Record, body: dict[str, Any], names: tuple[str, ...]) -> Record:
+    """``record``'s fields ``names`` as ``body`` writes them: its settings objects merged into the
+    stored ones (a field left out keeps its value), their money as four-decimal strings."""
+    out = {k: v for k, v in body.items() if k in names}
+    for name, amounts in MONEY_FIELDS.items():
+        if name not in out:
+            continue
+        merged = {**(record.get(name) or {}), **out[name]}
+        for amount in amounts:
+            if amount in merged:
+                merged[amount] = v2_money(merged[amount])
+        out[name] = merged
+    return out
+
+
 def _locations(store: Store, raw: Any) -> list[Record]:
     if not isinstance(raw, list):
         raise ApiError(400, "The field 'locations' must be an array.")
@@ -97,7 +121,7 @@ def create_zone(store: Store, body: Any) -> Record:
         },
         "enabled": True,
     }
-    zone.update({k: v for k, v in body.items() if k in ZONE_FIELDS and k != "locations"})
+    zone.update(_settings(zone, body, tuple(f for f in ZONE_FIELDS if f != "locations")))
     zone["locations"] = _locations(store, body.get("locations") or [])
     state(store).zones[zone["id"]] = zone
     return zone
@@ -128,7 +152,8 @@ def put_zone(store: Store, call: Call) -> Reply:
     body = require_object(call.body, "shipping zone")
     _check_zone(body, False)
     locations = _locations(store, body["locations"]) if "locations" in body else zone["locations"]
-    zone.update({k: v for k, v in body.items() if k in ZONE_FIELDS and k != "locations"})
+    changes = _settings(zone, body, tuple(f for f in ZONE_FIELDS if f != "locations"))
+    zone.update(changes)
     zone["locations"] = locations
     return Reply(200, dict(zone))
 
@@ -167,7 +192,7 @@ def create_method(store: Store, zone_id: int, body: Any) -> Record:
         "is_fallback": False,
         "channel_ids": sorted(store.channels),  # all channels unless given
     }
-    method.update({k: v for k, v in body.items() if k in METHOD_FIELDS})
+    method.update(_settings(method, body, METHOD_FIELDS))
     state(store).methods[method["id"]] = method
     return method
 
@@ -206,7 +231,7 @@ def put_method(store: Store, call: Call) -> Reply:
     method = _method(store, call)
     body = require_object(call.body, "shipping method")
     _check_method(store, body, False)
-    method.update({k: v for k, v in body.items() if k in METHOD_FIELDS})
+    method.update(_settings(method, body, METHOD_FIELDS))
     return Reply(200, _render_method(method))
 
 

@@ -2,16 +2,23 @@
 per-endpoint concurrency limits of every domain.
 
 v2 lists are bare JSON arrays paged by ``page``/``limit`` (default 50, at most 250); a page past the
-end is ``204 No Content``. v2 refuses read-only fields on write with a 400 whose body (rendered by
-the app) is ``[{"status": 400, "message": "The field 'id' cannot be written to. ..."}]``.
+end is ``204 No Content``. v2 money is a string with four decimals (``"50.0000"``; a number or a
+numeric string is accepted on input) and v2 dates are RFC 2822 (``"Tue, 20 Nov 2012 00:00:00
++0000"``) in and out; a date the emulator keeps is stored as ISO 8601 and only rendered in RFC 2822
+(``v2_money``, ``v2_date``, ``v2_date_in``). v2 refuses read-only fields on write with a 400
+whose body (rendered by the app) is
+``[{"status": 400, "message": "The field 'id' cannot be written to. ..."}]``.
 """
 
 from __future__ import annotations
 
+import math
 import re
 import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, TypeVar
 
 from .errors import ApiError
@@ -42,6 +49,59 @@ def v2_page(items: list[Any], query: Mapping[str, str]) -> tuple[int, Any]:
     limit = min(_int(query, "limit", V2_DEFAULT_LIMIT), V2_MAX_LIMIT)
     chunk = items[(page - 1) * limit : page * limit]
     return (200, chunk) if chunk else (204, None)
+
+
+def v2_money(value: Any) -> str | None:
+    """v2 money as the platform answers it: a string with four decimals (``50`` and ``"50"`` ->
+    ``"50.0000"``); None stays None; anything else is v2's 400."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ApiError(400, f"'{value}' is not a valid amount.")
+    try:
+        amount = float(value)
+    except ValueError:
+        raise ApiError(400, f"'{value}' is not a valid amount.") from None
+    if not math.isfinite(amount):
+        raise ApiError(400, f"'{value}' is not a valid amount.")
+    return f"{amount:.4f}"
+
+
+def _instant(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        found = value
+    else:
+        text = str(value).strip()
+        try:
+            found = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            try:
+                found = parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError):
+                return None
+    return found if found.tzinfo is not None else found.replace(tzinfo=UTC)
+
+
+def v2_date(value: Any) -> str | None:
+    """A stored date (ISO 8601 or RFC 2822) as v2 answers it, RFC 2822 in UTC:
+    ``"Tue, 20 Nov 2012 00:00:00 +0000"``; None and ``""`` stay as they are."""
+    if value is None or value == "":
+        return None if value is None else ""
+    found = _instant(value)
+    if found is None:
+        return str(value)
+    return format_datetime(found.astimezone(UTC))
+
+
+def v2_date_in(value: Any, name: str) -> str:
+    """A date a v2 write sends (RFC 2822, as the reference says, or ISO 8601) as the emulator
+    stores it (ISO 8601 in UTC); anything else is v2's 400 naming the field."""
+    found = _instant(value) if isinstance(value, str) and value.strip() else None
+    if found is None:
+        raise ApiError(
+            400, f"The field '{name}' is invalid: '{value}' is not an RFC 2822 or ISO 8601 date."
+        )
+    return found.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00")
 
 
 def refuse_read_only(body: Mapping[str, Any], read_only: Iterable[str]) -> None:

@@ -52,6 +52,7 @@ def identify(raws: list[Raw]) -> dict[str, Raw]:
     return unique_by_key(KIND_NAME, raws, company_key)
 
 
+# ASSUMPTION_B2B_COMPANY_FIELD_TYPES: the fields read here have the types the probe checks.
 def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record = without(raw, READ_ONLY)
     record["customerGroup"] = key_or_none(lookup, "customer_groups", raw.get("customerGroupId"))

@@ -37,6 +37,7 @@ def identify(raws: list[Raw]) -> dict[str, Raw]:
     return unique_by_key("b2b_orders", raws, lambda raw: str(raw["bcOrderId"]))
 
 
+# ASSUMPTION_B2B_ORDER_FIELD_TYPES: the fields read here have the types the probe checks.
 def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record: Record = {name: raw.get(name) for name in KEPT}
     record["extraFields"] = record.get("extraFields") or []

@@ -29,6 +29,7 @@ def identify(raws: list[Raw]) -> dict[str, Raw]:
     return unique_by_key("b2b_users", raws, email_key)
 
 
+# ASSUMPTION_B2B_USER_FIELD_TYPES: the fields read here have the types the probe checks.
 def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record = without(raw, READ_ONLY)
     record["company"] = lookup.key_of("b2b_companies", int(raw["companyId"]))

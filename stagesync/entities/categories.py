@@ -246,6 +246,7 @@ async def create_many(api: StoreApi, items: list[tuple[str, Record]], lookup: Lo
     bodies = [await _create_body(api, key, record, lookup) for key, record in items]
     names = ", ".join(key for key, _ in items)
     created = await api.post(PATH, bodies, entity=f"categories {names}")
+    # ASSUMPTION_CATEGORY_BATCH_PARTIAL_207: a partly failed batch answers what it created.
     if not isinstance(created, list) or len(created) != len(items):
         raise StageSyncError(f"the store created only some of the categories {names}.")
     ids = [int(c["category_id"]) for c in created]

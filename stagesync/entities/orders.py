@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from stagesync.entities import channels
+from stagesync.entities import channels, v2_formats
 from stagesync.entities.base import EntityKind, Lookup, Raw, v2_pages
 from stagesync.entities.common import unique_by_key, without
 from stagesync.model import Action, EntityKey, Record, Snapshot
@@ -102,6 +102,35 @@ SHIPPING_FIELDS = (
 )
 """What a shipping address is created with; the rest of what the API returns is computed."""
 COUPON_FIELDS = ("code", "amount", "type", "discount")
+MONEY = (
+    "subtotal_ex_tax",
+    "subtotal_inc_tax",
+    "total_ex_tax",
+    "total_inc_tax",
+    "base_shipping_cost",
+    "shipping_cost_ex_tax",
+    "shipping_cost_inc_tax",
+    "base_handling_cost",
+    "handling_cost_ex_tax",
+    "handling_cost_inc_tax",
+    "base_wrapping_cost",
+    "wrapping_cost_ex_tax",
+    "wrapping_cost_inc_tax",
+    "refunded_amount",
+    "discount_amount",
+    "price_ex_tax",
+    "price_inc_tax",
+    "cost_ex_tax",
+    "cost_inc_tax",
+    "amount",
+    "discount",
+    "merchant_shipping_cost",
+)
+"""v2 money in an order, its line items, addresses, coupons and shipments: written in the
+snapshot in one form (``v2_formats.money``) whether the store answered a string or a number."""
+DATES = ("date_created",)
+"""v2 dates an order record keeps: ISO 8601 in the snapshot (``v2_formats.date``), RFC 2822 or
+ISO 8601 from the store, RFC 2822 in a write."""
 SHIPMENT_READ_ONLY = (
     "id",
     "order_id",
@@ -225,7 +254,7 @@ def identify(raws: list[Raw]) -> dict[str, Raw]:
 
 
 def _item(raw: Raw, lookup: Lookup) -> Record:
-    item = {name: raw.get(name) for name in ITEM_FIELDS}
+    item = v2_formats.amounts({name: raw.get(name) for name in ITEM_FIELDS}, MONEY)
     product_id = int(raw.get("product_id") or 0)
     item["product"] = lookup.key_of("products", product_id) if product_id else None
     return item
@@ -236,7 +265,7 @@ def _sorted(items: Iterable[Record]) -> list[Record]:
 
 
 def _address(raw: Raw) -> Record:
-    return {k: raw[k] for k in SHIPPING_FIELDS if k in raw}
+    return v2_formats.amounts({k: raw[k] for k in SHIPPING_FIELDS if k in raw}, MONEY)
 
 
 def _line_key(line: Raw) -> str:
@@ -262,7 +291,7 @@ def _shipments(raw: Raw) -> list[tuple[Record, Raw]]:
     positions = {i: n for n, i in enumerate(_address_ids(raw.get("_shipping_addresses") or []))}
     out = []
     for shipment in raw.get("_shipments") or []:
-        record = without(shipment, SHIPMENT_READ_ONLY)
+        record = v2_formats.amounts(without(shipment, SHIPMENT_READ_ONLY), MONEY)
         record["address"] = positions.get(int(shipment.get("order_address_id") or 0))
         record["items"] = _sorted(
             {
@@ -277,7 +306,10 @@ def _shipments(raw: Raw) -> list[tuple[Record, Raw]]:
 
 # ASSUMPTION_ORDER_FIELD_TYPES: the fields read here have the types the probe checks.
 def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
-    record = without(raw, READ_ONLY)
+    record = v2_formats.amounts(without(raw, READ_ONLY), MONEY)
+    for name in DATES:
+        if name in record:
+            record[name] = v2_formats.date(record[name])
     if record.get("external_order_id") in ("", None, key):
         record.pop("external_order_id", None)  # empty, or written by stagesync: the key
     customer_id = int(raw.get("customer_id") or 0)
@@ -289,7 +321,10 @@ def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
         _address(a) for a in raw.get("_shipping_addresses") or []
     )
     record["coupons"] = sorted(
-        ({k: c.get(k) for k in COUPON_FIELDS} for c in raw.get("_coupons") or []),
+        (
+            v2_formats.amounts({k: c.get(k) for k in COUPON_FIELDS}, MONEY)
+            for c in raw.get("_coupons") or []
+        ),
         key=lambda c: str(c["code"]),
     )
     record["shipments"] = _sorted(shipment for shipment, _ in _shipments(raw))
@@ -321,6 +356,9 @@ def _common(record: Record, lookup: Lookup) -> dict[str, Any]:
     )
     customer = record.get("customer")
     body["customer_id"] = lookup.id_of("customers", customer) if customer else 0
+    for name in DATES:
+        if name in body:
+            body[name] = v2_formats.rfc2822(body[name])  # v2 takes dates in RFC 2822
     return body
 
 

@@ -831,7 +831,8 @@ async def update(api: StoreApi, key: str, record: Record, live: Raw, lookup: Loo
 
 
 BATCH_SIZE = 10
-"""Products per ``PUT /v3/catalog/products`` (the documented maximum)."""
+"""Products per ``PUT /v3/catalog/products`` (the documented maximum;
+ASSUMPTION_PRODUCTS_BATCH_PUT_LIMIT_10)."""
 VARIANT_BATCH_SIZE = 50
 """Variants per ``PUT /v3/catalog/variants`` (the documented maximum)."""
 UPDATE_BATCH_SIZE = 50

@@ -368,6 +368,8 @@ async def _delete(api: StoreApi, key: str, promotion_id: int, codes: list[Raw] |
     await api.delete(f"{PATH}/{promotion_id}", entity=f"promotion {key}")
 
 
+# ASSUMPTION_REPLACED_PROMOTION_KEEPS_NAME_AND_CODES: a replace deletes the promotion and its
+# codes, then creates it again under the same name with the same codes.
 async def delete(api: StoreApi, key: str, live: Raw, lookup: Lookup) -> None:
     codes = live.get("_codes") if live.get("redemption_type") == "COUPON" else []
     await _delete(api, key, int(live["id"]), codes)

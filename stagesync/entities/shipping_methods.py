@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from stagesync.entities import channels
+from stagesync.entities import channels, v2_formats
 from stagesync.entities.base import EntityKind, Lookup, Raw, v2_pages
 from stagesync.entities.common import unique_by_key, without
 from stagesync.keys import join_path
@@ -32,6 +32,8 @@ CARRIERS = {
     "upsready": "UPS",
 }
 PRIVATE = ("_zone", "_zone_id")
+MONEY = {"handling_fees": ("fixed_surcharge", "percentage_surcharge")}
+"""v2 money in a method's settings: one form in the snapshot (``v2_formats.money``)."""
 
 
 async def fetch(api: StoreApi) -> list[Raw]:
@@ -59,7 +61,7 @@ def identify(raws: list[Raw]) -> dict[str, Raw]:
 
 
 def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
-    record = without(raw, ("id", "channel_ids", *PRIVATE))
+    record = v2_formats.settings_money(without(raw, ("id", "channel_ids", *PRIVATE)), MONEY)
     record["zone"] = raw["_zone"]
     record["channels"] = channels.keys_of(lookup, raw.get("channel_ids") or [])
     return record

@@ -6,12 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from stagesync.entities import v2_formats
 from stagesync.entities.base import EntityKind, Lookup, Raw, v2_listing
 from stagesync.entities.common import unique_by_key, without
 from stagesync.model import EntityKey, Record
 from stagesync.ports import StoreApi
 
 PATH = "/v2/shipping/zones"
+MONEY = {
+    "free_shipping": ("minimum_sub_total",),
+    "handling_fees": ("fixed_surcharge", "percentage_surcharge"),
+}
+"""v2 money in a zone's settings: one form in the snapshot (``v2_formats.money``)."""
 
 
 async def fetch(api: StoreApi) -> list[Raw]:
@@ -27,7 +33,7 @@ def _location_order(location: Record) -> tuple[str, str, str]:
 
 
 def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
-    record = without(raw, ("id",))
+    record = v2_formats.settings_money(without(raw, ("id",)), MONEY)
     record["locations"] = sorted(
         (without(loc, ("id",)) for loc in raw.get("locations") or []), key=_location_order
     )
