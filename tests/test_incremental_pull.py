@@ -516,3 +516,35 @@ def test_reviews_and_bulk_pricing_rules_of_an_unchanged_product_come_from_the_ca
     assert len(list((tmp_path / "a" / "bulk_pricing_rules").glob("*.json"))) == 1
     _pull(emulator, config_path, tmp_path / "b", full=True)
     _same_snapshot(tmp_path / "a", tmp_path / "b")
+
+
+def test_a_re_pull_relies_on_what_probe_write_found(
+    emulator: Emulator, config_path: Path, tmp_path: Path
+) -> None:
+    """``stagesync probe alpha --write`` on the emulator keeps its result; the next re-pull
+    reuses what its checks found holding (options, modifiers, metafields), reads the parts it
+    does not check with the whole product list, and writes what a full pull writes."""
+    config_path.write_text(config_path.read_text().replace("\n\n", '\nrole = "sandbox"\n\n', 1))
+    _store(emulator)
+    report = api.probe_write("alpha", config_path=config_path, connector=connector_for(emulator))
+    assert probing.last_results(config_path.parent, "alpha", "alpha") == {
+        r.assumption.id: r.finding.status for r in report.results
+    }
+    for product in emulator.stores["alpha"].products.values():
+        product["date_modified"] = LONG_AGO
+    _pull(emulator, config_path, tmp_path / "a")
+
+    async def apply(client: StoreApi) -> None:
+        for edit in [("variant", 1), ("modifier", 2), ("metafield", 3)]:
+            await _edit_product(client, edit)
+
+    _on(emulator, apply)
+    emulator.clear_requests()
+    connector = connector_for(emulator)
+    result = api.pull("alpha", config_path=config_path, out=tmp_path / "a", connector=connector)
+    (note,) = result.notes
+    assert "ASSUMPTION_PRODUCT_DATE_MODIFIED_MOVES_ON_MODIFIER_CHANGE" not in note
+    reads = _product_reads(emulator)
+    assert not any(r["query"].get("include") == products.LIMITED_INCLUDE for r in reads)
+    _pull(emulator, config_path, tmp_path / "b", full=True)
+    _same_snapshot(tmp_path / "a", tmp_path / "b")
