@@ -75,13 +75,14 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, products: int, *, mirror: bool = False) -> None:
+    def __init__(self, products: int, *, mirror: bool = False, aged: bool = False) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "bench" / "serve_bulk.py"), "--port", str(self.port)]
             + ["--products", str(products)]
-            + (["--mirror"] if mirror else []),
+            + (["--mirror"] if mirror else [])
+            + (["--aged"] if aged else []),
             stdout=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 600
@@ -387,9 +388,11 @@ def update_table(runs: list[Update]) -> str:
     return "\n".join(lines)
 
 
-LISTED_BY_ID = ("products", "channel_assignments")
-"""Kinds whose listing grows with the product count (250 a page): what an incremental pull
-cannot avoid listing, to find deletions."""
+LISTED_BY_ID = ("products", "channel_assignments", "category product sort orders")
+"""Listings that grow with the product count (250 a page), what an incremental pull cannot
+avoid: the products' ids and dates (to find changes and deletions), the channel assignments
+(one per product and channel), and the categories' product sort orders (one list per category,
+together naming every product placed in a category: one category each here)."""
 CHANGED = 10
 
 
@@ -399,11 +402,70 @@ def repull_bound(products: int) -> int:
     return math.ceil(products / 250) * len(LISTED_BY_ID) + 40
 
 
+def change_products(url: str, products: int) -> None:
+    """Change ``CHANGED`` products of ``staging`` through the API, spread over the store and
+    over what a product holds: its price, a variant's price, a new image, a new custom field, a
+    new metafield, a new modifier (which moves the product's ``date_modified``)."""
+    headers = {"X-Auth-Token": "staging-token"}
+    base = f"{url}/stores/staging/v3/catalog/products"
+    step = max(1, products // CHANGED)
+    with httpx.Client(headers=headers, timeout=120) as client:
+        for n, index in enumerate(range(0, step * CHANGED, step)):
+            sku = f"P-{index:06d}"
+            found = client.get(base, params={"sku": sku, "include": "variants"}).json()["data"]
+            product = found[0]
+            path = f"{base}/{product['id']}"
+            kind = n % 6
+            if kind == 0:
+                answer = client.put(path, json={"price": float(product["price"]) + 1})
+            elif kind == 1:
+                variant = product["variants"][0]
+                body = {"price": float(variant["price"] or 0) + 1}
+                answer = client.put(f"{path}/variants/{variant['id']}", json=body)
+            elif kind == 2:
+                body = {"image_url": f"https://cdn.example.com/changed-{n}.jpg"}
+                answer = client.post(f"{path}/images", json=body)
+            elif kind == 3:
+                body = {"name": "Changed", "value": "1"}
+                answer = client.post(f"{path}/custom-fields", json=body)
+            elif kind == 4:
+                body = {"permission_set": "app_only", "namespace": "b", "key": "k", "value": "v"}
+                answer = client.post(f"{path}/metafields", json=body)
+            else:
+                body = {"display_name": "Engraving", "type": "text", "required": False}
+                answer = client.post(f"{path}/modifiers", json=body)
+            answer.raise_for_status()
+
+
+FIVE_PARTS = ("variant", "image", "custom_field", "modifier", "metafield")
+"""The parts issue 21 names for the probe's write checks."""
+
+
+def hold_probe(work: Path, parts: tuple[str, ...] | None = None) -> None:
+    """Keep a probe result of staging beside the configuration in which every assumption
+    holds (what the probe's write checks report on the emulator), or, with ``parts``, only the
+    read-only ones and those of these product parts (the others differ)."""
+    from stagesync import assumptions, probe
+    from stagesync.probe_checks import Finding
+
+    product_parts = {assumptions.product_part(p) for p in assumptions.PRODUCT_PARTS}
+    kept = {assumptions.product_part(p) for p in parts or ()}
+
+    def found(assumption: assumptions.Assumption) -> Finding:
+        if parts is None or assumption.id not in product_parts or assumption.id in kept:
+            return Finding("holds")
+        return Finding("differs", "moves", "did not move")
+
+    results = tuple(probe.Result(a, found(a)) for a in assumptions.REGISTRY)
+    probe.save(probe.ProbeReport("staging", 0, 0, results, "staging"), work, "staging")
+
+
 def repull(products: int) -> list[tuple[str, int, float, int]]:
-    """(run, requests, seconds, exit code) of a first pull, an incremental re-pull after
-    ``CHANGED`` products changed (price, through the API), and a ``--full`` pull of the same
-    store, side by side; and whether the two re-pulls wrote the same records."""
-    server = Server(products)
+    """(run, requests, seconds, exit code) of a first pull, then, after ``CHANGED`` products
+    changed through the API (``change_products``), side by side from copies of the same first
+    snapshot: a re-pull with no probe result kept, one with a kept probe result where every
+    assumption holds, and a ``--full`` pull; and whether they wrote the same records."""
+    server = Server(products, aged=True)
     work = Path(tempfile.mkdtemp(prefix="stagesync-bench-"))
     out: list[tuple[str, int, float, int]] = []
     try:
@@ -416,20 +478,24 @@ def repull(products: int) -> list[tuple[str, int, float, int]]:
             assert code == 0, err[-2000:]
             out.append((label, server.log_counts()[0], seconds, code))
 
-        pull("first pull")
-        headers = {"X-Auth-Token": "staging-token"}
-        base = f"{server.url}/stores/staging/v3/catalog/products"
-        listed = httpx.get(base, params={"limit": CHANGED}, headers=headers).json()["data"]
-        for product in listed:
-            body = {"price": float(product["price"]) + 1}
-            httpx.put(f"{base}/{product['id']}", json=body, headers=headers).raise_for_status()
-        pull(f"re-pull, {CHANGED} changed (incremental)")
-        pull(f"re-pull, {CHANGED} changed (--full)", "--full", "--out", "full")
+        first = work / "snapshots" / "staging"
+        pull("first pull", "--out", str(first))
+        shutil.copytree(first, work / "probed")
+        shutil.copytree(first, work / "five")
+        change_products(server.url, products)
+        pull(f"re-pull, {CHANGED} changed, no probe result", "--out", str(first))
+        hold_probe(work, FIVE_PARTS)
+        pull(f"re-pull, {CHANGED} changed, probe holds for 5 parts", "--out", str(work / "five"))
+        hold_probe(work)
+        pull(f"re-pull, {CHANGED} changed, probe holds", "--out", str(work / "probed"))
+        pull(f"re-pull, {CHANGED} changed (--full)", "--full", "--out", str(work / "full"))
         same = all(
-            path.read_bytes()
-            == (work / "full" / path.relative_to(work / "snapshots/staging")).read_bytes()
-            for path in (work / "snapshots" / "staging").rglob("*.json")
+            path.read_bytes() == (work / folder / path.relative_to(first)).read_bytes()
+            for path in first.rglob("*.json")
             if path.name != "snapshot.json" and not path.name.startswith(".")
+            for folder in ("full", "probed", "five")
+        ) and sorted(p.relative_to(first) for p in first.rglob("*.json")) == sorted(
+            p.relative_to(work / "full") for p in (work / "full").rglob("*.json")
         )
         out.append(("records identical", int(same), 0.0, 0))
         return out

@@ -237,8 +237,10 @@ def probe(
 ) -> probing.ProbeReport:
     """Check, with reads only, the assumptions of the registry (stagesync/assumptions.py) that
     have a check, on ``environment``'s store. ``announce`` receives the most requests the probe
-    will send, before the first one."""
-    env = load_config(config_path).environment(environment)
+    will send, before the first one. The result is kept beside the configuration
+    (``.stagesync/probe/ENV.json``), where pull reads which assumptions hold on that store."""
+    config = load_config(config_path)
+    env = config.environment(environment)
     env.token()  # a missing token is an error before the probe says it starts
     checked = [a for a in ASSUMPTIONS if a.check is not None]
     if announce is not None:
@@ -250,7 +252,10 @@ def probe(
             client, why = await _probe_b2b(stack, env, b2b_factory)
             return await probing.run(environment, store, checked, b2b=client, b2b_missing=why)
 
-    return asyncio.run(run())
+    report = asyncio.run(run())
+    if config.path is not None:
+        probing.save(report, config.path.parent, environment)
+    return report
 
 
 async def _probe_b2b(
@@ -307,7 +312,10 @@ def probe_write(
                 environment, store, ASSUMPTIONS, journal, b2b=client, b2b_missing=why
             )
 
-    return asyncio.run(run())
+    report = asyncio.run(run())
+    if config.path is not None:  # what pull relies on (``probe.last_results``)
+        probing.save(report, config.path.parent, environment)
+    return report
 
 
 def probe_resume(

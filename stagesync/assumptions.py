@@ -2,9 +2,10 @@
 
 Each entry names a behaviour by a stable id: what is assumed, where it matters, the reference that
 promises it (or says nothing), and whether stagesync relies on it. An incremental pull skips a
-read only on an assumption the reference promises (``relied_on``); the others are listed so
-``stagesync probe --write`` can check them on real stores, and until they are confirmed the part
-they would save is re-read in full (docs/performance.md, "Incremental pull"). A fast pull that
+read only on an assumption the reference promises (``relied_on``) or one the last probe of that
+same store found holding (``probe.last_results``, kept beside the configuration; ``stagesync
+probe --write`` checks the ones that need writes); otherwise the part it would save is re-read
+in full (docs/performance.md, "Incremental pull"). A fast pull that
 silently misses a change is a defect; a slower one is not.
 
 An entry with a ``check`` is one ``stagesync probe`` verifies read-only on a real store
@@ -42,9 +43,37 @@ class Assumption:
 
 ORDER_DATE_MODIFIED_MOVES_ON_ORDER_WRITE = "ASSUMPTION_ORDER_DATE_MODIFIED_MOVES_ON_ORDER_WRITE"
 STORE_TIME_IS_THE_DATE_MODIFIED_CLOCK = "ASSUMPTION_STORE_TIME_IS_THE_DATE_MODIFIED_CLOCK"
+PRODUCT_DATE_MODIFIED_MOVES_ON_PRODUCT_WRITE = (
+    "ASSUMPTION_PRODUCT_DATE_MODIFIED_MOVES_ON_PRODUCT_WRITE"
+)
+PRODUCT_DATE_MODIFIED_MOVES_ON_INVENTORY_CHANGE = (
+    "ASSUMPTION_PRODUCT_DATE_MODIFIED_MOVES_ON_INVENTORY_CHANGE"
+)
+PRODUCT_PARTS = (
+    "variant",
+    "option",
+    "modifier",
+    "image",
+    "video",
+    "custom_field",
+    "complex_rule",
+    "metafield",
+    "review",
+    "bulk_pricing_rule",
+    "channel_assignment",
+)
+
+
+def product_part(part: str) -> str:
+    """The id of the assumption that a product's date_modified moves when ``part`` changes."""
+    return f"ASSUMPTION_PRODUCT_DATE_MODIFIED_MOVES_ON_{part.upper()}_CHANGE"
+
 
 _ORDERS = "stagesync/entities/orders.py: fetch (order products and coupons)"
-_PRODUCTS = "stagesync/entities/products.py: fetch_pages (read in full on every pull)"
+_PRODUCTS = (
+    "stagesync/entities/products.py: fetch_pages (an incremental pull reuses the products whose "
+    "date_modified did not move; without this assumption holding, every product is read in full)"
+)
 _PRODUCT_REF = (
     "products_catalog.v3.yml documents date_modified only as a read-only product field and the "
     "date_modified:min/:max filters; it does not say which writes move it."
@@ -90,9 +119,25 @@ REGISTRY: tuple[Assumption, ...] = (
         "writing them moves the order's date_modified.",
         relied_on=False,
     ),
+    Assumption(
+        PRODUCT_DATE_MODIFIED_MOVES_ON_PRODUCT_WRITE,
+        "A product's date_modified moves whenever the product's own fields are written.",
+        _PRODUCTS,
+        "products_catalog.v3.yml Product date_modified: 'The date on which the product was "
+        "modified.' (read-only), with the date_modified:min/:max filters.",
+        relied_on=True,
+    ),
+    Assumption(
+        PRODUCT_DATE_MODIFIED_MOVES_ON_INVENTORY_CHANGE,
+        "A product's date_modified moves when its or its variants' inventory level changes "
+        "(orders, inventory adjustments).",
+        _PRODUCTS + "; only with stock recorded",
+        "The reference says nothing of inventory changes moving date_modified.",
+        relied_on=False,
+    ),
     *(
         Assumption(
-            f"ASSUMPTION_PRODUCT_DATE_MODIFIED_MOVES_ON_{part.upper()}_CHANGE",
+            product_part(part),
             f"A product's date_modified moves when one of its {part.replace('_', ' ')}s is "
             "created, written or deleted.",
             _PRODUCTS,
@@ -101,19 +146,7 @@ REGISTRY: tuple[Assumption, ...] = (
             write_check=writes.moves(part) if part in writes.PARTS else None,
             requests=_MOVES_REQUESTS.get(part, 0),
         )
-        for part in (
-            "variant",
-            "option",
-            "modifier",
-            "image",
-            "video",
-            "custom_field",
-            "complex_rule",
-            "metafield",
-            "review",
-            "bulk_pricing_rule",
-            "channel_assignment",
-        )
+        for part in PRODUCT_PARTS
     ),
     Assumption(
         "ASSUMPTION_CUSTOMER_DATE_MODIFIED_MOVES_ON_ADDRESS_CHANGE",

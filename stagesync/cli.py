@@ -353,6 +353,8 @@ def pull(
 
     total = sum(result.counts.values())
     retried = describe_retries(result.retries)
+    for note in result.notes:
+        _say(note)
     _say(
         f"Pulled {_plural(total, 'record')} from {result.environment} (store {result.store_hash}) "
         f"into {result.directory} in {_plural(result.requests, 'request')}"

@@ -15,7 +15,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import orjson
 
 from stagesync.assumptions import Assumption
 from stagesync.errors import ApiError
@@ -36,6 +39,8 @@ class ProbeReport:
     budget: int
     requests: int
     results: tuple[Result, ...]
+    store_hash: str = ""
+    """The store probed: a saved result speaks only for that store (``last_results``)."""
     mode: str = "read"
     """``read`` (reads only) or ``write`` (``--write``: the write checks too)."""
 
@@ -74,7 +79,8 @@ async def run(
         except ApiError as error:
             finding = not_checked(f"the store answered {error.status} to the read it needs")
         results.append(Result(assumption, finding))
-    return ProbeReport(environment, budget(assumptions), _sent(api, b2b) - start, tuple(results))
+    requests = _sent(api, b2b) - start
+    return ProbeReport(environment, budget(assumptions), requests, tuple(results), api.store_hash)
 
 
 def _sent(api: StoreApi, b2b: Any) -> int:
@@ -120,6 +126,7 @@ async def run_write(
         budget(assumptions, write=True),
         _sent(api, b2b) - start,
         tuple(results),
+        api.store_hash,
         mode="write",
     )
 
@@ -130,6 +137,7 @@ def as_json(report: ProbeReport) -> dict[str, Any]:
         "format": "stagesync.probe",
         "format_version": 1,
         "environment": report.environment,
+        "store_hash": report.store_hash,
         "mode": report.mode,
         "budget": report.budget,
         "requests": report.requests,
@@ -150,6 +158,38 @@ def as_json(report: ProbeReport) -> dict[str, Any]:
             for r in report.results
         ],
     }
+
+
+RESULTS = Path(".stagesync") / "probe"
+"""Where the last probe of each environment is kept, in the folder of ``stagesync.toml``."""
+
+
+def saved_at(config_dir: Path, environment: str) -> Path:
+    return config_dir / RESULTS / f"{environment}.json"
+
+
+def save(report: ProbeReport, config_dir: Path, environment: str) -> Path:
+    """Keep ``report`` (``as_json``) as the last probe of ``environment``, written atomically;
+    pull reads it back with ``last_results``."""
+    from stagesync.files import write_atomic
+
+    path = saved_at(config_dir, environment)
+    options = orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
+    write_atomic(path, orjson.dumps(as_json(report), option=options))
+    return path
+
+
+def last_results(config_dir: Path, environment: str, store_hash: str) -> dict[str, str] | None:
+    """Assumption id -> status of the last probe of ``environment`` kept beside the
+    configuration, or None when there is none of the store ``store_hash`` (another store, no
+    probe yet, an unreadable file)."""
+    try:
+        body = orjson.loads(saved_at(config_dir, environment).read_bytes())
+        if body.get("store_hash") != store_hash:
+            return None
+        return {str(a["id"]): str(a["status"]) for a in body["assumptions"]}
+    except (OSError, orjson.JSONDecodeError, AttributeError, KeyError, TypeError):
+        return None
 
 
 def summary(report: ProbeReport) -> str:

@@ -244,7 +244,7 @@ def write_snapshot(
     snapshot: Snapshot | StreamedSnapshot,
     *,
     kinds: Iterable[str] | None = None,
-    extras: Mapping[str, bytes] | None = None,
+    extras: Mapping[str, bytes | Iterable[bytes]] | None = None,
     based_on: Mapping[str, Any] | None = None,
 ) -> None:
     """Replace the snapshot folder ``directory`` with ``snapshot``, atomically.
@@ -297,7 +297,7 @@ def write_snapshot(
             if not rel.name.startswith(".") or ".." in rel.parts or rel.is_absolute():
                 raise ValueError(f"extra snapshot file {name!r} must be a hidden file inside it")
             (staging / rel.parent).mkdir(parents=True, exist_ok=True)
-            _write_file(staging / rel, data)
+            _write_file(staging / rel, data)  # a large one written as its chunks come
         manifest = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -450,12 +450,13 @@ def _write_files(batch: list[tuple[str, bytes]]) -> None:
         _write_file(path, data)
 
 
-def _write_file(path: str | Path, data: bytes) -> None:
+def _write_file(path: str | Path, data: bytes | Iterable[bytes]) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        for chunk in (data,) if isinstance(data, bytes) else data:
+            view = memoryview(chunk)
+            while view:
+                view = view[os.write(fd, view) :]
         os.fsync(fd)
     finally:
         os.close(fd)

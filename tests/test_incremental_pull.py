@@ -4,19 +4,24 @@ reads only what may have changed, and writes exactly the snapshot a full pull wo
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import itertools
+from collections.abc import Awaitable, Callable, Collection
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stagesync import api, assumptions, order_cache
+from stagesync import api, assumptions, order_cache, product_cache
+from stagesync import probe as probing
 from stagesync.bigcommerce import BigCommerceClient
 from stagesync.emulator import Emulator
 from stagesync.emulator import orders as emulated_orders
+from stagesync.entities import products
+from stagesync.errors import ApiError
 from stagesync.ports import StoreApi
 from tests import commerce
 from tests.conftest import STORES, connector_for
@@ -25,12 +30,45 @@ LONG_AGO = (datetime.now(UTC) - timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M:%S+
 
 
 def _store(emulator: Emulator) -> Emulator:
-    """alpha with the commercial data (catalogue, customers, orders...), every order last
-    modified hours ago, as in a store whose orders were placed before the earlier pull."""
+    """alpha with the commercial data (catalogue, customers, orders...), every order and product
+    last modified hours ago, as in a store whose orders were placed and products edited before
+    the earlier pull."""
     _on(emulator, commerce.build)
+    _on(emulator, _plain_products)
     for order in emulated_orders.state(emulator.stores["alpha"]).orders.values():
         order["date_modified"] = LONG_AGO
+    for product in emulator.stores["alpha"].products.values():
+        product["date_modified"] = LONG_AGO
     return emulator
+
+
+async def _plain_products(client: StoreApi) -> None:
+    """Products nothing else names (price lists, promotions, customer groups...): the ones the
+    random edits delete."""
+    for n in range(3):
+        body = {"name": f"Plain {n}", "type": "physical", "weight": 1, "price": n}
+        await client.post("/v3/catalog/products", {**body, "sku": f"PLAIN-{n}"})
+
+
+def _probed(
+    config: Path,
+    status: str = "holds",
+    store_hash: str = "alpha",
+    holding: Collection[str] | None = None,
+) -> Path:
+    """Keep a probe result of alpha beside ``config`` where every assumption has ``status``, or,
+    with ``holding``, where those hold and every other differs (as a probe that writes would
+    report)."""
+
+    def found(assumption: assumptions.Assumption) -> str:
+        return status if holding is None else "holds" if assumption.id in holding else "differs"
+
+    results = tuple(
+        probing.Result(a, probing.Finding(found(a), *(("x", "y") if found(a) == "differs" else ())))
+        for a in assumptions.REGISTRY
+    )
+    report = probing.ProbeReport("alpha", 0, 0, results, store_hash)
+    return probing.save(report, config.parent, "alpha")
 
 
 def _on(emulator: Emulator, work: Callable[[StoreApi], Awaitable[Any]]) -> Any:
@@ -63,12 +101,18 @@ def _same_snapshot(incremental: Path, full: Path) -> None:
     mine, theirs = _files(incremental), _files(full)
     assert sorted(mine) == sorted(theirs)
     for name in mine:
-        if name not in ("snapshot.json", order_cache.CACHE):
+        if name not in ("snapshot.json", order_cache.CACHE, product_cache.CACHE):
             assert mine[name] == theirs[name], name
     if order_cache.CACHE in mine:
         caches = [orjson.loads(files[order_cache.CACHE]) for files in (mine, theirs)]
         assert caches[0].pop("store_time") <= caches[1].pop("store_time")
         assert caches[0] == caches[1]
+    if product_cache.CACHE in mine:
+        lines = [files[product_cache.CACHE].splitlines() for files in (mine, theirs)]
+        headers = [orjson.loads(found.pop(0)) for found in lines]
+        assert headers[0].pop("store_time") <= headers[1].pop("store_time")
+        assert headers[0] == headers[1]
+        assert [orjson.loads(x) for x in lines[0]] == [orjson.loads(x) for x in lines[1]]
     manifests = [orjson.loads(files["snapshot.json"]) for files in (mine, theirs)]
     for manifest in manifests:
         manifest.pop("pulled_at")
@@ -155,26 +199,88 @@ def test_every_relied_on_assumption_is_named_in_code_and_docs() -> None:
 # ---- random edits between two pulls ------------------------------------------------------------
 
 
+UNIQUE = itertools.count()
+"""Names and keys no other edit uses."""
+
+
 async def _edit(client: StoreApi, edit: tuple[str, int]) -> None:
-    """One edit through the HTTP API; ``n`` picks the entity (and the new value)."""
-    what, n = edit
-    if what in ("product", "variant", "image", "custom_field"):
-        products = await client.get_all(
-            "/v3/catalog/products", {"include": "variants,images,custom_fields"}
-        )
-        product = products[n % len(products)]
-        base = f"/v3/catalog/products/{product['id']}"
-        if what == "product":
-            await client.put(base, {"price": 1 + n})
-        elif what == "variant":
-            variant = product["variants"][n % len(product["variants"])]
-            await client.put(f"{base}/variants/{variant['id']}", {"price": 2 + n})
-        elif what == "image":
-            body = {"image_url": f"https://cdn.example.com/new-{n}.jpg"}
-            await client.post(f"{base}/images", body)
+    """One edit through the HTTP API; ``n`` picks the entity (and the new value). An edit the
+    platform refuses (a clash with an earlier one) changes nothing and is skipped."""
+    try:
+        if edit[0] in PRODUCT_EDITS:
+            await _edit_product(client, edit)
         else:
-            await client.post(f"{base}/custom-fields", {"name": f"Note {n}", "value": str(n)})
-    elif what == "brand":
+            await _edit_other(client, edit)
+    except ApiError:
+        pass
+
+
+PRODUCT_EDITS = (
+    "product",
+    "variant",
+    "image",
+    "custom_field",
+    "modifier",
+    "option",
+    "metafield",
+    "variant_metafield",
+    "review",
+    "bulk_pricing_rule",
+    "video",
+    "product_delete",
+    "product_create",
+)
+
+
+async def _edit_product(client: StoreApi, edit: tuple[str, int]) -> None:
+    what, n = edit
+    unique = next(UNIQUE)
+    if what == "product_create":
+        body = {"name": f"New {unique}", "type": "physical", "weight": 1, "price": n}
+        await client.post("/v3/catalog/products", {**body, "sku": f"NEW-{unique}"})
+        return
+    products = await client.get_all(
+        "/v3/catalog/products", {"include": "variants,images,custom_fields,options"}
+    )
+    product = products[n % len(products)]
+    base = f"/v3/catalog/products/{product['id']}"
+    variant = product["variants"][n % len(product["variants"])]
+    if what == "product":
+        await client.put(base, {"price": 1 + n})
+    elif what == "product_delete":
+        plain = [p for p in products if str(p["sku"]).startswith(("PLAIN-", "NEW-"))]
+        if plain:
+            await client.delete(f"/v3/catalog/products/{plain[n % len(plain)]['id']}")
+    elif what == "variant":
+        await client.put(f"{base}/variants/{variant['id']}", {"price": 2 + n})
+    elif what == "image":
+        body = {"image_url": f"https://cdn.example.com/new-{n}.jpg"}
+        await client.post(f"{base}/images", body)
+    elif what == "custom_field":
+        await client.post(f"{base}/custom-fields", {"name": f"Note {n}", "value": str(n)})
+    elif what == "modifier":
+        body = {"display_name": f"Engraving {unique}", "type": "text", "required": False}
+        await client.post(f"{base}/modifiers", body)
+    elif what == "option" and product["options"]:
+        option = product["options"][n % len(product["options"])]
+        await client.put(f"{base}/options/{option['id']}", {"display_name": f"Pick {unique}"})
+    elif what in ("metafield", "variant_metafield"):
+        owner = base if what == "metafield" else f"{base}/variants/{variant['id']}"
+        body = {"permission_set": "app_only", "namespace": "t", "key": f"k{unique}", "value": "v"}
+        await client.post(f"{owner}/metafields", body)
+    elif what == "review":
+        body = {"title": f"Review {unique}", "date_reviewed": LONG_AGO, "rating": n % 6}
+        await client.post(f"{base}/reviews", {**body, "status": "approved"})
+    elif what == "bulk_pricing_rule":
+        body = {"quantity_min": 1000 + unique, "quantity_max": 1000 + unique, "amount": 1}
+        await client.post(f"{base}/bulk-pricing-rules", {**body, "type": "price"})
+    elif what == "video":
+        await client.post(f"{base}/videos", {"video_id": "dQw4w9WgXcQ", "title": f"V{unique}"})
+
+
+async def _edit_other(client: StoreApi, edit: tuple[str, int]) -> None:
+    what, n = edit
+    if what == "brand":
         brands = await client.get_all("/v3/catalog/brands")
         await client.put(f"/v3/catalog/brands/{brands[n % len(brands)]['id']}", {"name": f"B{n}"})
     elif what == "customer":
@@ -209,10 +315,7 @@ EDITS = st.lists(
     st.tuples(
         st.sampled_from(
             [
-                "product",
-                "variant",
-                "image",
-                "custom_field",
+                *PRODUCT_EDITS,
                 "brand",
                 "customer",
                 "order_status",
@@ -222,21 +325,37 @@ EDITS = st.lists(
         ),
         st.integers(0, 50),
     ),
-    max_size=4,
+    max_size=5,
 )
+
+
+PROBED = st.one_of(
+    st.none(),
+    st.just(frozenset(product_cache.rests_on(False))),
+    st.frozensets(st.sampled_from(product_cache.rests_on(False))),
+)
+"""No kept probe result, one where every assumption products rest on holds, or one where only
+some do (the parts of the others are read again for every product)."""
 
 
 @settings(
-    max_examples=10,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(edits=EDITS)
+@given(edits=EDITS, holding=PROBED)
 def test_incremental_pull_equals_full_pull_after_random_edits(
-    config_path: Path, tmp_path_factory: Any, edits: list[tuple[str, int]]
+    config_path: Path,
+    tmp_path_factory: Any,
+    edits: list[tuple[str, int]],
+    holding: frozenset[str] | None,
 ) -> None:
     emulator = _store(Emulator(dict(STORES)))
     work = tmp_path_factory.mktemp("pulls")
+    kept = probing.saved_at(config_path.parent, "alpha")
+    kept.unlink(missing_ok=True)
+    if holding is not None:
+        _probed(config_path, holding=holding)
     _pull(emulator, config_path, work / "a")
 
     async def apply(client: StoreApi) -> None:
@@ -247,3 +366,185 @@ def test_incremental_pull_equals_full_pull_after_random_edits(
     _pull(emulator, config_path, work / "a")
     _pull(emulator, config_path, work / "b", full=True)
     _same_snapshot(work / "a", work / "b")
+
+
+def _product_reads(emulator: Emulator) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in emulator.requests
+        if r["path"].startswith("/stores/alpha/v3/catalog/products") and r["method"] == "GET"
+    ]
+
+
+def test_products_are_reused_only_where_a_probe_of_the_store_found_the_assumptions_holding(
+    emulator: Emulator, config_path: Path, tmp_path: Path
+) -> None:
+    """Without a kept probe result the products are read in full, with a note naming the
+    assumptions; with one where they hold, an unchanged re-pull lists the products' ids and
+    dates and reads none of them again; a probe of another store does not count."""
+    _store(emulator)
+    out = tmp_path / "a"
+    connector = connector_for(emulator)
+    first = api.pull("alpha", config_path=config_path, out=out, connector=connector)
+    assert first.notes == ()  # nothing to reuse yet: nothing to say
+    assert (out / product_cache.CACHE).is_file()
+
+    def repull() -> tuple[api.PullResult, list[dict[str, Any]]]:
+        emulator.clear_requests()
+        connector = connector_for(emulator)
+        result = api.pull("alpha", config_path=config_path, out=out, connector=connector)
+        return result, _product_reads(emulator)
+
+    result, reads = repull()
+    (note,) = result.notes
+    assert "ASSUMPTION_PRODUCT_DATE_MODIFIED_MOVES_ON_MODIFIER_CHANGE" in note
+    assert "stagesync probe alpha --write" in note
+    assert "ASSUMPTION_PRODUCT_DATE_MODIFIED_MOVES_ON_PRODUCT_WRITE" not in note  # promised
+    assert any(r["query"].get("include") for r in reads)
+    _probed(config_path, store_hash="beta")
+    assert repull()[0].notes == (note,)
+    _probed(config_path, "differs")
+    assert repull()[0].notes == (note,)
+    _probed(config_path)
+    result, reads = repull()
+    assert result.notes == ()
+    listings = [r for r in reads if r["path"].endswith("/v3/catalog/products")]
+    assert [r["query"].get("include_fields") for r in listings] == [products.CHANGE_FIELDS]
+    assert not any("include" in r["query"] for r in reads)
+    _pull(emulator, config_path, tmp_path / "b", full=True)
+    _same_snapshot(out, tmp_path / "b")
+
+
+def test_a_changed_product_is_read_again_by_id(
+    emulator: Emulator, config_path: Path, tmp_path: Path
+) -> None:
+    _store(emulator)
+    _probed(config_path)
+    out = tmp_path / "a"
+    _pull(emulator, config_path, out)
+    tent = next(p for p in emulator.stores["alpha"].products.values() if p["sku"] == "TENT-1")
+    body = {"display_name": "Engraving", "type": "text", "required": False}
+    _on(emulator, lambda c: c.post(f"/v3/catalog/products/{tent['id']}/modifiers", body))
+    emulator.clear_requests()
+    _pull(emulator, config_path, out)
+    ids = [r["query"].get("id:in") for r in _product_reads(emulator) if "id:in" in r["query"]]
+    assert ids == [str(tent["id"])]
+    record = orjson.loads(next((out / "products").glob("TENT-1~*.json")).read_bytes())
+    assert [m["display_name"] for m in record["record"]["modifiers"]] == ["Engraving"]
+    _pull(emulator, config_path, tmp_path / "b", full=True)
+    _same_snapshot(out, tmp_path / "b")
+
+
+def test_the_probe_keeps_its_result_beside_the_configuration(
+    emulator: Emulator, config_path: Path
+) -> None:
+    _store(emulator)
+    report = api.probe("alpha", config_path=config_path, connector=connector_for(emulator))
+    kept = config_path.parent / ".stagesync" / "probe" / "alpha.json"
+    assert orjson.loads(kept.read_bytes()) == probing.as_json(report)
+    assert report.store_hash == "alpha"
+    found = probing.last_results(config_path.parent, "alpha", "alpha")
+    assert found == {r.assumption.id: r.finding.status for r in report.results}
+    assert probing.last_results(config_path.parent, "alpha", "beta") is None
+    assert probing.last_results(config_path.parent, "beta", "beta") is None
+    kept.write_text("{not json")
+    assert probing.last_results(config_path.parent, "alpha", "alpha") is None
+
+
+@pytest.mark.parametrize(
+    ("group", "edits"),
+    [
+        ("listing", [("variant", 1), ("image", 2), ("custom_field", 3), ("review", 1)]),
+        ("listing", [("bulk_pricing_rule", 2), ("video", 3)]),
+        ("options", [("modifier", 1), ("option", 2)]),
+        ("metafields", [("metafield", 1), ("variant_metafield", 2)]),
+    ],
+)
+def test_parts_whose_assumption_differs_are_read_again_for_every_product(
+    emulator: Emulator,
+    config_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    group: str,
+    edits: list[tuple[str, int]],
+) -> None:
+    """A store where no sub-resource write moves the product's date_modified, and a probe that
+    found exactly that for one group of parts: those parts of every product are read again (and
+    the note names what), so the re-pull still equals a full pull."""
+    _store(emulator)
+    parts = {assumptions.product_part(p) for p in product_cache.GROUPS[group]}
+    _probed(config_path, holding=set(product_cache.rests_on(False)) - parts)
+    _pull(emulator, config_path, tmp_path / "a")
+    store_class = type(emulator.stores["alpha"])
+    monkeypatch.setattr(store_class, "touch", lambda self, product: None)
+    monkeypatch.setattr(store_class, "touch_product", lambda self, product_id: None)
+
+    async def apply(client: StoreApi) -> None:
+        for edit in edits:
+            await _edit_product(client, edit)
+
+    _on(emulator, apply)
+    connector = connector_for(emulator)
+    result = api.pull("alpha", config_path=config_path, out=tmp_path / "a", connector=connector)
+    (note,) = result.notes
+    assert all(part in note for part in parts)
+    assert "read again" in note
+    _pull(emulator, config_path, tmp_path / "b", full=True)
+    _same_snapshot(tmp_path / "a", tmp_path / "b")
+
+
+def test_reviews_and_bulk_pricing_rules_of_an_unchanged_product_come_from_the_cache(
+    emulator: Emulator, config_path: Path, tmp_path: Path
+) -> None:
+    """The part kinds read with the product list are kept in the cache with their product, and
+    a re-pull that reuses the product writes them as a full pull does."""
+    _store(emulator)
+
+    async def parts(client: StoreApi) -> None:
+        for edit in [("review", 1), ("bulk_pricing_rule", 1), ("review", 2)]:
+            await _edit_product(client, edit)
+
+    _on(emulator, parts)
+    for product in emulator.stores["alpha"].products.values():
+        product["date_modified"] = LONG_AGO
+    _probed(config_path)
+    _pull(emulator, config_path, tmp_path / "a")
+    emulator.clear_requests()
+    _pull(emulator, config_path, tmp_path / "a")
+    assert not any("include" in r["query"] for r in _product_reads(emulator))
+    assert len(list((tmp_path / "a" / "product_reviews").glob("*.json"))) == 2
+    assert len(list((tmp_path / "a" / "bulk_pricing_rules").glob("*.json"))) == 1
+    _pull(emulator, config_path, tmp_path / "b", full=True)
+    _same_snapshot(tmp_path / "a", tmp_path / "b")
+
+
+def test_a_re_pull_relies_on_what_probe_write_found(
+    emulator: Emulator, config_path: Path, tmp_path: Path
+) -> None:
+    """``stagesync probe alpha --write`` on the emulator keeps its result; the next re-pull
+    reuses what its checks found holding (options, modifiers, metafields), reads the parts it
+    does not check with the whole product list, and writes what a full pull writes."""
+    config_path.write_text(config_path.read_text().replace("\n\n", '\nrole = "sandbox"\n\n', 1))
+    _store(emulator)
+    report = api.probe_write("alpha", config_path=config_path, connector=connector_for(emulator))
+    assert probing.last_results(config_path.parent, "alpha", "alpha") == {
+        r.assumption.id: r.finding.status for r in report.results
+    }
+    for product in emulator.stores["alpha"].products.values():
+        product["date_modified"] = LONG_AGO
+    _pull(emulator, config_path, tmp_path / "a")
+
+    async def apply(client: StoreApi) -> None:
+        for edit in [("variant", 1), ("modifier", 2), ("metafield", 3)]:
+            await _edit_product(client, edit)
+
+    _on(emulator, apply)
+    emulator.clear_requests()
+    connector = connector_for(emulator)
+    result = api.pull("alpha", config_path=config_path, out=tmp_path / "a", connector=connector)
+    (note,) = result.notes
+    assert "ASSUMPTION_PRODUCT_DATE_MODIFIED_MOVES_ON_MODIFIER_CHANGE" not in note
+    reads = _product_reads(emulator)
+    assert not any(r["query"].get("include") == products.LIMITED_INCLUDE for r in reads)
+    _pull(emulator, config_path, tmp_path / "b", full=True)
+    _same_snapshot(tmp_path / "a", tmp_path / "b")

@@ -16,7 +16,7 @@ attributes, attribute values and form-field values), as the platform serves them
 from __future__ import annotations
 
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,6 +35,7 @@ from .routes import (
     page_of,
     register,
     single,
+    stored_instant,
 )
 from .schema import BOOL, ID, MONEY, array, integer, obj, string
 from .store import Record, Store, now_rfc3339
@@ -402,17 +403,75 @@ def render_customer(store: Store, customer: Record, include: set[str]) -> Record
     return out
 
 
+CUSTOMER_FILTERS: FilterSpec = {
+    "id": ("int", lambda c: c["id"]),
+    "email": ("istr", lambda c: c["email"]),
+    "customer_group_id": ("int", lambda c: c["customer_group_id"]),
+    "company": ("str", lambda c: c["company"]),
+    "phone": ("str", lambda c: c["phone"]),
+    "name": ("istr", lambda c: f"{c['first_name']} {c['last_name']}"),
+    "date_created": ("time", lambda c: c["date_created"]),
+    "date_modified": ("time", lambda c: c["date_modified"]),
+}
+CUSTOMER_FILTER_PARAMS = (
+    "id:in",
+    "email:in",
+    "customer_group_id:in",
+    "company:in",
+    "phone:in",
+    "name:in",
+    "name:like",
+    "date_created:min",
+    "date_created:max",
+    "date_modified:min",
+    "date_modified:max",
+)
+"""The filters of ``GET /v3/customers`` the emulator implements (customers.v3.yml); any other
+parameter but paging, ``include`` and ``sort`` is a 400."""
+CUSTOMER_SORTS: dict[str, Callable[[Record], Any]] = {
+    "date_created": lambda c: stored_instant(c["date_created"]),
+    "date_modified": lambda c: stored_instant(c["date_modified"]),
+    "last_name": lambda c: c["last_name"].casefold(),
+}
+LIST_PARAMS = ("page", "limit", "include", "sort", "after", "before")
+
+
 def list_customers(store: Store, call: Call) -> Reply:
-    include = {part.strip() for part in call.query.get("include", "").split(",") if part.strip()}
-    spec = {
-        "id": ("int", lambda c: c["id"]),
-        "email": ("istr", lambda c: c["email"]),
-        "customer_group_id": ("int", lambda c: c["customer_group_id"]),
-    }
-    items = apply_filters(
-        sorted(state(store).customers.values(), key=lambda c: c["id"]), call.query, spec
-    )
-    return cursor_page_of(items, call.query, lambda c: render_customer(store, c, include))
+    """Filters as ``CUSTOMER_FILTER_PARAMS``: ``name:in`` matches "first last" exactly,
+    ``name:like`` any of its comma-separated parts within it (both ignoring case); dates are
+    instants (``date_created:min`` includes that instant). ``sort`` is
+    ``date_created``, ``date_modified`` or ``last_name``, ``:asc`` or ``:desc``, ties by id."""
+    query = call.query
+    for key in query:
+        if key not in CUSTOMER_FILTER_PARAMS and key not in LIST_PARAMS:
+            raise ApiError(
+                400,
+                f"The filter(s): {key} are not valid.",
+                {key: "GET /v3/customers does not take this parameter."},
+            )
+    include = {part.strip() for part in query.get("include", "").split(",") if part.strip()}
+    items = sorted(state(store).customers.values(), key=lambda c: c["id"])
+    like = query.get("name:like")
+    plain = {k: v for k, v in query.items() if k != "name:like"}
+    items = apply_filters(items, plain, CUSTOMER_FILTERS)
+    if like is not None:
+        parts = [part.strip().casefold() for part in like.split(",") if part.strip()]
+        items = [
+            c
+            for c in items
+            if any(part in f"{c['first_name']} {c['last_name']}".casefold() for part in parts)
+        ]
+    sort = query.get("sort")
+    if sort is not None:
+        field, _, direction = sort.partition(":")
+        if field not in CUSTOMER_SORTS or direction not in ("asc", "desc"):
+            raise ApiError(
+                400,
+                f"The sort: {sort} is not valid.",
+                {"sort": "Sort by date_created, date_modified or last_name, :asc or :desc."},
+            )
+        items.sort(key=CUSTOMER_SORTS[field], reverse=direction == "desc")
+    return cursor_page_of(items, query, lambda c: render_customer(store, c, include))
 
 
 def post_customers(store: Store, call: Call) -> Reply:

@@ -130,7 +130,8 @@ def cursor_page_of(
 ) -> Reply:
     """A v3 list that pages by cursor (``after``/``before``, ``meta.cursor_pagination``) or by
     ``page`` (``meta.pagination``); without either, both metas, as the reference says of the
-    first page. ``items`` are ordered by ``id``, which the cursors name."""
+    first page. The cursors name an item's ``id``: the page starts after (ends before) that item
+    in ``items``' order (sorted lists too), or, when it is gone, after (before) that id."""
     before, after = query.get("before"), query.get("after")
     if before and after:
         raise invalid("Use 'before' or 'after', not both.")
@@ -147,14 +148,17 @@ def cursor_page_of(
         return reply
     reply = page_of([], {"limit": query.get("limit", str(DEFAULT_LIMIT))})
     per_page = int(reply.body["meta"]["pagination"]["per_page"])
+    ids = [item["id"] for item in items]
     if after:
         start = _uncursor(after)
-        rest = [item for item in items if item["id"] > start]
+        at = ids.index(start) if start in ids else None
+        rest = items[at + 1 :] if at is not None else [i for i in items if i["id"] > start]
         chunk = rest[:per_page]
         more_after, more_before = len(rest) > per_page, len(rest) < len(items)
     else:
         end = _uncursor(str(before))
-        rest = [item for item in items if item["id"] < end]
+        at = ids.index(end) if end in ids else None
+        rest = items[:at] if at is not None else [i for i in items if i["id"] < end]
         chunk = rest[-per_page:]
         more_after, more_before = len(rest) < len(items), len(rest) > per_page
     meta = {"cursor_pagination": _cursor_meta(chunk, per_page, more_after, more_before)}

@@ -14,8 +14,13 @@ the parts that differ.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+import orjson
 
 from stagesync.entities import channel_assignments
 from stagesync.entities import product_extras as extras
@@ -114,7 +119,187 @@ async def fetch(api: StoreApi) -> list[Raw]:
     return [product async for page in fetch_pages(api, ()) for product in page]
 
 
+@dataclass(frozen=True)
+class Reusable:
+    """What an earlier pull of the same store read of its products (``stagesync.product_cache``):
+    each product as ``fetch_pages`` completed it (id -> compact JSON), the ``also`` it was read
+    with, and the instant after which any product may have changed (the earlier pull's store
+    time minus the overlap margin). The parts whose assumptions are not relied on
+    (``product_cache.rests_on``) are read again for every product (``fresh``)."""
+
+    since: datetime
+    also: tuple[str, ...]
+    products: Mapping[int, tuple[Raw, bytes]]
+    """id -> (the product's ``date_modified`` as ``{"date_modified": ...}``, its JSON)."""
+    fresh: frozenset[str] = frozenset()
+    """Groups of ``FRESH_PARTS`` read again for every product: those whose assumptions are not
+    relied on."""
+
+
+REUSE: ContextVar[Reusable | None] = ContextVar("stagesync_product_reuse", default=None)
+"""Set by an incremental pull (``stages/pull/read.py``); None: read every product in full."""
+
+
+@dataclass
+class Seen:
+    """What ``fetch_pages`` yielded that the products kept by the pull will lack: the parts of
+    ``also`` the part kinds read with the list take out of each product (id -> compact JSON of
+    ``{part: items}``, for the products that have any), and that ``also``."""
+
+    parts: dict[int, bytes] = field(default_factory=dict)
+    also: tuple[str, ...] = ()
+
+
+SEEN: ContextVar[Seen | None] = ContextVar("stagesync_products_seen", default=None)
+"""Set by a pull that keeps the products' read cache (``stagesync.product_cache``)."""
+
+CHANGE_FIELDS = "date_modified,brand_id,categories,related_products"
+"""What the ID listing of an incremental pull asks for: what says a product changed, and the
+references to other entities a deletion elsewhere may change without moving it."""
+REFRESHED = ("brand_id", "categories", "related_products")
+
+
 async def fetch_pages(api: StoreApi, also: Sequence[str]) -> AsyncIterator[list[Raw]]:
+    """Every product with its sub-resources, a page at a time (``REUSE``: only the changed ones
+    read, the others taken from the earlier pull)."""
+    reusable = REUSE.get()
+    seen = SEEN.get()
+    if seen is not None:
+        seen.also = tuple(also)
+    if reusable is not None and tuple(also) == reusable.also:
+        source = _changed_pages(api, also, reusable)
+    else:
+        source = _all_pages(api, also)
+    async for page in source:
+        if seen is not None and also:
+            for product in page:
+                if any(product.get(part) for part in also):
+                    parts = {part: product.get(part) or [] for part in also}
+                    seen.parts[int(product["id"])] = orjson.dumps(parts)
+        yield page
+
+
+async def _changed_pages(
+    api: StoreApi, also: Sequence[str], reusable: Reusable
+) -> AsyncIterator[list[Raw]]:
+    """Every product's id and ``CHANGE_FIELDS`` at 250 a page (the whole product list with
+    ``INCLUDE`` instead, when ``"listing"`` is in ``reusable.fresh``): a product the earlier pull
+    read with the same ``date_modified``, before ``reusable.since``, is taken from it, its
+    references as listed now and the parts of ``reusable.fresh`` read again for every product
+    (``FRESH_PARTS``); the others (new, changed, recent) are read complete by ``id:in``, ten a
+    request. A product the listing lacks was deleted. Relies on the assumptions
+    ``product_cache.rests_on`` names (ASSUMPTION_PRODUCT_DATE_MODIFIED_MOVES_ON_PRODUCT_WRITE
+    and, per part not read again, the sub-resource ones)."""
+    fresh = reusable.fresh
+    whole = "listing" in fresh
+    query = {"include": ",".join([INCLUDE, *also])} if whole else {"include_fields": CHANGE_FIELDS}
+    reads: list[Awaitable[list[Raw]]] = [api.get_all(PATH, query)]
+    if "options" in fresh:
+        reads.append(api.get_all(PATH, {"include": LIMITED_INCLUDE, "include_fields": "id"}))
+    if "metafields" in fresh:
+        reads += [api.get_all(extras.PRODUCT_METAFIELDS), api.get_all(extras.VARIANT_METAFIELDS)]
+    found = await asyncio.gather(*reads)
+    listed = found.pop(0)
+    limited = {int(p["id"]): p for p in found.pop(0)} if "options" in fresh else {}
+    owned = owned_metafields(found[0], found[1]) if "metafields" in fresh else {}
+    reused: list[tuple[Raw, bytes]] = []
+    changed: list[int] = []
+    for item in listed:
+        product_id = int(item["id"])
+        cached = reusable.products.get(product_id)
+        if cached is not None and _unchanged(cached[0], item, reusable.since):
+            reused.append((item, cached[1]))
+        else:
+            changed.append(product_id)
+    for start in range(0, len(reused), PAGE_SIZE):
+        page = []
+        for item, cached_raw in reused[start : start + PAGE_SIZE]:
+            raw = _reused(orjson.loads(cached_raw), item, whole)
+            if raw is None:  # a variant the earlier pull did not read: read it all again
+                changed.append(int(item["id"]))
+                continue
+            if "options" in fresh:
+                part = limited.get(int(raw["id"]), {})
+                raw["options"] = part.get("options") or []
+                raw["modifiers"] = part.get("modifiers") or []
+            page.append(raw)
+        if "metafields" in fresh:
+            _attach_metafields(page, owned)
+        if "rules" in fresh:
+            await _attach_rules(api, page)
+        yield page
+    read = await read_by_ids(api, changed, also)
+    for start in range(0, len(read), PAGE_SIZE):
+        yield read[start : start + PAGE_SIZE]
+
+
+FRESH_PARTS = {
+    "listing": ("variants", "images", "custom_fields", "videos", "reviews", "bulk_pricing_rules"),
+    "options": ("options", "modifiers"),
+    "rules": ("complex_rules",),
+    "metafields": ("metafields",),
+}
+"""The parts an incremental pull reads again for every product, by group (``Reusable.fresh``):
+the product list's (``listing``: the product's own fields with them), the ten-a-page pass
+(``options``), complex rules and metafields (the product's and its variants')."""
+KEPT_PARTS = ("options", "modifiers", "complex_rules", "metafields")
+
+
+def _reused(cached: Raw, listed: Raw, whole: bool) -> Raw | None:
+    """The product ``cached`` with what ``listed`` says now: its references (``REFRESHED``),
+    or, from the whole product list (``whole``), everything the list carries, the cached
+    options, modifiers, rules and metafields kept (a variant's metafields by its id). None when
+    the list names a variant the cache lacks (its metafields were never read)."""
+    if not whole:
+        for name in REFRESHED:
+            if name in listed:
+                cached[name] = listed[name]
+        return cached
+    variants = {int(v["id"]): v for v in cached.get("variants") or []}
+    merged = dict(listed)
+    for variant in merged.get("variants") or []:
+        known = variants.get(int(variant["id"]))
+        if known is None:
+            return None
+        variant["metafields"] = known.get("metafields") or []
+    for name in KEPT_PARTS:
+        merged[name] = cached.get(name) or []
+    return merged
+
+
+def _attach_metafields(products: list[Raw], owned: Mapping[tuple[str, int], list[Raw]]) -> None:
+    for product in products:
+        product["metafields"] = owned.get(("product", int(product["id"])), [])
+        for variant in product.get("variants") or []:
+            variant["metafields"] = owned.get(("variant", int(variant["id"])), [])
+
+
+async def _attach_rules(api: StoreApi, products: list[Raw]) -> None:
+    with_rules = [p for p in products if may_have_rules(p)]
+    rules = await asyncio.gather(
+        *(api.get_all(f"{PATH}/{p['id']}/complex-rules") for p in with_rules)
+    )
+    for product in products:
+        product["complex_rules"] = []
+    for product, found in zip(with_rules, rules, strict=True):
+        product["complex_rules"] = found
+
+
+def _unchanged(cached: Raw, listed: Raw, since: datetime) -> bool:
+    """Whether the product ``listed`` now is still the one ``cached``: the same
+    ``date_modified``, and that before ``since`` (a write in the same second as the earlier
+    read would not move it)."""
+    modified = listed.get("date_modified")
+    if not isinstance(modified, str) or cached.get("date_modified") != modified:
+        return False
+    try:
+        when = datetime.fromisoformat(modified)
+    except ValueError:
+        return False
+    return when.tzinfo is not None and when < since
+
+
+async def _all_pages(api: StoreApi, also: Sequence[str]) -> AsyncIterator[list[Raw]]:
     """Every product with its sub-resources, a page at a time, in as few requests as the API
     allows: options and modifiers in one lean pass at ten a page (no product field says which
     products have modifiers) and metafields through the store-wide lists, both read first; then
@@ -159,18 +344,8 @@ async def complete(
 ) -> None:
     """Attach complex rules (one list per product that may have them) and metafields, ``owned``
     by (``product`` or ``variant``, id)."""
-    with_rules = [p for p in products if may_have_rules(p)]
-    rules = await asyncio.gather(
-        *(api.get_all(f"{PATH}/{p['id']}/complex-rules") for p in with_rules)
-    )
-    for product in products:
-        product["complex_rules"] = []
-    for product, found in zip(with_rules, rules, strict=True):
-        product["complex_rules"] = found
-    for product in products:
-        product["metafields"] = owned.get(("product", int(product["id"])), [])
-        for variant in product.get("variants") or []:
-            variant["metafields"] = owned.get(("variant", int(variant["id"])), [])
+    await _attach_rules(api, products)
+    _attach_metafields(products, owned)
 
 
 def identify(raws: list[Raw]) -> dict[str, Raw]:
@@ -538,6 +713,20 @@ async def read_by_keys(api: StoreApi, keys: Sequence[str]) -> list[Raw]:
     their variants' through the store-wide lists by ``resource_id:in``; complex rules of those
     with modifiers."""
     found = await _listed(api, key_queries(keys, KEYS_PER_REQUEST), {"include": FIND_INCLUDE})
+    return await _completed(api, found)
+
+
+async def read_by_ids(api: StoreApi, ids: Sequence[int], also: Sequence[str] = ()) -> list[Raw]:
+    """The products of ``ids`` complete as ``fetch_pages`` makes them (with ``also``), ten a
+    request by ``id:in``."""
+    # ASSUMPTION_INCLUDE_PAGE_LIMIT_10 and ASSUMPTION_PRODUCTS_FILTER_ID_IN.
+    queries = [{"id:in": ",".join(map(str, group))} for group in chunked(ids, KEYS_PER_REQUEST)]
+    found = await _listed(api, queries, {"include": ",".join([FIND_INCLUDE, *also])})
+    return await _completed(api, found)
+
+
+async def _completed(api: StoreApi, found: list[Raw]) -> list[Raw]:
+    """``found`` once each, with metafields (``resource_id:in``) and complex rules."""
     unique = list({int(raw["id"]): raw for raw in found}.values())
     if not unique:
         return []

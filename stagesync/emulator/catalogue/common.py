@@ -220,6 +220,16 @@ class StoreCore:
         if not self.touch_frozen:
             product["date_modified"] = now_rfc3339()
 
+    def touch_product(self, product_id: int) -> None:
+        """Move the product's ``date_modified``, as every write to one of its sub-resources does
+        (variants, options, modifiers, images, videos, custom fields, complex rules, metafields,
+        reviews, bulk pricing rules, channel assignments: the
+        ``ASSUMPTION_PRODUCT_DATE_MODIFIED_MOVES_ON_*`` entries of stagesync/assumptions.py).
+        Nothing for a product that no longer exists."""
+        product = self.products.get(product_id)
+        if product is not None:
+            self.touch(product)
+
     def prepare_product_update(self, product_id: int, body: Any) -> Callable[[], Record]:
         """Validate a product update and return the function applying it (``products``)."""
         raise NotImplementedError

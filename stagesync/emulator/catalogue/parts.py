@@ -332,6 +332,7 @@ def delete_modifier(store: Store, product_id: int, modifier_id: int) -> None:
     _child(parts.modifiers, product_id, modifier_id, "Modifier")
     del parts.modifiers[modifier_id]
     _drop_rules(parts, lambda c: c.get("modifier_id") == modifier_id)
+    store.touch_product(product_id)
 
 
 def _modifier_value(store: Store, call: Call) -> tuple[Record, Record | None]:
@@ -520,6 +521,7 @@ def save_review(store: Store, product_id: int, body: Any, review_id: int | None)
         parts.reviews[review_id] = own
     own.update(fields)
     own["date_modified"] = stamp
+    store.touch_product(product_id)
     return own
 
 
@@ -593,7 +595,18 @@ def store_metafield(store: Store, metafield: Record) -> Record:
     if not metafield["id"]:
         metafield["id"] = store.next_id()
     state(store).metafields[metafield["id"]] = metafield
+    touch_owner(store, metafield)
     return metafield
+
+
+def touch_owner(store: Store, metafield: Record) -> None:
+    """A metafield write moves its product's ``date_modified`` (a variant's: its product's)."""
+    if metafield["resource_type"] == "product":
+        store.touch_product(metafield["resource_id"])
+    else:
+        variant = store.variants.get(metafield["resource_id"])
+        if variant is not None:
+            store.touch_product(variant["product_id"])
 
 
 # ---- hooks into products ------------------------------------------------------------------------
@@ -710,6 +723,7 @@ def _sub(
         store.get_product(call.params["product_id"])
         _child(items(store), call.params["product_id"], call.params[id_param], what)
         del items(store)[call.params[id_param]]
+        store.touch_product(call.params["product_id"])
         return Reply(204)
 
     return [
@@ -758,6 +772,7 @@ def post_modifier_value(store: Store, call: Call) -> Reply:
         raise conflict("Option value labels must be unique.", {"label": value["label"]})
     value = {"id": store.next_id(), "option_id": modifier["id"], **value}
     modifier["option_values"].append(value)
+    store.touch_product(call.params["product_id"])
     return single(_public(value))
 
 
@@ -775,6 +790,7 @@ def put_modifier_value(store: Store, call: Call) -> Reply:
     if any(v["label"] == label and v["id"] != value["id"] for v in modifier["option_values"]):
         raise conflict("Option value labels must be unique.", {"label": label})
     value.update(updated)
+    store.touch_product(call.params["product_id"])
     return single(_public(value))
 
 
@@ -783,6 +799,7 @@ def del_modifier_value(store: Store, call: Call) -> Reply:
     assert value is not None
     modifier["option_values"].remove(value)
     _drop_rules(state(store), lambda c: c.get("modifier_value_id") == value["id"])
+    store.touch_product(call.params["product_id"])
     return Reply(204)
 
 
@@ -826,15 +843,7 @@ def list_own_metafields(store: Store, call: Call) -> Reply:
 def post_own_metafield(store: Store, call: Call) -> Reply:
     resource_type, resource_id = _check_scope(store, call)
     metafield = prepare_metafield(store, resource_type, resource_id, call.body, None)
-    stored = store_metafield(store, metafield)
-    _touch_owner(store, stored)
-    return single(_public(stored))
-
-
-def _touch_owner(store: Store, metafield: Record) -> None:
-    """A product's own metafield write moves the product's date_modified."""
-    if metafield["resource_type"] == "product" and metafield["resource_id"] in store.products:
-        store.touch(store.products[metafield["resource_id"]])
+    return single(_public(store_metafield(store, metafield)))
 
 
 def _own_metafield(store: Store, call: Call) -> Record:
@@ -856,14 +865,14 @@ def put_own_metafield(store: Store, call: Call) -> Reply:
     own = _own_metafield(store, call)
     updated = prepare_metafield(store, own["resource_type"], own["resource_id"], call.body, own)
     own.update(updated)
-    _touch_owner(store, own)
+    touch_owner(store, own)
     return single(_public(own))
 
 
 def del_own_metafield(store: Store, call: Call) -> Reply:
     own = _own_metafield(store, call)
     del state(store).metafields[own["id"]]
-    _touch_owner(store, own)
+    touch_owner(store, own)
     return Reply(204)
 
 
@@ -908,6 +917,7 @@ def _batch_metafields(resource_type: str) -> dict[str, Handler | Endpoint]:
                     raise not_found(f"Metafield {index} was not found.")
                 body = {k: v for k, v in item.items() if k not in ("id", "resource_id")}
                 own.update(prepare_metafield(store, resource_type, own["resource_id"], body, own))
+                touch_owner(store, own)
                 data.append(_public(own))
             except ApiError as error:
                 errors.append(_item_error(index, error))
@@ -923,6 +933,7 @@ def _batch_metafields(resource_type: str) -> dict[str, Handler | Endpoint]:
                 errors.append(_item_error(index, not_found(f"Metafield {metafield_id} not found.")))
                 continue
             del metafields[metafield_id]
+            touch_owner(store, own)
             data.append(metafield_id)
         return _batch_reply(data, errors)
 
@@ -980,6 +991,8 @@ def put_assignments(store: Store, call: Call) -> Reply:
     for product_id, _ in pairs:
         _ensure_default_channel(store, product_id)
     state(store).assignments.update(pairs)
+    for product_id, _ in pairs:
+        store.touch_product(product_id)
     return Reply(204)
 
 
@@ -991,6 +1004,8 @@ def delete_assignments(store: Store, call: Call) -> Reply:
         )
     gone = apply_filters(_all_assignments(store), call.query, ASSIGNMENT_FILTERS)
     state(store).assignments -= {(a["product_id"], a["channel_id"]) for a in gone}
+    for product_id in {a["product_id"] for a in gone}:
+        store.touch_product(product_id)
     return Reply(204)
 
 

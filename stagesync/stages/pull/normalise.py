@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from stagesync import order_cache, theme_cache
+from stagesync import order_cache, product_cache, theme_cache
 from stagesync.entities import REGISTRY
 from stagesync.errors import StageSyncError
 from stagesync.model import Snapshot
@@ -34,10 +34,15 @@ async def normalise(run: PullRun) -> StageSyncError | None:
             streams, run.environment, env.store_hash, pulled_at, listing.stock
         )
         run.counts = {kind: len(stream.keys) for kind, stream in streams.items()}
-    run.extras = theme_cache.entries(live, env.store_hash) if "themes" in kinds else {}
+    run.extras = {}
+    if "themes" in kinds:
+        run.extras.update(theme_cache.entries(live, env.store_hash))
     if "orders" in kinds and not run.options.redact:
         began = datetime.fromisoformat(run.based_on["store_time"])
         run.extras.update(order_cache.entries(live, env.store_hash, began))
+    if run.products_seen is not None:
+        began = datetime.fromisoformat(run.based_on["store_time"])
+        run.extras.update(product_cache.entries(live, run.products_seen, env.store_hash, began))
     return None
 
 

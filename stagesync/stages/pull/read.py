@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from stagesync import order_cache
-from stagesync.entities import orders, themes, with_dependencies
+from stagesync.entities import orders, products, themes, with_dependencies
 from stagesync.errors import StageSyncError
 from stagesync.ports import tallying
 from stagesync.pull import read_live
@@ -30,10 +30,17 @@ async def read_store(run: PullRun) -> StageSyncError | None:
     # ASSUMPTION_STORE_TIME_ANSWERS: /v2/time answers, on the clock the store's responses carry.
     began = order_cache.store_time(await api.get("/v2/time"))
     orders.REUSE.set(listing.orders)
+    products.REUSE.set(listing.products)
+    if "products" in listing.kinds and not run.options.redact:
+        run.products_seen = products.Seen()
+        products.SEEN.set(run.products_seen)
+    since = min(
+        (r.since for r in (listing.orders, listing.products) if r is not None), default=None
+    )
     run.based_on = {
         "store_time": began.isoformat(),
         "overlap_seconds": int(order_cache.OVERLAP.total_seconds()),
-        "changes_since": listing.orders.since.isoformat() if listing.orders else None,
+        "changes_since": since.isoformat() if since is not None else None,
     }
     run.live = await read_live(
         api,

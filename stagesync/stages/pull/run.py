@@ -3,13 +3,13 @@ what each stage finds, in stage order, and the result."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from stagesync.config import Environment
-from stagesync.entities import orders, themes
+from stagesync.entities import orders, products, themes
 from stagesync.model import Snapshot
 from stagesync.pull import LiveState
 from stagesync.snapshot import StreamedSnapshot
@@ -39,6 +39,8 @@ class PullResult:
     requests: int
     retries: Mapping[str, int] = field(default_factory=dict)
     """Requests sent again, by cause (``ports.RETRY_CAUSES``); included in ``requests``."""
+    notes: tuple[str, ...] = ()
+    """What the person running the pull should know (why a kind was read in full)."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,11 @@ class Listing:
     orders: orders.Reusable | None = None
     """What the snapshot at ``directory`` read of the store's orders, for an incremental pull
     (None: read every order in full)."""
+    products: products.Reusable | None = None
+    """What the snapshot at ``directory`` read of the store's products, for an incremental
+    pull (None: read every product in full)."""
+    notes: tuple[str, ...] = ()
+    """What the person running the pull should know (why a kind is read in full)."""
 
 
 @dataclass(eq=False)
@@ -72,6 +79,8 @@ class PullRun(StoreRun):
     demand)."""
     requests: int = 0
     """read."""
+    products_seen: products.Seen | None = None
+    """read: every product as read, for the products' read cache (None: none kept)."""
     retries: dict[str, int] = field(default_factory=dict)
     """read: requests sent again, by cause."""
     based_on: dict[str, Any] = field(default_factory=dict)
@@ -81,7 +90,7 @@ class PullRun(StoreRun):
     """normalise: the records to write (streamed: normalised one at a time as written)."""
     counts: dict[str, int] = field(default_factory=dict)
     """normalise: records per kind."""
-    extras: dict[str, bytes] = field(default_factory=dict)
+    extras: dict[str, bytes | Iterable[bytes]] = field(default_factory=dict)
     """normalise: hidden files written beside the records (the themes' download cache)."""
     result: PullResult | None = None
     """write."""

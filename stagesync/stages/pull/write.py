@@ -27,5 +27,6 @@ async def write(run: PullRun) -> StageSyncError | None:
         run.counts,
         run.requests,
         run.retries,
+        listing.notes,
     )
     return None
