@@ -218,20 +218,7 @@ def fields_check(path: str, fields: Mapping[str, str]) -> Check:
         items = await probe.page(path, {"limit": PAGE_LIMIT})
         if not items:
             return not_checked(f"no record on the first page of {path}")
-        wrong: dict[str, str] = {}
-        for record in items:
-            for name, allowed in fields.items():
-                kind = "absent" if name not in record else _json_type(record[name])
-                if kind not in allowed.split("|") and not (
-                    kind == "integer" and "number" in allowed
-                ):
-                    wrong.setdefault(name, kind)
-        if wrong:
-            return differs(
-                ", ".join(f"{n}: {fields[n]}" for n in wrong),
-                ", ".join(f"{n}: {k}" for n, k in wrong.items()),
-            )
-        return holds()
+        return _types(items, fields)
 
     return check
 
