@@ -50,6 +50,9 @@ class Lookup:
         self._ids: dict[str, dict[str, LiveId]] = {}
         self._keys: dict[str, dict[LiveId, str]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self.gone: list[str] = []
+        """What a pull kept without a reference to an entity the store no longer lists
+        (``key_or_gone``), one line each, for the person running it."""
 
     def lock(self, name: str) -> asyncio.Lock:
         """A lock shared by the writes of one push (e.g. defining customer attributes once)."""
@@ -97,6 +100,17 @@ class Lookup:
                 f"list. Pull again; if it persists, the store's data is inconsistent.",
                 reference=EntityKey(kind, str(live_id)),
             ) from None
+
+    def key_or_gone(self, kind: str, live_id: LiveId, owner: str) -> str | None:
+        """``key_of``, or None for an entity the store no longer lists where the platform keeps
+        naming it after a delete (an order's line item, a customer of an old order), noted in
+        ``gone`` with ``owner`` (``orders 1001``)."""
+        if self.has_id(kind, live_id):
+            return self.key_of(kind, live_id)
+        note = f"{owner}: {kind} id {live_id} no longer exists; kept without it"
+        if note not in self.gone:
+            self.gone.append(note)
+        return None
 
     def ids(self, kind: str) -> Mapping[str, LiveId]:
         return self._ids.get(kind, {})
