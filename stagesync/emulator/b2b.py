@@ -912,6 +912,15 @@ def _forget_in_lists(field_name: str) -> Callable[[Store, int], None]:
     return hook
 
 
+def _forget_group(store: Store, group_id: int) -> None:
+    """A deleted customer group leaves the companies it was given to, as it leaves customers
+    (customers.v2.yml: customers are unassigned from a deleted group)."""
+    for company in state(store).companies.values():
+        if company.get("customerGroupId") == group_id:
+            company["customerGroupId"] = 0
+
+
+customer_domain.GROUP_DELETE_HOOKS.append(_forget_group)
 PRODUCT_DELETE_HOOKS.append(_forget_in_lists("productId"))
 VARIANT_DELETE_HOOKS.append(_forget_in_lists("variantId"))
 

@@ -107,10 +107,14 @@ class Lookup:
         ``gone`` with ``owner`` (``orders 1001``)."""
         if self.has_id(kind, live_id):
             return self.key_of(kind, live_id)
-        note = f"{owner}: {kind} id {live_id} no longer exists; kept without it"
+        self.note_gone(owner, f"{kind} id {live_id}", "kept without it")
+        return None
+
+    def note_gone(self, owner: str, named: str, kept: str) -> None:
+        """Note once that ``owner`` names ``named``, which the store no longer lists."""
+        note = f"{owner}: {named} no longer exists; {kept}"
         if note not in self.gone:
             self.gone.append(note)
-        return None
 
     def ids(self, kind: str) -> Mapping[str, LiveId]:
         return self._ids.get(kind, {})
