@@ -11,12 +11,16 @@ from typing import Any
 
 import pytest
 
+from stagesync import api
 from stagesync.bigcommerce import BigCommerceClient
 from stagesync.emulator import Emulator
 from stagesync.emulator import b2b as b2b_side
 from stagesync.entities import REGISTRY
 from stagesync.model import EntityKey, Snapshot
 from stagesync.ports import StoreApi
+from stagesync.snapshot import read_snapshot
+from tests import commerce, promotions
+from tests.conftest import connector_for, on_store
 from tests.test_b2b import build_b2b
 from tests.test_load import pull_into
 from tests.test_real_world_shapes import BUILDERS
@@ -101,3 +105,126 @@ def test_deleting_what_others_name_leaves_every_pull_whole(store: str, tmp_path:
     assert not rest.records("categories") and not rest.records("customer_groups")
     assert not _dangling(rest)
     assert rest.records("orders").keys() == before.records("orders").keys()
+
+
+def _contains(value: Any, name: str, entity_id: int) -> bool:
+    """Whether ``value`` (a promotion, a rule...) names ``entity_id`` in a ``name`` list or
+    field, at any depth."""
+    if isinstance(value, dict):
+        return any(
+            (k == name and (v == entity_id or (isinstance(v, list) and entity_id in v)))
+            or _contains(v, name, entity_id)
+            for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return any(_contains(v, name, entity_id) for v in value)
+    return False
+
+
+def test_a_deleted_product_leaves_groups_and_price_lists_and_its_orders_stay(
+    emulator: Emulator, config_path: Path, tmp_path: Path
+) -> None:
+    ids = on_store(emulator, "alpha", commerce.build)
+    tent = ids["tent"]
+
+    async def delete_and_read(client: StoreApi) -> dict[str, Any]:
+        await client.delete(f"/v3/catalog/products/{tent}")
+        lists = await client.get_all("/v3/pricelists")
+        records = [
+            r for p in lists for r in await client.get_all(f"/v3/pricelists/{p['id']}/records")
+        ]
+        orders = await client.get_all("/v2/orders")
+        lines = [
+            line for o in orders for line in await client.get_all(f"/v2/orders/{o['id']}/products")
+        ]
+        groups = await client.get_all("/v2/customer_groups")
+        return {"records": records, "lines": lines, "groups": groups}
+
+    seen = on_store(emulator, "alpha", delete_and_read)
+    trade = next(g for g in seen["groups"] if g["id"] == ids["trade"])
+    assert [r["type"] for r in trade["discount_rules"]] == ["category"]  # the product rule went
+    assert all(r["product_id"] != tent for r in seen["records"])
+    assert any(line["product_id"] == tent for line in seen["lines"])  # order history is kept
+
+    result = api.pull(
+        "alpha",
+        config_path=config_path,
+        out=tmp_path / "snap",
+        full=True,
+        connector=connector_for(emulator),
+    )
+    assert any("orders" in n and f"products id {tent}" in n for n in result.notes), result.notes
+    snapshot = read_snapshot(tmp_path / "snap")
+    assert not _dangling(snapshot)
+    lines = [line for o in snapshot.records("orders").values() for line in o["products"]]
+    tents = [line for line in lines if line["sku"] == "TENT-1"]
+    assert tents and all(line["product"] is None and line["name"] for line in tents)
+
+
+def test_deletes_leave_the_promotions_that_named_them(
+    emulator: Emulator, config_path: Path, tmp_path: Path
+) -> None:
+    ids = on_store(emulator, "alpha", promotions.build)
+
+    async def delete_and_read(client: StoreApi) -> list[dict[str, Any]]:
+        await client.delete(f"/v3/catalog/products/{ids['shoe']}/variants/{ids['blue']}")
+        await client.delete(f"/v3/catalog/brands/{ids['acme']}")
+        await client.delete(f"/v2/customer_groups/{ids['trade']}")
+        found: list[dict[str, Any]] = await client.get_all("/v3/promotions")
+        return found
+
+    listed = on_store(emulator, "alpha", lambda client: client.get_all("/v3/promotions"))
+    before = {p["id"]: p for p in listed}
+    gifts = {i for i, p in before.items() if _contains(p, "variant_id", ids["blue"])}
+    grouped = {i for i, p in before.items() if ids["trade"] in p["customer"]["group_ids"]}
+    assert gifts and grouped
+    after = on_store(emulator, "alpha", delete_and_read)
+    assert len(after) == len(before)  # no promotion is lost
+    for promotion in after:
+        assert not _contains(promotion, "variants", ids["blue"])
+        assert not _contains(promotion, "variant_id", ids["blue"])
+        assert not _contains(promotion, "brands", ids["acme"])
+        assert ids["trade"] not in promotion["customer"]["group_ids"]
+        # A promotion that lost its gift, or all its groups, no longer applies as it did.
+        if promotion["id"] in gifts | grouped:
+            assert promotion["status"] == "INVALID", promotion["name"]
+    api.pull(
+        "alpha",
+        config_path=config_path,
+        out=tmp_path / "snap",
+        full=True,
+        connector=connector_for(emulator),
+    )
+    assert not _dangling(read_snapshot(tmp_path / "snap"))
+
+
+def test_a_deleted_category_leaves_customer_groups(emulator: Emulator) -> None:
+    async def work(client: StoreApi) -> dict[str, Any]:
+        trees = await client.get_all("/v3/catalog/trees")
+        made = await client.post(
+            "/v3/catalog/trees/categories", [{"name": "Empty", "tree_id": trees[0]["id"]}]
+        )
+        category = int(made[0]["category_id"])
+        group = await client.post(
+            "/v2/customer_groups",
+            {
+                "name": "Outlet",
+                "category_access": {"type": "specific", "categories": [category]},
+                "discount_rules": [
+                    {
+                        "type": "category",
+                        "method": "percent",
+                        "amount": "5",
+                        "category_id": category,
+                    },
+                    {"type": "all", "method": "percent", "amount": "1"},
+                ],
+            },
+        )
+        await client.delete("/v3/catalog/trees/categories", params={"category_id:in": category})
+        found: dict[str, Any] = await client.get(f"/v2/customer_groups/{group['id']}")
+        return found
+
+    group = on_store(emulator, "alpha", work)
+    assert group["category_access"] == {"type": "specific", "categories": []}
+    assert [r["type"] for r in group["discount_rules"]] == ["all"]
