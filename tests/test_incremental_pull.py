@@ -280,9 +280,19 @@ async def _edit_product(client: StoreApi, edit: tuple[str, int]) -> None:
 
 async def _edit_other(client: StoreApi, edit: tuple[str, int]) -> None:
     what, n = edit
-    if what == "brand":
+    if what in ("brand", "brand_delete"):
         brands = await client.get_all("/v3/catalog/brands")
-        await client.put(f"/v3/catalog/brands/{brands[n % len(brands)]['id']}", {"name": f"B{n}"})
+        if not brands:
+            return
+        path = f"/v3/catalog/brands/{brands[n % len(brands)]['id']}"
+        if what == "brand":
+            await client.put(path, {"name": f"B{n}"})
+        else:  # its products' brand_id becomes 0 without moving their date_modified
+            await client.delete(path)
+    elif what == "customer_group_delete":
+        groups = await client.get_all("/v2/customer_groups")
+        if groups:
+            await client.delete(f"/v2/customer_groups/{groups[n % len(groups)]['id']}")
     elif what == "customer":
         customers = await client.get_all("/v3/customers")
         chosen = customers[n % len(customers)]
@@ -317,6 +327,8 @@ EDITS = st.lists(
             [
                 *PRODUCT_EDITS,
                 "brand",
+                "brand_delete",
+                "customer_group_delete",
                 "customer",
                 "order_status",
                 "order_delete",
