@@ -15,6 +15,7 @@ from stagesync import api
 from stagesync.bigcommerce import BigCommerceClient
 from stagesync.emulator import Emulator
 from stagesync.emulator import b2b as b2b_side
+from stagesync.emulator import customers as customer_side
 from stagesync.entities import REGISTRY
 from stagesync.model import EntityKey, Snapshot
 from stagesync.ports import StoreApi
@@ -228,3 +229,34 @@ def test_a_deleted_category_leaves_customer_groups(emulator: Emulator) -> None:
     group = on_store(emulator, "alpha", work)
     assert group["category_access"] == {"type": "specific", "categories": []}
     assert [r["type"] for r in group["discount_rules"]] == ["all"]
+
+
+def test_a_pull_leaves_out_what_a_store_still_names_after_a_delete(
+    emulator: Emulator, config_path: Path, tmp_path: Path
+) -> None:
+    """Where a real store keeps naming a deleted product or category in a customer group or in
+    related products (the emulator does not: see the assumptions), the pull leaves the reference
+    out, notes it, and writes a snapshot naming only what it holds."""
+    ids = on_store(emulator, "alpha", commerce.build)
+    store = emulator.stores["alpha"]
+    gone = store.next_id()  # an id no entity has: as a deleted one
+    group = customer_side.state(store).groups[ids["trade"]]
+    group["discount_rules"].append(
+        {"type": "product", "method": "fixed", "amount": "1.0000", "product_id": gone}
+    )
+    group["category_access"]["categories"].append(gone)
+    store.products[ids["shoe"]]["related_products"] = [ids["tent"], gone]
+
+    result = api.pull(
+        "alpha", config_path=config_path, out=tmp_path / "s", connector=connector_for(emulator)
+    )
+    snapshot = read_snapshot(tmp_path / "s")
+    assert not _dangling(snapshot)
+    trade = snapshot.records("customer_groups")["Trade"]
+    assert len(trade["discount_rules"]) == 2  # the two the group had before
+    assert snapshot.records("products")["SHOE"]["related_products"] == ["TENT-1"]
+    assert sorted(n.split(":")[0] for n in result.notes if f"id {gone}" in n) == [
+        "customer_groups Trade",
+        "customer_groups Trade",
+        "products SHOE",
+    ]

@@ -101,13 +101,15 @@ class Lookup:
                 reference=EntityKey(kind, str(live_id)),
             ) from None
 
-    def key_or_gone(self, kind: str, live_id: LiveId, owner: str) -> str | None:
+    def key_or_gone(
+        self, kind: str, live_id: LiveId, owner: str, kept: str = "kept without it"
+    ) -> str | None:
         """``key_of``, or None for an entity the store no longer lists where the platform keeps
         naming it after a delete (an order's line item, a customer of an old order), noted in
-        ``gone`` with ``owner`` (``orders 1001``)."""
+        ``gone`` with ``owner`` (``orders 1001``) and what became of the reference (``kept``)."""
         if self.has_id(kind, live_id):
             return self.key_of(kind, live_id)
-        self.note_gone(owner, f"{kind} id {live_id}", "kept without it")
+        self.note_gone(owner, f"{kind} id {live_id}", kept)
         return None
 
     def note_gone(self, owner: str, named: str, kept: str) -> None:
