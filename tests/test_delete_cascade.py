@@ -16,6 +16,7 @@ from stagesync.bigcommerce import BigCommerceClient
 from stagesync.emulator import Emulator
 from stagesync.emulator import b2b as b2b_side
 from stagesync.emulator import customers as customer_side
+from stagesync.emulator import promotions as promotion_side
 from stagesync.entities import REGISTRY
 from stagesync.model import EntityKey, Snapshot
 from stagesync.ports import StoreApi
@@ -260,3 +261,27 @@ def test_a_pull_leaves_out_what_a_store_still_names_after_a_delete(
         "customer_groups Trade",
         "products SHOE",
     ]
+
+
+def test_a_pull_leaves_out_of_promotions_what_a_store_still_names(
+    emulator: Emulator, config_path: Path, tmp_path: Path
+) -> None:
+    on_store(emulator, "alpha", promotions.build)
+    store = emulator.stores["alpha"]
+    gone = store.next_id()
+    summer = next(
+        p for p in promotion_side.state(store).promotions.values() if p["name"] == promotions.SUMMER
+    )
+    items = summer["rules"][0]["condition"]["cart"]["items"]
+    items["products"] = [*items["products"], gone]
+
+    result = api.pull(
+        "alpha", config_path=config_path, out=tmp_path / "s", connector=connector_for(emulator)
+    )
+    snapshot = read_snapshot(tmp_path / "s")
+    assert not _dangling(snapshot)
+    assert f"promotions {promotions.SUMMER}: products id {gone} no longer exists; left out" in (
+        " ".join(result.notes)
+    )
+    rule = snapshot.records("promotions")[promotions.SUMMER]["rules"][0]
+    assert rule["condition"]["cart"]["items"]["products"] == ["TENT-1"]
