@@ -495,4 +495,59 @@ B2B_PROBED: tuple[Assumption, ...] = (
 
 REGISTRY = (*REGISTRY, *PROBED, *B2B_PROBED, *WRITTEN)
 
+
+# What a delete through the API does to the resources naming the deleted entity (the emulator's
+# cascade, docs/emulator.md "What a delete takes with it"); the reference does not say.
+_DELETE_REF = (
+    "The reference documents the delete endpoints, not what becomes of other resources naming "
+    "the deleted entity (it documents only: a brand's products get brand_id 0, a category with "
+    "products is refused, a customer group's customers are unassigned)."
+)
+DELETES = (
+    Assumption(
+        "ASSUMPTION_ORDERS_KEEP_DELETED_IDS",
+        "Orders (and B2B quotes) keep the product_id of a line item whose product was deleted, "
+        "and the customer_id of a deleted customer: order history is not rewritten.",
+        "stagesync/entities/orders.py: _item, normalise (the line item and the order are kept "
+        "without the reference, and the pull notes it); stagesync/emulator/orders.py",
+        _DELETE_REF,
+        relied_on=False,
+    ),
+    Assumption(
+        "ASSUMPTION_DELETE_DROPS_GROUP_DISCOUNT_RULES",
+        "Deleting a product or category removes the customer groups' discount rules naming it, "
+        "and a category from the groups' category access lists.",
+        "stagesync/emulator/customers.py: _forget_in_groups",
+        _DELETE_REF,
+        relied_on=False,
+    ),
+    Assumption(
+        "ASSUMPTION_DELETE_CLEARS_PROMOTION_REFERENCES",
+        "Deleting a product, variant, category, brand or customer group removes its id from "
+        "every promotion's item matchers and group lists; a promotion whose gift item it was, "
+        "or whose only groups are gone, loses that rule (or group) and becomes INVALID.",
+        "stagesync/emulator/promotions.py: _forget, _forget_group",
+        _DELETE_REF + " promotions.v3.yml: status INVALID is set by the store.",
+        relied_on=False,
+    ),
+    Assumption(
+        "ASSUMPTION_DELETE_DROPS_ENTITY_LAYOUTS",
+        "Deleting a product, category or brand removes the custom template associations and the "
+        "widget placements that target it.",
+        "stagesync/emulator/content.py: _forget_entity",
+        _DELETE_REF,
+        relied_on=False,
+    ),
+    Assumption(
+        "ASSUMPTION_DELETE_DROPS_SHOPPING_LIST_ITEMS",
+        "Deleting a product or variant removes it from every B2B shopping list (quotes keep "
+        "their lines, as orders do).",
+        "stagesync/emulator/b2b.py: _forget_in_lists; stagesync/entities/b2b_shopping_lists.py "
+        "and b2b_quotes.py keep a line without its product",
+        _DELETE_REF,
+        relied_on=False,
+    ),
+)
+REGISTRY = (*REGISTRY, *DELETES)
+
 BY_ID = {assumption.id: assumption for assumption in REGISTRY}

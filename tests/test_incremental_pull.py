@@ -43,8 +43,8 @@ def _store(emulator: Emulator) -> Emulator:
 
 
 async def _plain_products(client: StoreApi) -> None:
-    """Products nothing else names (price lists, promotions, customer groups...): the ones the
-    random edits delete."""
+    """Products nothing else names (price lists, promotions, customer groups...), beside the
+    ones that are named."""
     for n in range(3):
         body = {"name": f"Plain {n}", "type": "physical", "weight": 1, "price": n}
         await client.post("/v3/catalog/products", {**body, "sku": f"PLAIN-{n}"})
@@ -248,9 +248,9 @@ async def _edit_product(client: StoreApi, edit: tuple[str, int]) -> None:
     if what == "product":
         await client.put(base, {"price": 1 + n})
     elif what == "product_delete":
-        plain = [p for p in products if str(p["sku"]).startswith(("PLAIN-", "NEW-"))]
-        if plain:
-            await client.delete(f"/v3/catalog/products/{plain[n % len(plain)]['id']}")
+        # Any product, those price lists, customer groups, promotions, orders, shopping lists
+        # and quotes name too: what they named leaves them, or a pull keeps them without it.
+        await client.delete(base)
     elif what == "variant":
         await client.put(f"{base}/variants/{variant['id']}", {"price": 2 + n})
     elif what == "image":
@@ -280,9 +280,19 @@ async def _edit_product(client: StoreApi, edit: tuple[str, int]) -> None:
 
 async def _edit_other(client: StoreApi, edit: tuple[str, int]) -> None:
     what, n = edit
-    if what == "brand":
+    if what in ("brand", "brand_delete"):
         brands = await client.get_all("/v3/catalog/brands")
-        await client.put(f"/v3/catalog/brands/{brands[n % len(brands)]['id']}", {"name": f"B{n}"})
+        if not brands:
+            return
+        path = f"/v3/catalog/brands/{brands[n % len(brands)]['id']}"
+        if what == "brand":
+            await client.put(path, {"name": f"B{n}"})
+        else:  # its products' brand_id becomes 0 without moving their date_modified
+            await client.delete(path)
+    elif what == "customer_group_delete":
+        groups = await client.get_all("/v2/customer_groups")
+        if groups:
+            await client.delete(f"/v2/customer_groups/{groups[n % len(groups)]['id']}")
     elif what == "customer":
         customers = await client.get_all("/v3/customers")
         chosen = customers[n % len(customers)]
@@ -317,6 +327,8 @@ EDITS = st.lists(
             [
                 *PRODUCT_EDITS,
                 "brand",
+                "brand_delete",
+                "customer_group_delete",
                 "customer",
                 "order_status",
                 "order_delete",

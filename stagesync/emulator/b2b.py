@@ -47,7 +47,7 @@ from . import orders as order_domain
 from . import pricing as pricing_domain
 
 # isort: on
-from .store import Record, Store
+from .store import PRODUCT_DELETE_HOOKS, VARIANT_DELETE_HOOKS, Record, Store
 from .v2 import state_of
 
 if TYPE_CHECKING:
@@ -894,6 +894,35 @@ def delete_shopping_list(store: Store, call: Call) -> Reply:
     found = _found(state(store).shopping_lists, call.params["shoppingListId"], "Shopping list")
     del state(store).shopping_lists[found["id"]]
     return _ok({})
+
+
+def _forget_in_lists(field_name: str) -> Callable[[Store, int], None]:
+    """ASSUMPTION_DELETE_DROPS_SHOPPING_LIST_ITEMS: a deleted product (or variant) leaves the
+    shopping lists; quotes keep their lines, as orders do (pull keeps such a line without its
+    product)."""
+
+    def hook(store: Store, entity_id: int) -> None:
+        for shopping in state(store).shopping_lists.values():
+            items = shopping.get("items") or []
+            kept = [i for i in items if i.get(field_name) != entity_id]
+            if len(kept) != len(items):
+                shopping["items"] = kept
+                _stamp(shopping, False)
+
+    return hook
+
+
+def _forget_group(store: Store, group_id: int) -> None:
+    """A deleted customer group leaves the companies it was given to, as it leaves customers
+    (customers.v2.yml: customers are unassigned from a deleted group)."""
+    for company in state(store).companies.values():
+        if company.get("customerGroupId") == group_id:
+            company["customerGroupId"] = 0
+
+
+customer_domain.GROUP_DELETE_HOOKS.append(_forget_group)
+PRODUCT_DELETE_HOOKS.append(_forget_in_lists("productId"))
+VARIANT_DELETE_HOOKS.append(_forget_in_lists("variantId"))
 
 
 # ---- invoices ---------------------------------------------------------------------------------

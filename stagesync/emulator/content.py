@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import uuid
 import weakref
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,7 +36,15 @@ from .routes import (
     single,
 )
 from .schema import BOOL, ID, INT32, array, integer, obj, one_or_many, string
-from .store import Record, Store, now_rfc3339, slugify
+from .store import (
+    BRAND_DELETE_HOOKS,
+    CATEGORY_DELETE_HOOKS,
+    PRODUCT_DELETE_HOOKS,
+    Record,
+    Store,
+    now_rfc3339,
+    slugify,
+)
 
 MAX_PAGES = 4000
 """The platform limit on web pages per store."""
@@ -108,6 +116,34 @@ def entity_exists(store: Store, entity_type: str, entity_id: int) -> bool:
     if entity_type == "brand":
         return entity_id in store.brands
     return entity_id in content_of(store).pages
+
+
+def _forget_entity(entity_type: str) -> Callable[[Store, int], None]:
+    """ASSUMPTION_DELETE_DROPS_ENTITY_LAYOUTS: a deleted product, category or brand takes the
+    custom template associations and the widget placements that target it."""
+
+    def hook(store: Store, entity_id: int) -> None:
+        state = content_of(store)
+        for association_id in [
+            k
+            for k, a in state.associations.items()
+            if a["entity_type"] == entity_type and a["entity_id"] == entity_id
+        ]:
+            del state.associations[association_id]
+        for uuid_key in [
+            k
+            for k, p in state.placements.items()
+            if ENTITY_TEMPLATES.get(str(p.get("template_file"))) == entity_type
+            and str(p.get("entity_id") or "") == str(entity_id)
+        ]:
+            del state.placements[uuid_key]
+
+    return hook
+
+
+PRODUCT_DELETE_HOOKS.append(_forget_entity("product"))
+CATEGORY_DELETE_HOOKS.append(_forget_entity("category"))
+BRAND_DELETE_HOOKS.append(_forget_entity("brand"))
 
 
 # ---- pages -------------------------------------------------------------------------------------

@@ -38,7 +38,13 @@ from .routes import (
     stored_instant,
 )
 from .schema import BOOL, ID, MONEY, array, integer, obj, string
-from .store import Record, Store, now_rfc3339
+from .store import (
+    CATEGORY_DELETE_HOOKS,
+    PRODUCT_DELETE_HOOKS,
+    Record,
+    Store,
+    now_rfc3339,
+)
 from .v2 import limit, refuse_read_only, require_object, state_of, too_large, v2_count, v2_page
 
 MAX_BATCH = 10
@@ -272,7 +278,40 @@ def delete_group(store: Store, call: Call) -> Reply:
         a["id"] for a in pricing.assignments.values() if a.get("customer_group_id") == group["id"]
     ]:
         del pricing.assignments[assignment_id]
+    for hook in GROUP_DELETE_HOOKS:
+        hook(store, group["id"])
     return Reply(204)
+
+
+GROUP_DELETE_HOOKS: list[Callable[[Store, int], None]] = []
+"""Called with the id of a customer group just deleted (areas naming groups register here)."""
+
+
+def _forget_in_groups(store: Store, kind: str, entity_id: int) -> None:
+    """ASSUMPTION_DELETE_DROPS_GROUP_DISCOUNT_RULES: a deleted product (or category) takes the
+    customer groups' discount rules naming it, and a category leaves the groups' category
+    access lists."""
+    for group in state(store).groups.values():
+        rules = group.get("discount_rules") or []
+        kept = [
+            r for r in rules if not (r.get("type") == kind and r.get(f"{kind}_id") == entity_id)
+        ]
+        access = group.get("category_access") or {}
+        listed = access.get("categories") or []
+        if kind == "category" and entity_id in listed:
+            access["categories"] = [c for c in listed if c != entity_id]
+        elif len(kept) == len(rules):
+            continue
+        group["discount_rules"] = kept
+        group["date_modified"] = now_rfc3339()
+
+
+PRODUCT_DELETE_HOOKS.append(
+    lambda store, product_id: _forget_in_groups(store, "product", product_id)
+)
+CATEGORY_DELETE_HOOKS.append(
+    lambda store, category_id: _forget_in_groups(store, "category", category_id)
+)
 
 
 # ---- customers ---------------------------------------------------------------------------------

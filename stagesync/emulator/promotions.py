@@ -28,10 +28,11 @@ import random
 import re
 import string
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .customers import GROUP_DELETE_HOOKS
 from .customers import state as customer_state
 from .errors import ApiError, invalid, not_found
 from .routes import (
@@ -52,7 +53,15 @@ from .routes import (
 from .schema import BOOL, array, integer, obj
 from .schema import string as text_schema
 from .shipping import state as shipping_state
-from .store import Record, Store, now_rfc3339
+from .store import (
+    BRAND_DELETE_HOOKS,
+    CATEGORY_DELETE_HOOKS,
+    PRODUCT_DELETE_HOOKS,
+    VARIANT_DELETE_HOOKS,
+    Record,
+    Store,
+    now_rfc3339,
+)
 from .v2 import limit, state_of
 
 PATH = "/v3/promotions"
@@ -875,6 +884,66 @@ TABLE: Table = [
     (f"{PATH}/{{promotion_id}}/codes/{{code_id}}", {"DELETE": delete_code}),
     (f"{PATH}/{{promotion_id}}/codegen", {"POST": codegen}),
 ]
+
+
+# ---- what a delete elsewhere takes from promotions -----------------------------------------------
+
+
+def _strip(value: Any, matcher: str, single: str, entity_id: int) -> tuple[bool, bool]:
+    """Remove ``entity_id`` from every ``matcher`` list in ``value`` (in place); (changed, and
+    whether a ``single`` field names it: the rule holding it can no longer apply)."""
+    changed = broken = False
+    items = value.items() if isinstance(value, dict) else enumerate(value)
+    for name, inner in list(items):
+        if name == matcher and isinstance(inner, list) and entity_id in inner:
+            value[name] = [i for i in inner if i != entity_id]
+            changed = True
+        elif name == single and inner == entity_id:
+            broken = True
+        elif isinstance(inner, dict | list):
+            inner_changed, inner_broken = _strip(inner, matcher, single, entity_id)
+            changed, broken = changed or inner_changed, broken or inner_broken
+    return changed, broken
+
+
+def _forget(matcher: str, single: str) -> Callable[[Store, int], None]:
+    """ASSUMPTION_DELETE_CLEARS_PROMOTION_REFERENCES: a deleted product, variant, category or
+    brand leaves every promotion's item matchers; a rule whose gift item was it is dropped and
+    the promotion becomes INVALID (the status only the store sets)."""
+
+    def hook(store: Store, entity_id: int) -> None:
+        for promotion in state(store).promotions.values():
+            rules = promotion.get("rules") or []
+            kept = []
+            for rule in rules:
+                _, broken = _strip(rule, matcher, single, entity_id)
+                if not broken:
+                    kept.append(rule)
+            if len(kept) != len(rules):
+                promotion["rules"] = kept
+                promotion["status"] = "INVALID"
+
+    return hook
+
+
+def _forget_group(store: Store, group_id: int) -> None:
+    """A deleted customer group leaves the promotions' group lists; a promotion limited to
+    groups that are all gone becomes INVALID rather than open to every shopper."""
+    for promotion in state(store).promotions.values():
+        customer = promotion.get("customer") or {}
+        for name in ("group_ids", "excluded_group_ids"):
+            ids = customer.get(name) or []
+            if group_id in ids:
+                customer[name] = [i for i in ids if i != group_id]
+                if name == "group_ids" and not customer[name]:
+                    promotion["status"] = "INVALID"
+
+
+PRODUCT_DELETE_HOOKS.append(_forget("products", "product_id"))
+VARIANT_DELETE_HOOKS.append(_forget("variants", "variant_id"))
+CATEGORY_DELETE_HOOKS.append(_forget("categories", ""))
+BRAND_DELETE_HOOKS.append(_forget("brands", ""))
+GROUP_DELETE_HOOKS.append(_forget_group)
 
 register(TABLE)
 

@@ -12,6 +12,8 @@ import time
 import uuid
 
 from .catalogue.common import (
+    BRAND_DELETE_HOOKS,
+    CATEGORY_DELETE_HOOKS,
     MAX_OPTION_VALUES,
     PRODUCT_DELETE_HOOKS,
     PRODUCT_RENDER_HOOKS,
@@ -36,6 +38,8 @@ from .routes import (
 )
 
 __all__ = [
+    "BRAND_DELETE_HOOKS",
+    "CATEGORY_DELETE_HOOKS",
     "MAX_OPTION_VALUES",
     "PRODUCT_DELETE_HOOKS",
     "PRODUCT_RENDER_HOOKS",

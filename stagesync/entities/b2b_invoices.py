@@ -33,6 +33,9 @@ def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record = without(raw, READ_ONLY)
     record["company"] = key_or_none(lookup, "b2b_companies", raw.get("customerId"))
     record["order"] = key_or_none(lookup, "orders", raw.get("orderNumber"))
+    for item in _line_items(record):  # a document: a SKU no product has any more stays as text
+        if isinstance(item, dict) and item.get("sku") and not lookup.has("products", item["sku"]):
+            lookup.note_gone(f"b2b_invoices {key}", f"products {item['sku']}", "kept as text")
     return record
 
 

@@ -33,9 +33,16 @@ def identify(raws: list[Raw]) -> dict[str, Raw]:
     return unique_by_key("b2b_quotes", raws, quote_key)
 
 
-def _line(raw: Raw, lookup: Lookup) -> Record:
+def _line(raw: Raw, lookup: Lookup, owner: str) -> Record:
+    """A quote line; one whose product was deleted since (ASSUMPTION_ORDERS_KEEP_DELETED_IDS)
+    keeps its SKU and prices without a product."""
     line = without(raw, ("productId", "variantId"))
-    line["product"] = key_or_none(lookup, "products", raw.get("productId"))
+    product_id = raw.get("productId")
+    line["product"] = (
+        None
+        if product_id in (None, 0, "", "0")
+        else lookup.key_or_gone("products", int(product_id), owner)
+    )
     return line
 
 
@@ -45,7 +52,7 @@ def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record["company"] = key_or_none(lookup, "b2b_companies", raw.get("companyId"))
     record["order"] = key_or_none(lookup, "orders", raw.get("orderId"))
     record["productList"] = sorted(
-        (_line(line, lookup) for line in raw.get("productList") or []),
+        (_line(line, lookup, f"b2b_quotes {key}") for line in raw.get("productList") or []),
         key=lambda line: (str(line.get("product") or ""), str(line.get("sku") or "")),
     )
     return record

@@ -50,6 +50,9 @@ class Lookup:
         self._ids: dict[str, dict[str, LiveId]] = {}
         self._keys: dict[str, dict[LiveId, str]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self.gone: list[str] = []
+        """What a pull kept without a reference to an entity the store no longer lists
+        (``key_or_gone``), one line each, for the person running it."""
 
     def lock(self, name: str) -> asyncio.Lock:
         """A lock shared by the writes of one push (e.g. defining customer attributes once)."""
@@ -97,6 +100,23 @@ class Lookup:
                 f"list. Pull again; if it persists, the store's data is inconsistent.",
                 reference=EntityKey(kind, str(live_id)),
             ) from None
+
+    def key_or_gone(
+        self, kind: str, live_id: LiveId, owner: str, kept: str = "kept without it"
+    ) -> str | None:
+        """``key_of``, or None for an entity the store no longer lists where the platform keeps
+        naming it after a delete (an order's line item, a customer of an old order), noted in
+        ``gone`` with ``owner`` (``orders 1001``) and what became of the reference (``kept``)."""
+        if self.has_id(kind, live_id):
+            return self.key_of(kind, live_id)
+        self.note_gone(owner, f"{kind} id {live_id}", kept)
+        return None
+
+    def note_gone(self, owner: str, named: str, kept: str) -> None:
+        """Note once that ``owner`` names ``named``, which the store no longer lists."""
+        note = f"{owner}: {named} no longer exists; {kept}"
+        if note not in self.gone:
+            self.gone.append(note)
 
     def ids(self, kind: str) -> Mapping[str, LiveId]:
         return self._ids.get(kind, {})

@@ -33,20 +33,28 @@ def _rule_sort(rule: Record) -> tuple[str, str, str]:
 
 
 def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
+    """A category or product the store no longer lists (deleted since, where a store keeps
+    naming it: ASSUMPTION_DELETE_DROPS_GROUP_DISCOUNT_RULES) is left out of the category access
+    and its discount rule with it, and the pull notes it."""
     record = without(raw, READ_ONLY)
+    owner = f"customer_groups {key}"
     access = dict(raw.get("category_access") or {"type": "all"})
     if "categories" in access:
-        access["categories"] = sorted(
-            lookup.key_of("categories", int(c)) for c in access["categories"] or []
+        found = (
+            lookup.key_or_gone("categories", int(c), owner, "left out of its category access")
+            for c in access["categories"] or []
         )
+        access["categories"] = sorted(c for c in found if c is not None)
     record["category_access"] = access
     rules = []
     for raw_rule in raw.get("discount_rules") or []:
         rule = without(raw_rule, ("category_id", "product_id", "price_list_id"))
-        if raw_rule.get("category_id"):
-            rule["category"] = lookup.key_of("categories", int(raw_rule["category_id"]))
-        if raw_rule.get("product_id"):
-            rule["product"] = lookup.key_of("products", int(raw_rule["product_id"]))
+        for name, kind in (("category", "categories"), ("product", "products")):
+            if raw_rule.get(f"{name}_id"):
+                live_id = int(raw_rule[f"{name}_id"])
+                rule[name] = lookup.key_or_gone(kind, live_id, owner, "its rule left out")
+        if rule.get("type") in ("category", "product") and rule.get(rule["type"]) is None:
+            continue
         if raw_rule.get("price_list_id"):
             rule["price_list"] = lookup.key_of("price_lists", int(raw_rule["price_list_id"]))
         rules.append(rule)

@@ -253,10 +253,12 @@ def identify(raws: list[Raw]) -> dict[str, Raw]:
     return unique_by_key("orders", raws, lambda raw: str(raw["_origin"]))
 
 
-def _item(raw: Raw, lookup: Lookup) -> Record:
+def _item(raw: Raw, lookup: Lookup, owner: str) -> Record:
+    """A line item; one whose product was deleted since (ASSUMPTION_ORDERS_KEEP_DELETED_IDS)
+    keeps its name, SKU and amounts without a product, as a custom item."""
     item = v2_formats.amounts({name: raw.get(name) for name in ITEM_FIELDS}, MONEY)
     product_id = int(raw.get("product_id") or 0)
-    item["product"] = lookup.key_of("products", product_id) if product_id else None
+    item["product"] = lookup.key_or_gone("products", product_id, owner) if product_id else None
     return item
 
 
@@ -313,10 +315,13 @@ def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     if record.get("external_order_id") in ("", None, key):
         record.pop("external_order_id", None)  # empty, or written by stagesync: the key
     customer_id = int(raw.get("customer_id") or 0)
-    record["customer"] = lookup.key_of("customers", customer_id) if customer_id else None
+    owner = f"orders {key}"
+    record["customer"] = (
+        lookup.key_or_gone("customers", customer_id, owner) if customer_id else None
+    )
     record.pop("channel_id", None)
     record["channel"] = channels.key_of(lookup, raw.get("channel_id"))
-    record["products"] = _sorted(_item(i, lookup) for i in raw.get("_products") or [])
+    record["products"] = _sorted(_item(i, lookup, owner) for i in raw.get("_products") or [])
     record["shipping_addresses"] = _sorted(
         _address(a) for a in raw.get("_shipping_addresses") or []
     )

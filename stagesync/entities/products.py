@@ -379,10 +379,13 @@ def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
     record["categories"] = sorted(
         lookup.key_of("categories", int(c)) for c in raw.get("categories") or []
     )
-    record["related_products"] = [
-        -1 if int(p) == -1 else lookup.key_of("products", int(p))
+    related = (
+        -1
+        if int(p) == -1
+        else lookup.key_or_gone("products", int(p), f"products {key}", "left out of related")
         for p in raw.get("related_products") or []
-    ]
+    )
+    record["related_products"] = [p for p in related if p is not None]
     record["meta_keywords"] = sorted(record.get("meta_keywords") or [])
     # Tax classes and gift-wrapping options are not kinds stagesync moves yet: the default tax
     # class (0) is ``None``, any other id is kept as ``#id`` and the plan warns about it.

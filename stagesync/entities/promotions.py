@@ -160,6 +160,7 @@ def _sort_keys(values: Iterable[Any]) -> list[Any]:
 
 def normalise_rules(raw: Raw, lookup: Lookup) -> list[Any]:
     variants: dict[str, Raw] = raw.get("_variants") or {}
+    owner = f"promotions {raw.get('name')}"
 
     def variant(variant_id: Any) -> Record:
         found = variants.get(str(variant_id))
@@ -173,8 +174,12 @@ def normalise_rules(raw: Raw, lookup: Lookup) -> list[Any]:
     def convert(name: str, value: Any) -> Any:
         if value is None:  # stores answer null for a list or reference they leave unset
             return None
-        if name in MATCHER_KINDS:
-            return _sort_keys(lookup.key_of(MATCHER_KINDS[name], int(v)) for v in value)
+        if name in MATCHER_KINDS:  # ASSUMPTION_DELETE_CLEARS_PROMOTION_REFERENCES, or noted
+            found = (
+                lookup.key_or_gone(MATCHER_KINDS[name], int(v), owner, "left out of its matcher")
+                for v in value
+            )
+            return _sort_keys(k for k in found if k is not None)
         if name == "variants":
             return sorted((variant(v) for v in value), key=lambda v: str(v["sku"]))
         if name == "product_id":

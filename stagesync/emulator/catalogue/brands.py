@@ -32,6 +32,7 @@ from stagesync.emulator.routes import (
 from stagesync.emulator.schema import BOOL, array, obj, string
 
 from .common import (
+    BRAND_DELETE_HOOKS,
     Record,
     StoreCore,
     _missing,
@@ -115,6 +116,8 @@ class Brands(StoreCore):
         for product in self.products.values():
             if product["brand_id"] == brand_id:
                 product["brand_id"] = 0
+        for hook in BRAND_DELETE_HOOKS:
+            hook(self.as_store(), brand_id)
 
     def _requested_url(
         self,

@@ -39,6 +39,7 @@ from stagesync.emulator.schema import BOOL, ID, INT32, Schema, array, obj, strin
 
 from .brands import Brands
 from .common import (
+    CATEGORY_DELETE_HOOKS,
     MAX_CATEGORY_DEPTH,
     MAX_CATEGORY_NAME,
     Record,
@@ -295,6 +296,8 @@ class Categories(Brands):
         for category_id in doomed:
             category = self.categories.pop(category_id)
             self._drop_url(("category", category_id), category["url"]["path"])
+            for hook in CATEGORY_DELETE_HOOKS:
+                hook(self.as_store(), category_id)
 
     def render_category_legacy(self, category: Record) -> Record:
         out = {"id": category["id"], "parent_id": category["parent_id"]}

@@ -41,6 +41,14 @@ PRODUCT_DELETE_HOOKS: list[Callable[[Store, int], None]] = []
 """Called with the id of a product just deleted (its sub-resources kept elsewhere go too)."""
 VARIANT_DELETE_HOOKS: list[Callable[[Store, int], None]] = []
 """Called with the id of a variant just removed."""
+CATEGORY_DELETE_HOOKS: list[Callable[[Store, int], None]] = []
+"""Called with the id of each category just deleted."""
+BRAND_DELETE_HOOKS: list[Callable[[Store, int], None]] = []
+"""Called with the id of a brand just deleted.
+
+Each API area that stores the id of a catalogue entity registers one function per hook that
+drops or clears what named it, so a delete never leaves a reference to something gone (the
+cascade, and the assumptions it rests on, are listed in docs/emulator.md)."""
 
 
 def id_offset(store_hash: str) -> int:

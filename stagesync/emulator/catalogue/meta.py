@@ -42,7 +42,7 @@ from stagesync.emulator.routes import (
     single,
 )
 from stagesync.emulator.schema import BOOL, Schema, obj, string
-from stagesync.emulator.store import Record, Store, now_rfc3339
+from stagesync.emulator.store import PRODUCT_DELETE_HOOKS, Record, Store, now_rfc3339
 
 PERMISSION_SETS = (
     "app_only",
@@ -375,6 +375,15 @@ def put_sort_order(store: Store, call: Call) -> Reply:
     for item in items:
         orders[item["product_id"]] = item.get("sort_order")
     return Reply(200, [dict(i) for i in items])
+
+
+def _forget_sort_orders(store: Store, product_id: int) -> None:
+    """A deleted product leaves every category's product sort order."""
+    for orders in meta_of(store).sort_orders.values():
+        orders.pop(product_id, None)
+
+
+PRODUCT_DELETE_HOOKS.append(_forget_sort_orders)
 
 
 # ---- channels ----------------------------------------------------------------------------------

@@ -27,6 +27,6 @@ async def write(run: PullRun) -> StageSyncError | None:
         run.counts,
         run.requests,
         run.retries,
-        listing.notes,
+        (*listing.notes, *(run.live.lookup.gone if run.live else ())),
     )
     return None
