@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from stagesync import api, cli
+from stagesync import api, assumptions, cli
 from stagesync.assumptions import REGISTRY
 from stagesync.emulator import Emulator
 from stagesync.probe_writes import PREFIX
@@ -116,6 +116,25 @@ def test_a_quirk_makes_exactly_its_write_assumption_differ(
     }
     assert {v for k, v in found.items() if "VARIANT" in k or "METAFIELD" in k} == {"differs"}
     assert leftovers(seeded) == []
+
+
+@pytest.mark.parametrize("part", ["video", "review", "bulk_pricing_rule", "complex_rule"])
+def test_a_frozen_part_makes_exactly_its_assumption_differ(
+    seeded: Emulator, sandbox: Path, monkeypatch: pytest.MonkeyPatch, part: str
+) -> None:
+    set_quirks(seeded, date_modified_frozen_by=[part])
+    result = probe(
+        monkeypatch, sandbox, connector_for(seeded), "alpha", "--write", "--format", "json"
+    )
+    assert result.exit_code == 3, (result.stdout, result.stderr)
+    body = json.loads(result.stdout)
+    found = statuses(body)
+    assert {k: v for k, v in found.items() if v != "holds" and "_B2B_" not in k} == {
+        assumptions.product_part(part): "differs"
+    }
+    assert body["requests"] <= body["budget"]
+    assert leftovers(seeded) == []
+    assert not journal(sandbox).exists()
 
 
 class Unplugged(Exception):
