@@ -244,6 +244,7 @@ class WriteProbe:
             query = {"id:in": ids, "limit": len(PARTS), "include_fields": "date_modified"}
             before = await self._dates(query)
             await self.sleep(TICK)
+            written: dict[str, str] = {}
             for part, product in zip(PARTS, made, strict=False):
                 if part in found:
                     continue
@@ -251,25 +252,28 @@ class WriteProbe:
                     found[part] = not_checked("no product on the store has an image to copy")
                     continue
                 try:
-                    await self._write_part(part, product, image_url, video_id)
+                    path = await self._write_part(part, product, image_url, video_id)
                 except ApiError as error:
                     found[part] = not_checked(f"the store answered {error.status} to the write")
                 except Unexpected as error:
                     found[part] = not_checked(str(error))
-            now = await self._dates(query)
-            for part, product in zip(PARTS, made, strict=False):
-                if part in found:
-                    continue
-                earlier, seen = before.get(product["id"]), now.get(product["id"])
-                if not isinstance(earlier, str) or not isinstance(seen, str):
-                    found[part] = differs("date_modified: string", "absent")
-                elif _instant(seen) > _instant(earlier):
-                    found[part] = holds()
                 else:
-                    found[part] = differs(
-                        f"date_modified later than before the {part.replace('_', ' ')} write",
-                        "unchanged",
-                    )
+                    if path is not None:
+                        written[part] = path
+            now = await self._dates(query)
+            _compare(found, made, before, now, "write")
+            deleting = {p: path for p, path in written.items() if found[p].status == "holds"}
+            if deleting:
+                await self.sleep(TICK)
+                for part, path in deleting.items():
+                    try:
+                        await self.api.delete(path)
+                    except ApiError as error:
+                        found[part] = not_checked(
+                            f"the store answered {error.status} to the delete"
+                        )
+                later = await self._dates(query)
+                _compare(found, made, now, later, "delete", set(deleting))
             return found
 
         result: dict[str, Finding] = await self.once("moved", check)
@@ -301,14 +305,16 @@ class WriteProbe:
 
     async def _write_part(
         self, part: str, product: dict[str, Any], image_url: str | None, video_id: str
-    ) -> None:
+    ) -> str | None:
+        """Write ``part`` of ``product``: the path of what it created (None for the variant's
+        update)."""
         base = f"{PRODUCTS}/{product['id']}"
         variants = product.get("variants") or []
         if part in ("variant", "complex_rule") and not variants:
             raise Unexpected("the product created with a variant has none")
         if part == "variant":
             await self.api.put(f"{base}/variants/{variants[0]['id']}", {"price": 2})
-            return
+            return None
         if part == "complex_rule":
             modifier = (product.get("modifiers") or [{}])[0]
             values = modifier.get("option_values") or []
@@ -319,8 +325,9 @@ class WriteProbe:
                 {"variant_id": variants[0]["id"]},
             ]
             body = {"enabled": False, "conditions": conditions}
-            await self.api.post(f"{base}/complex-rules", body)
-            return
+            return _created(
+                f"{base}/complex-rules", await self.api.post(f"{base}/complex-rules", body)
+            )
         bodies: dict[str, tuple[str, dict[str, Any]]] = {
             "option": (
                 "options",
@@ -359,12 +366,45 @@ class WriteProbe:
             ),
         }
         segment, body = bodies[part]
-        await self.api.post(f"{base}/{segment}", body)
+        return _created(f"{base}/{segment}", await self.api.post(f"{base}/{segment}", body))
 
     # -- cleanup --------------------------------------------------------------------------
 
     async def cleanup(self) -> None:
         await delete_pending(self.api, self.journal)
+
+
+def _created(path: str, answer: Any) -> str | None:
+    """The path of the sub-resource a POST to ``path`` created (None without its id)."""
+    if isinstance(answer, dict) and isinstance(answer.get("id"), int):
+        return f"{path}/{answer['id']}"
+    return None
+
+
+def _compare(
+    found: dict[str, Finding],
+    made: list[dict[str, Any]],
+    before: dict[int, Any],
+    after: dict[int, Any],
+    what: str,
+    only: set[str] | None = None,
+) -> None:
+    """Set ``found`` for each part (of ``only``, or not found yet) from its product's
+    date_modified ``before`` and ``after`` its ``what`` (a write or a delete)."""
+    for part, product in zip(PARTS, made, strict=False):
+        checking = part not in found if only is None else part in only
+        if not checking or (only is not None and found[part].status != "holds"):
+            continue
+        earlier, seen = before.get(product["id"]), after.get(product["id"])
+        if not isinstance(earlier, str) or not isinstance(seen, str):
+            found[part] = differs("date_modified: string", "absent")
+        elif _instant(seen) > _instant(earlier):
+            found[part] = holds()
+        else:
+            found[part] = differs(
+                f"date_modified later than before the {part.replace('_', ' ')} {what}",
+                "unchanged",
+            )
 
 
 async def delete_pending(api: StoreApi, journal: Journal) -> int:
