@@ -437,34 +437,56 @@ def change_products(url: str, products: int) -> None:
             answer.raise_for_status()
 
 
-FIVE_PARTS = ("variant", "image", "custom_field", "modifier", "metafield")
-"""The parts issue 21 names for the probe's write checks."""
+SIX_PARTS = ("variant", "option", "modifier", "image", "custom_field", "metafield")
+"""The product parts the probe's write checks covered before videos, reviews, bulk pricing
+rules and complex rules."""
 
 
-def hold_probe(work: Path, parts: tuple[str, ...] | None = None) -> None:
-    """Keep a probe result of staging beside the configuration in which every assumption
-    holds (what the probe's write checks report on the emulator), or, with ``parts``, only the
-    read-only ones and those of these product parts (the others differ)."""
+def six_parts_probe(work: Path) -> None:
+    """Keep a probe result of staging where the read-only and write assumptions hold but, of
+    the product parts, only ``SIX_PARTS`` (the others ``not checked``, as before they had a
+    write check)."""
     from stagesync import assumptions, probe
     from stagesync.probe_checks import Finding
 
-    product_parts = {assumptions.product_part(p) for p in assumptions.PRODUCT_PARTS}
-    kept = {assumptions.product_part(p) for p in parts or ()}
+    parts = {assumptions.product_part(p) for p in assumptions.PRODUCT_PARTS}
+    kept = {assumptions.product_part(p) for p in SIX_PARTS}
 
     def found(assumption: assumptions.Assumption) -> Finding:
-        if parts is None or assumption.id not in product_parts or assumption.id in kept:
+        if assumption.id not in parts or assumption.id in kept:
             return Finding("holds")
-        return Finding("differs", "moves", "did not move")
+        return Finding("not checked", why="no write check")
 
     results = tuple(probe.Result(a, found(a)) for a in assumptions.REGISTRY)
     probe.save(probe.ProbeReport("staging", 0, 0, results, "staging"), work, "staging")
 
 
+def write_probe(work: Path) -> tuple[int, dict[str, int]]:
+    """Run ``stagesync probe staging --write`` against the benchmark store (staging made a
+    sandbox for it), which keeps its result beside the configuration as on a real store: (the
+    requests it sent, how many assumptions it found holding / differing / not checked)."""
+    from stagesync import probe
+
+    config = work / "stagesync.toml"
+    text = config.read_text()
+    config.write_text(
+        text.replace("[environments.staging]\n", '[environments.staging]\nrole = "sandbox"\n')
+    )
+    _, _, code, err = run_cli(work, "probe", "staging", "--write")
+    assert code in (0, 3), err[-2000:]
+    found = probe.last_results(work, "staging", "staging") or {}
+    counts = {s: sum(1 for v in found.values() if v == s) for s in ("holds", "differs")}
+    counts["not checked"] = len(found) - counts["holds"] - counts["differs"]
+    return code, counts
+
+
 def repull(products: int) -> list[tuple[str, int, float, int]]:
     """(run, requests, seconds, exit code) of a first pull, then, after ``CHANGED`` products
     changed through the API (``change_products``), side by side from copies of the same first
-    snapshot: a re-pull with no probe result kept, one with a kept probe result where every
-    assumption holds, and a ``--full`` pull; and whether they wrote the same records."""
+    snapshot: a re-pull with no probe result kept, one with a kept result where only
+    ``SIX_PARTS`` of the product parts hold, one after ``stagesync probe staging --write``
+    ran against the same store (its kept result), and a ``--full`` pull; and whether they wrote
+    the same records."""
     server = Server(products, aged=True)
     work = Path(tempfile.mkdtemp(prefix="stagesync-bench-"))
     out: list[tuple[str, int, float, int]] = []
@@ -481,19 +503,22 @@ def repull(products: int) -> list[tuple[str, int, float, int]]:
         first = work / "snapshots" / "staging"
         pull("first pull", "--out", str(first))
         shutil.copytree(first, work / "probed")
-        shutil.copytree(first, work / "five")
+        shutil.copytree(first, work / "six")
         change_products(server.url, products)
         pull(f"re-pull, {CHANGED} changed, no probe result", "--out", str(first))
-        hold_probe(work, FIVE_PARTS)
-        pull(f"re-pull, {CHANGED} changed, probe holds for 5 parts", "--out", str(work / "five"))
-        hold_probe(work)
-        pull(f"re-pull, {CHANGED} changed, probe holds", "--out", str(work / "probed"))
+        six_parts_probe(work)
+        pull(f"re-pull, {CHANGED} changed, 6 parts hold", "--out", str(work / "six"))
+        server.clear()
+        code, counts = write_probe(work)
+        found = ", ".join(f"{n} {s}" for s, n in counts.items())
+        out.append((f"probe --write (exit {code}: {found})", server.log_counts()[0], 0.0, code))
+        pull(f"re-pull, {CHANGED} changed, after probe --write", "--out", str(work / "probed"))
         pull(f"re-pull, {CHANGED} changed (--full)", "--full", "--out", str(work / "full"))
         same = all(
             path.read_bytes() == (work / folder / path.relative_to(first)).read_bytes()
             for path in first.rglob("*.json")
             if path.name != "snapshot.json" and not path.name.startswith(".")
-            for folder in ("full", "probed", "five")
+            for folder in ("full", "probed", "six")
         ) and sorted(p.relative_to(first) for p in first.rglob("*.json")) == sorted(
             p.relative_to(work / "full") for p in (work / "full").rglob("*.json")
         )

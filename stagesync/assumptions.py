@@ -79,10 +79,14 @@ _PRODUCT_REF = (
     "date_modified:min/:max filters; it does not say which writes move it."
 )
 
-_MOVES_REQUESTS = {"variant": writes.PRODUCT_COUNT + 1 + 8 + 1}
+_MOVES_REQUESTS = {
+    "variant": writes.PRODUCT_COUNT + len(writes.WITH_VARIANT) + 3 + 2 * len(writes.PARTS) + 2
+}
 """What ``--write`` spends on the date_modified checks, all counted on the first: the products
-(and the first one's variants), the image to copy, one write per part, the read after them, and
-the one request that deletes the products."""
+(and the variants of those created with one), the image and video to copy, the modifier the
+complex rule names, the dates read before the writes, one write per part, the dates read after
+them, one delete of what each write created (not the variant's update) and the dates read after
+those, and the one request that deletes the products."""
 
 REGISTRY: tuple[Assumption, ...] = (
     Assumption(

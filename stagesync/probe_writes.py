@@ -20,6 +20,7 @@ import os
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,26 @@ PRODUCT_COUNT = BATCH_LIMIT + 1
 TICK = 1.1
 """Seconds between creating the products and writing their parts: ``date_modified`` counts
 whole seconds, so a write in the same second as the create could not be told apart."""
-PARTS = ("variant", "option", "modifier", "image", "custom_field", "metafield")
-"""The product sub-resources whose writes the probe checks move the product's date_modified."""
+PARTS = (
+    "variant",
+    "option",
+    "modifier",
+    "image",
+    "custom_field",
+    "metafield",
+    "video",
+    "review",
+    "bulk_pricing_rule",
+    "complex_rule",
+)
+"""The product sub-resources whose writes the probe checks move the product's date_modified,
+one product each (in this order: the first ``len(PARTS)`` of the probe's products)."""
+WITH_VARIANT = (PARTS.index("variant"), PARTS.index("complex_rule"))
+"""The probe's products created with one variant (and so one option): the variant's own, and
+the complex rule's (a rule names a modifier value and a variant)."""
+VIDEO_ID = "z3fRu9pkuXE"
+"""The YouTube id products_catalog.v3.yml gives as its example of a product video's
+``video_id``: the probe adds it when no product of the store has a video to copy."""
 MISSING_PARENT = 2_000_000_000
 """A category id no store has, to make one item of a batch fail."""
 
@@ -164,7 +183,8 @@ class WriteProbe:
     # -- shared entities ------------------------------------------------------------------
 
     async def products(self) -> list[dict[str, Any]]:
-        """``PRODUCT_COUNT`` products; the first with one variant (and so one option)."""
+        """``PRODUCT_COUNT`` products; those of ``WITH_VARIANT`` with one variant (and so one
+        option)."""
 
         async def make() -> list[dict[str, Any]]:
             made = []
@@ -178,7 +198,7 @@ class WriteProbe:
                     "price": 1,
                     "is_visible": False,
                 }
-                if index == 0:
+                if index in WITH_VARIANT:
                     body["variants"] = [
                         {
                             "sku": f"{name.upper()}-A",
@@ -186,9 +206,11 @@ class WriteProbe:
                         }
                     ]
                 made.append(await self.create("product", name, PRODUCTS, body))
-            first = made[0]
-            if not first.get("variants"):
-                first["variants"] = await self.api.get(f"{PRODUCTS}/{first['id']}/variants")
+            for index in WITH_VARIANT:
+                product = made[index]
+                if not product.get("variants"):
+                    path = f"{PRODUCTS}/{product['id']}/variants"
+                    product["variants"] = await self.api.get(path)
             return made
 
         result: list[dict[str, Any]] = await self.once("products", make)
@@ -199,59 +221,113 @@ class WriteProbe:
 
         async def check() -> dict[str, Finding]:
             made = await self.products()
-            image_url = await self._image_url()
-            await self.sleep(TICK)
+            image_url, video_id = await self._media()
             found: dict[str, Finding] = {}
+            rule = made[PARTS.index("complex_rule")]
+            try:
+                rule["modifiers"] = [
+                    await self.api.post(
+                        f"{PRODUCTS}/{rule['id']}/modifiers",
+                        {
+                            "display_name": "Probe",
+                            "type": "radio_buttons",
+                            "required": False,
+                            "option_values": [{"label": "A", "sort_order": 0}],
+                        },
+                    )
+                ]
+            except ApiError as error:
+                found["complex_rule"] = not_checked(
+                    f"the store answered {error.status} to the modifier the rule names"
+                )
+            ids = ",".join(str(p["id"]) for p in made[: len(PARTS)])
+            query = {"id:in": ids, "limit": len(PARTS), "include_fields": "date_modified"}
+            before = await self._dates(query)
+            await self.sleep(TICK)
+            written: dict[str, str] = {}
             for part, product in zip(PARTS, made, strict=False):
+                if part in found:
+                    continue
                 if part == "image" and image_url is None:
                     found[part] = not_checked("no product on the store has an image to copy")
                     continue
                 try:
-                    await self._write_part(part, product, image_url)
+                    path = await self._write_part(part, product, image_url, video_id)
                 except ApiError as error:
                     found[part] = not_checked(f"the store answered {error.status} to the write")
                 except Unexpected as error:
                     found[part] = not_checked(str(error))
-            ids = ",".join(str(p["id"]) for p in made[: len(PARTS)])
-            after = await self.api.get(PRODUCTS, {"id:in": ids, "limit": len(PARTS)})
-            now = {p["id"]: p.get("date_modified") for p in after if isinstance(p, dict)}
-            for part, product in zip(PARTS, made, strict=False):
-                if part in found:
-                    continue
-                before, seen = product.get("date_modified"), now.get(product["id"])
-                if not isinstance(before, str) or not isinstance(seen, str):
-                    found[part] = differs("date_modified: string", "absent")
-                elif _instant(seen) > _instant(before):
-                    found[part] = holds()
                 else:
-                    found[part] = differs(
-                        f"date_modified later than before the {part.replace('_', ' ')} write",
-                        "unchanged",
-                    )
+                    if path is not None:
+                        written[part] = path
+            now = await self._dates(query)
+            _compare(found, made, before, now, "write")
+            deleting = {p: path for p, path in written.items() if found[p].status == "holds"}
+            if deleting:
+                await self.sleep(TICK)
+                for part, path in deleting.items():
+                    try:
+                        await self.api.delete(path)
+                    except ApiError as error:
+                        found[part] = not_checked(
+                            f"the store answered {error.status} to the delete"
+                        )
+                later = await self._dates(query)
+                _compare(found, made, now, later, "delete", set(deleting))
             return found
 
         result: dict[str, Finding] = await self.once("moved", check)
         return result
 
-    async def _image_url(self) -> str | None:
-        """The URL of an image a product of the store already has: the probe copies it rather
-        than naming a host the store would have to download from."""
-        page = await self.api.get(PRODUCTS, {"include": "primary_image", "limit": 50})
-        for product in page or []:
-            image = product.get("primary_image") if isinstance(product, dict) else None
+    async def _dates(self, query: dict[str, Any]) -> dict[int, Any]:
+        """Each listed product's date_modified, by id."""
+        page = await self.api.get(PRODUCTS, query)
+        return {p["id"]: p.get("date_modified") for p in page or [] if isinstance(p, dict)}
+
+    async def _media(self) -> tuple[str | None, str]:
+        """The URL of an image a product of the store already has, and the id of a video one
+        has (``VIDEO_ID`` when none has): the probe copies them rather than naming a host the
+        store would have to download from."""
+        page = await self.api.get(PRODUCTS, {"include": "primary_image,videos", "limit": 50})
+        image_url: str | None = None
+        video_id = VIDEO_ID
+        for product in reversed(page or []):
+            if not isinstance(product, dict):
+                continue
+            image = product.get("primary_image")
             url = image.get("url_zoom") if isinstance(image, dict) else None
             if isinstance(url, str) and url:
-                return url
-        return None
+                image_url = url
+            for video in product.get("videos") or []:
+                if isinstance(video, dict) and isinstance(video.get("video_id"), str):
+                    video_id = video["video_id"]
+        return image_url, video_id
 
-    async def _write_part(self, part: str, product: dict[str, Any], image_url: str | None) -> None:
+    async def _write_part(
+        self, part: str, product: dict[str, Any], image_url: str | None, video_id: str
+    ) -> str | None:
+        """Write ``part`` of ``product``: the path of what it created (None for the variant's
+        update)."""
         base = f"{PRODUCTS}/{product['id']}"
+        variants = product.get("variants") or []
+        if part in ("variant", "complex_rule") and not variants:
+            raise Unexpected("the product created with a variant has none")
         if part == "variant":
-            variants = product.get("variants") or []
-            if not variants:
-                raise Unexpected("the product created with a variant has none")
             await self.api.put(f"{base}/variants/{variants[0]['id']}", {"price": 2})
-            return
+            return None
+        if part == "complex_rule":
+            modifier = (product.get("modifiers") or [{}])[0]
+            values = modifier.get("option_values") or []
+            if not values:
+                raise Unexpected("the modifier the rule names has no value")
+            conditions = [
+                {"modifier_id": modifier["id"], "modifier_value_id": values[0]["id"]},
+                {"variant_id": variants[0]["id"]},
+            ]
+            body = {"enabled": False, "conditions": conditions}
+            return _created(
+                f"{base}/complex-rules", await self.api.post(f"{base}/complex-rules", body)
+            )
         bodies: dict[str, tuple[str, dict[str, Any]]] = {
             "option": (
                 "options",
@@ -264,6 +340,21 @@ class WriteProbe:
             "modifier": ("modifiers", {"display_name": "Probe", "type": "text", "required": False}),
             "image": ("images", {"image_url": image_url}),
             "custom_field": ("custom-fields", {"name": "stagesync-probe", "value": "1"}),
+            "video": ("videos", {"video_id": video_id, "type": "youtube"}),
+            "review": (
+                "reviews",
+                {
+                    "title": "stagesync-probe",
+                    "text": "",
+                    "status": "disapproved",
+                    "rating": 1,
+                    "date_reviewed": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S+00:00"),
+                },
+            ),
+            "bulk_pricing_rule": (
+                "bulk-pricing-rules",
+                {"quantity_min": 10, "quantity_max": 20, "type": "percent", "amount": 1},
+            ),
             "metafield": (
                 "metafields",
                 {
@@ -275,12 +366,45 @@ class WriteProbe:
             ),
         }
         segment, body = bodies[part]
-        await self.api.post(f"{base}/{segment}", body)
+        return _created(f"{base}/{segment}", await self.api.post(f"{base}/{segment}", body))
 
     # -- cleanup --------------------------------------------------------------------------
 
     async def cleanup(self) -> None:
         await delete_pending(self.api, self.journal)
+
+
+def _created(path: str, answer: Any) -> str | None:
+    """The path of the sub-resource a POST to ``path`` created (None without its id)."""
+    if isinstance(answer, dict) and isinstance(answer.get("id"), int):
+        return f"{path}/{answer['id']}"
+    return None
+
+
+def _compare(
+    found: dict[str, Finding],
+    made: list[dict[str, Any]],
+    before: dict[int, Any],
+    after: dict[int, Any],
+    what: str,
+    only: set[str] | None = None,
+) -> None:
+    """Set ``found`` for each part (of ``only``, or not found yet) from its product's
+    date_modified ``before`` and ``after`` its ``what`` (a write or a delete)."""
+    for part, product in zip(PARTS, made, strict=False):
+        checking = part not in found if only is None else part in only
+        if not checking or (only is not None and found[part].status != "holds"):
+            continue
+        earlier, seen = before.get(product["id"]), after.get(product["id"])
+        if not isinstance(earlier, str) or not isinstance(seen, str):
+            found[part] = differs("date_modified: string", "absent")
+        elif _instant(seen) > _instant(earlier):
+            found[part] = holds()
+        else:
+            found[part] = differs(
+                f"date_modified later than before the {part.replace('_', ' ')} {what}",
+                "unchanged",
+            )
 
 
 async def delete_pending(api: StoreApi, journal: Journal) -> int:

@@ -533,30 +533,51 @@ def test_reviews_and_bulk_pricing_rules_of_an_unchanged_product_come_from_the_ca
 def test_a_re_pull_relies_on_what_probe_write_found(
     emulator: Emulator, config_path: Path, tmp_path: Path
 ) -> None:
-    """``stagesync probe alpha --write`` on the emulator keeps its result; the next re-pull
-    reuses what its checks found holding (options, modifiers, metafields), reads the parts it
-    does not check with the whole product list, and writes what a full pull writes."""
+    """``stagesync probe alpha --write`` on the emulator finds every part it checks holding and
+    keeps its result; a re-pull then reads only the changed products again (by ``id:in``): a
+    re-pull after four products changed costs the unchanged re-pull plus their reads, and
+    writes what a full pull writes."""
     config_path.write_text(config_path.read_text().replace("\n\n", '\nrole = "sandbox"\n\n', 1))
     _store(emulator)
     report = api.probe_write("alpha", config_path=config_path, connector=connector_for(emulator))
     assert probing.last_results(config_path.parent, "alpha", "alpha") == {
         r.assumption.id: r.finding.status for r in report.results
     }
+    rests_on = product_cache.rests_on(False)
+    assert product_cache.unsupported(rests_on, config_path.parent, "alpha", "alpha") == []
     for product in emulator.stores["alpha"].products.values():
         product["date_modified"] = LONG_AGO
     _pull(emulator, config_path, tmp_path / "a")
 
+    def repull() -> tuple[api.PullResult, list[dict[str, Any]]]:
+        emulator.clear_requests()
+        connector = connector_for(emulator)
+        result = api.pull("alpha", config_path=config_path, out=tmp_path / "a", connector=connector)
+        assert result.notes == ()
+        return result, list(emulator.requests)
+
+    unchanged, before = repull()
+    assert not any("id:in" in r["query"] for r in _product_reads(emulator))
+    edits = [("video", 1), ("review", 2), ("bulk_pricing_rule", 3), ("variant", 4)]
+
     async def apply(client: StoreApi) -> None:
-        for edit in [("variant", 1), ("modifier", 2), ("metafield", 3)]:
+        for edit in edits:
             await _edit_product(client, edit)
 
     _on(emulator, apply)
-    emulator.clear_requests()
-    connector = connector_for(emulator)
-    result = api.pull("alpha", config_path=config_path, out=tmp_path / "a", connector=connector)
-    (note,) = result.notes
-    assert "ASSUMPTION_PRODUCT_DATE_MODIFIED_MOVES_ON_MODIFIER_CHANGE" not in note
+    changed, after = repull()
     reads = _product_reads(emulator)
-    assert not any(r["query"].get("include") == products.LIMITED_INCLUDE for r in reads)
-    _pull(emulator, config_path, tmp_path / "b", full=True)
+    assert not any("include" in r["query"] and "id:in" not in r["query"] for r in reads)
+    seen = [(r["method"], r["path"], r["query"]) for r in before]
+    extra = [r for r in after if (r["method"], r["path"], r["query"]) not in seen]
+    assert [r["path"].removeprefix("/stores/alpha/v3/catalog/") for r in extra] == [
+        "products",
+        "products/metafields",
+        "variants/metafields",
+    ]
+    assert len(extra[0]["query"]["id:in"].split(",")) == len(edits)
+    assert extra[1]["query"]["resource_id:in"] == extra[0]["query"]["id:in"]
+    assert changed.requests == unchanged.requests + len(extra)
+    full = _pull(emulator, config_path, tmp_path / "b", full=True)
+    assert changed.requests < full
     _same_snapshot(tmp_path / "a", tmp_path / "b")

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 from typer.testing import CliRunner
 
-from stagesync import api, cli
+from stagesync import api, assumptions, cli
 from stagesync.assumptions import REGISTRY
 from stagesync.emulator import Emulator
 from stagesync.probe_writes import PREFIX
@@ -115,6 +115,52 @@ def test_a_quirk_makes_exactly_its_write_assumption_differ(
         "ASSUMPTION_PRODUCT_DATE_MODIFIED_MOVES_ON_METAFIELD_CHANGE",
     }
     assert {v for k, v in found.items() if "VARIANT" in k or "METAFIELD" in k} == {"differs"}
+    assert leftovers(seeded) == []
+
+
+@pytest.mark.parametrize("part", ["video", "review", "bulk_pricing_rule", "complex_rule"])
+def test_a_frozen_part_makes_exactly_its_assumption_differ(
+    seeded: Emulator, sandbox: Path, monkeypatch: pytest.MonkeyPatch, part: str
+) -> None:
+    set_quirks(seeded, date_modified_frozen_by=[part])
+    result = probe(
+        monkeypatch, sandbox, connector_for(seeded), "alpha", "--write", "--format", "json"
+    )
+    assert result.exit_code == 3, (result.stdout, result.stderr)
+    body = json.loads(result.stdout)
+    found = statuses(body)
+    assert {k: v for k, v in found.items() if v != "holds" and "_B2B_" not in k} == {
+        assumptions.product_part(part): "differs"
+    }
+    assert body["requests"] <= body["budget"]
+    assert leftovers(seeded) == []
+    assert not journal(sandbox).exists()
+
+
+class SwallowedDeletes(httpx.AsyncBaseTransport):
+    """The emulator, except that deleting a product's review answers 204 without reaching it:
+    a store where that delete leaves the product's date_modified alone."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE" and "/reviews/" in request.url.path:
+            return httpx.Response(204)
+        return await self.inner.handle_async_request(request)
+
+
+def test_a_delete_that_leaves_the_date_makes_its_assumption_differ(
+    seeded: Emulator, sandbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    connector = connector_for(seeded, SwallowedDeletes)
+    result = probe(monkeypatch, sandbox, connector, "alpha", "--write", "--format", "json")
+    assert result.exit_code == 3, (result.stdout, result.stderr)
+    body = json.loads(result.stdout)
+    wrong = [e for e in body["assumptions"] if e["status"] != "holds" and "_B2B_" not in e["id"]]
+    assert [e["id"] for e in wrong] == [assumptions.product_part("review")]
+    assert wrong[0]["status"] == "differs"
+    assert "review delete" in wrong[0]["expected"]
     assert leftovers(seeded) == []
 
 
