@@ -497,9 +497,6 @@ B2B_PROBED: tuple[Assumption, ...] = (
 )
 
 
-REGISTRY = (*REGISTRY, *PROBED, *B2B_PROBED, *WRITTEN)
-
-
 # What a delete through the API does to the resources naming the deleted entity (the emulator's
 # cascade, docs/emulator.md "What a delete takes with it"); the reference does not say.
 _DELETE_REF = (
@@ -552,6 +549,6 @@ DELETES = (
         relied_on=False,
     ),
 )
-REGISTRY = (*REGISTRY, *DELETES)
+REGISTRY = (*REGISTRY, *PROBED, *B2B_PROBED, *WRITTEN, *DELETES)
 
 BY_ID = {assumption.id: assumption for assumption in REGISTRY}
