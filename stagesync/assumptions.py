@@ -80,13 +80,24 @@ _PRODUCT_REF = (
 )
 
 _MOVES_REQUESTS = {
-    "variant": writes.PRODUCT_COUNT + len(writes.WITH_VARIANT) + 3 + 2 * len(writes.PARTS) + 2
+    "variant": writes.PRODUCT_COUNT + len(writes.WITH_VARIANT) + 3 + 2 * len(writes.PARTS) + 2,
+    "channel_assignment": writes.CHANNEL_ASSIGNMENT_REQUESTS,
 }
 """What ``--write`` spends on the date_modified checks, all counted on the first: the products
 (and the variants of those created with one), the image and video to copy, the modifier the
 complex rule names, the dates read before the writes, one write per part, the dates read after
 them, one delete of what each write created (not the variant's update) and the dates read after
 those, and the one request that deletes the products."""
+
+_REFERENCES = {
+    "channel_assignment": "products_catalog.v3.yml /catalog/products/channel-assignments: "
+    "'Returns a list of products channel assignments.' (GET), with PUT and DELETE; it says "
+    "nothing of the product's date_modified, and documents date_modified only as a read-only "
+    "product field."
+}
+_WRITE_CHECKS: dict[str, WriteCheck] = {"channel_assignment": writes.channel_assignment}
+"""Parts whose write check is not one of ``writes.moves``: channel assignments are written
+through a store-wide endpoint, not under the product."""
 
 REGISTRY: tuple[Assumption, ...] = (
     Assumption(
@@ -145,9 +156,10 @@ REGISTRY: tuple[Assumption, ...] = (
             f"A product's date_modified moves when one of its {part.replace('_', ' ')}s is "
             "created, written or deleted.",
             _PRODUCTS,
-            _PRODUCT_REF,
+            _REFERENCES.get(part, _PRODUCT_REF),
             relied_on=False,
-            write_check=writes.moves(part) if part in writes.PARTS else None,
+            write_check=_WRITE_CHECKS.get(part)
+            or (writes.moves(part) if part in writes.PARTS else None),
             requests=_MOVES_REQUESTS.get(part, 0),
         )
         for part in PRODUCT_PARTS

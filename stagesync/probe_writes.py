@@ -610,3 +610,50 @@ async def promotion_replace(probe: WriteProbe) -> Finding:
     if read.get("current_uses") not in (0, None):
         return differs("current_uses 0", "not 0")
     return holds()
+
+
+ASSIGNMENTS = "/v3/catalog/products/channel-assignments"
+CHANNEL_ASSIGNMENT_REQUESTS = 6
+"""The channels, the date before, the assignment, the date after it, the unassignment and the
+date after that."""
+
+
+async def channel_assignment(probe: WriteProbe) -> Finding:
+    """Assigning the probe's last product (no other check writes it) to a second channel, and
+    unassigning it, each move its date_modified. The product's delete takes the assignment
+    with it, should the unassignment not be reached."""
+    await probe.moved()
+    product = (await probe.products())[-1]
+    channels = await probe.api.get("/v3/channels")
+    other = next(
+        (
+            c["id"]
+            for c in channels or []
+            if isinstance(c, dict) and isinstance(c.get("id"), int) and c["id"] != 1
+        ),
+        None,
+    )
+    if other is None:
+        return not_checked("the store has no channel besides 1 to assign the product to")
+    query = {"id:in": str(product["id"]), "include_fields": "date_modified"}
+    pair = {"product_id": product["id"], "channel_id": other}
+    before = await probe._dates(query)
+    await probe.sleep(TICK)
+    await probe.api.put(ASSIGNMENTS, [pair], entity="probe channel assignment")
+    now = await probe._dates(query)
+    found = _moved(before.get(product["id"]), now.get(product["id"]), "assignment")
+    if found.status != "holds":
+        return found
+    await probe.sleep(TICK)
+    filters = {"product_id:in": str(product["id"]), "channel_id:in": str(other)}
+    await probe.api.delete(ASSIGNMENTS, filters, entity="probe channel assignment")
+    later = await probe._dates(query)
+    return _moved(now.get(product["id"]), later.get(product["id"]), "unassignment")
+
+
+def _moved(earlier: Any, seen: Any, what: str) -> Finding:
+    if not isinstance(earlier, str) or not isinstance(seen, str):
+        return differs("date_modified: string", "absent")
+    if _instant(seen) > _instant(earlier):
+        return holds()
+    return differs(f"date_modified later than before the channel {what}", "unchanged")

@@ -45,9 +45,17 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return path
 
 
+async def second_channel(store: Any) -> None:
+    """A channel besides 1, for the channel assignment check to assign to."""
+    await store.post(
+        "/v3/channels", {"name": "uk", "type": "storefront", "platform": "bigcommerce"}
+    )
+
+
 @pytest.fixture
 def seeded(emulator: Emulator) -> Emulator:
     on_store(emulator, "alpha", commerce.build)
+    on_store(emulator, "alpha", second_channel)
     return emulator
 
 
@@ -118,7 +126,9 @@ def test_a_quirk_makes_exactly_its_write_assumption_differ(
     assert leftovers(seeded) == []
 
 
-@pytest.mark.parametrize("part", ["video", "review", "bulk_pricing_rule", "complex_rule"])
+@pytest.mark.parametrize(
+    "part", ["video", "review", "bulk_pricing_rule", "complex_rule", "channel_assignment"]
+)
 def test_a_frozen_part_makes_exactly_its_assumption_differ(
     seeded: Emulator, sandbox: Path, monkeypatch: pytest.MonkeyPatch, part: str
 ) -> None:
@@ -232,3 +242,19 @@ def test_resume_and_write_together_is_a_usage_error(
     assert result.exit_code == 2
     assert "--resume only cleans up" in result.stderr
     assert emulator.requests == []
+
+
+def test_a_store_with_one_channel_leaves_the_assignment_check_not_checked(
+    emulator: Emulator, sandbox: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    on_store(emulator, "alpha", commerce.build)
+    result = probe(
+        monkeypatch, sandbox, connector_for(emulator), "alpha", "--write", "--format", "json"
+    )
+    body = json.loads(result.stdout)
+    entry = next(
+        e for e in body["assumptions"] if e["id"] == assumptions.product_part("channel_assignment")
+    )
+    assert entry["status"] == "not checked"
+    assert "no channel besides 1" in json.dumps(entry)
+    assert leftovers(emulator) == []

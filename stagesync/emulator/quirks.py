@@ -12,7 +12,8 @@ emulator then behaves as the reference says the platform does.
 - ``clock_offset_s``: seconds added to what ``GET /v2/time`` answers.
 - ``date_modified_frozen_by``: product sub-resources (``variant``, ``option``, ``modifier``,
   ``image``, ``video``, ``custom_field``, ``complex_rule``, ``metafield``, ``review``,
-  ``bulk_pricing_rule``) whose writes do not move their product's ``date_modified``.
+  ``bulk_pricing_rule``, ``channel_assignment``) whose writes do not move their product's
+  ``date_modified``.
 """
 
 from __future__ import annotations
@@ -32,8 +33,10 @@ PARTS = {
     "metafields": "metafield",
     "reviews": "review",
     "bulk-pricing-rules": "bulk_pricing_rule",
+    "channel-assignments": "channel_assignment",
 }
-"""Path segment under ``/v3/catalog/products/{id}/`` -> the sub-resource's name."""
+"""Path segment under ``/v3/catalog/products/{id}/`` (channel assignments: under
+``/v3/catalog/products/``) -> the sub-resource's name."""
 
 
 @dataclass
@@ -87,7 +90,11 @@ class Quirks:
         parts = rest.strip("/").split("/")
         if parts[:3] == ["v3", "catalog", "variants"]:
             return "variant" in self.date_modified_frozen_by
-        if parts[:3] != ["v3", "catalog", "products"] or len(parts) < 5:
+        if parts[:3] != ["v3", "catalog", "products"] or len(parts) < 4:
+            return False
+        if parts[3] == "channel-assignments":
+            return "channel_assignment" in self.date_modified_frozen_by
+        if len(parts) < 5:
             return False
         return PARTS.get(parts[4]) in self.date_modified_frozen_by
 
