@@ -13,6 +13,18 @@ from tests import catalogue
 
 JANE = "Jane.Doe@Example.com"
 BOB = "bob@example.org"
+HOME_ADDRESS = {
+    "first_name": "Jane",
+    "last_name": "Doe",
+    "street_1": "1 Home Lane",
+    "city": "Springfield",
+    "state": "Illinois",
+    "zip": "62701",
+    "country": "United States",
+    "country_iso2": "US",
+    "email": "jane@example.com",
+}
+"""A v2 order address (billing or shipping) of the order and shipment tests."""
 PII = ["Jane", "Doe", JANE, "+44 20 7946 0000", "Robert", "Tables", BOB, "221B Baker Street"]
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests import commerce
 from tests.conftest import STAGESYNC, free_port
 
 pytestmark = pytest.mark.serve
@@ -30,17 +31,7 @@ from bigcommerce.api import BigcommerceApi  # noqa: E402
 from bigcommerce.exception import ClientRequestException, RateLimitingException  # noqa: E402
 
 STORE, TOKEN = "abc", "abc-token"
-ADDRESS = {
-    "first_name": "Jane",
-    "last_name": "Doe",
-    "street_1": "1 Home Lane",
-    "city": "Springfield",
-    "state": "Illinois",
-    "zip": "62701",
-    "country": "United States",
-    "country_iso2": "US",
-    "email": "jane@example.com",
-}
+ADDRESS = commerce.HOME_ADDRESS
 
 
 def _certificate(folder: Path) -> tuple[Path, Path]:

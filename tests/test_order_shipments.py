@@ -15,20 +15,11 @@ from stagesync.emulator import orders as emulated
 from stagesync.errors import ApiError
 from stagesync.ports import StoreApi
 from stagesync.snapshot import read_snapshot
+from tests import commerce
 from tests.conftest import Connector, on_store
 
 ORDERS = "/v2/orders"
-HOME = {
-    "first_name": "Jane",
-    "last_name": "Doe",
-    "street_1": "1 Home Lane",
-    "city": "Springfield",
-    "state": "Illinois",
-    "zip": "62701",
-    "country": "United States",
-    "country_iso2": "US",
-    "email": "jane@example.com",
-}
+HOME = commerce.HOME_ADDRESS
 OFFICE = {**HOME, "street_1": "9 Office Park", "zip": "62702"}
 
 

@@ -21,21 +21,12 @@ from stagesync.entities import orders as order_kind
 from stagesync.entities import shipping_methods, shipping_zones
 from stagesync.entities.base import Lookup
 from stagesync.model import canonical_json
+from tests import commerce
 
 pytestmark = pytest.mark.anyio
 
 STORE = {"base_url": "http://emulator/stores/abc", "headers": {"X-Auth-Token": "tok"}}
-ADDRESS = {
-    "first_name": "Jane",
-    "last_name": "Doe",
-    "street_1": "1 Home Lane",
-    "city": "Springfield",
-    "state": "Illinois",
-    "zip": "62701",
-    "country": "United States",
-    "country_iso2": "US",
-    "email": "jane@example.com",
-}
+ADDRESS = commerce.HOME_ADDRESS
 LAMP = {"name": "Lamp", "quantity": 2, "price_ex_tax": 10, "price_inc_tax": "12.5"}
 ROPE = {"name": "Rope", "quantity": 1, "price_ex_tax": "4", "price_inc_tax": 4}
 
