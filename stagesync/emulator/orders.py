@@ -721,47 +721,60 @@ def get_order(store: Store, call: Call) -> Reply:
     return Reply(200, _with_includes(store, call, _order(store, call)))
 
 
-def _put_lines(store: Store, order: Record, raws: Any) -> list[Record]:
-    """The order's line items after a PUT's ``products``, as the platform treats them: with an
-    ``id`` a line item is changed (``quantity`` 0 removes it), without one it is added."""
+def _edited(
+    current: list[Record],
+    raws: Any,
+    field: str,
+    what: str,
+    change: Callable[[Record, dict[str, Any]], Record | None],
+    add: Callable[[Any], Record],
+) -> list[Record]:
+    """``current`` after a PUT's list ``field``, as the platform treats it: an item with an
+    ``id`` changes that one (``change`` answering None removes it), one without is added."""
     if not isinstance(raws, list):
-        raise ApiError(400, "The field 'products' must be an array.")
-    lines = {line["id"]: line for line in state(store).products[order["id"]]}
+        raise ApiError(400, f"The field '{field}' must be an array.")
+    kept = {item["id"]: item for item in current}
     added = []
     for raw in raws:
         if isinstance(raw, dict) and "id" in raw:
-            line = lines.get(raw["id"])
-            if line is None:
-                raise ApiError(400, f"The order product {raw['id']} is not in this order.")
-            changed = _changed_line(line, raw)
+            item = kept.get(raw["id"])
+            if item is None:
+                raise ApiError(400, f"The {what} {raw['id']} is not in this order.")
+            changed = change(item, raw)
             if changed is None:
-                del lines[line["id"]]
+                del kept[item["id"]]
             else:
-                lines[line["id"]] = changed
+                kept[item["id"]] = changed
         else:
-            added.append(_line_item(store, order["id"], raw))
-    out = [*lines.values(), *added]
-    if not out:
+            added.append(add(raw))
+    return [*kept.values(), *added]
+
+
+def _put_lines(store: Store, order: Record, raws: Any) -> list[Record]:
+    """The order's line items after a PUT's ``products`` (``quantity`` 0 removes one)."""
+    lines = _edited(
+        state(store).products[order["id"]],
+        raws,
+        "products",
+        "order product",
+        _changed_line,
+        lambda raw: _line_item(store, order["id"], raw),
+    )
+    if not lines:
         raise ApiError(400, "An order needs at least one product.")
-    return out
+    return lines
 
 
 def _put_addresses(store: Store, order: Record, raws: Any, count: int) -> list[Record]:
-    """The order's shipping addresses after a PUT's ``shipping_addresses``: with an ``id`` an
-    address is changed, without one it is added."""
-    if not isinstance(raws, list):
-        raise ApiError(400, "The field 'shipping_addresses' must be an array.")
-    addresses = {a["id"]: a for a in state(store).addresses[order["id"]]}
-    added = []
-    for raw in raws:
-        if isinstance(raw, dict) and "id" in raw:
-            address = addresses.get(raw["id"])
-            if address is None:
-                raise ApiError(400, f"The shipping address {raw['id']} is not in this order.")
-            addresses[address["id"]] = _changed_address(address, raw)
-        else:
-            added.append(_shipping_address(store, order["id"], raw, count))
-    return [*addresses.values(), *added]
+    """The order's shipping addresses after a PUT's ``shipping_addresses``."""
+    return _edited(
+        state(store).addresses[order["id"]],
+        raws,
+        "shipping_addresses",
+        "shipping address",
+        _changed_address,
+        lambda raw: _shipping_address(store, order["id"], raw, count),
+    )
 
 
 def put_order(store: Store, call: Call) -> Reply:
