@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from stagesync import probe_checks as probe
 from stagesync import probe_writes as writes
+from stagesync.entities.products import CHANGE_FIELDS
 from stagesync.probe_checks import Check
 from stagesync.probe_writes import WriteCheck
 
@@ -191,7 +192,7 @@ REGISTRY: tuple[Assumption, ...] = (
 )
 
 
-PRODUCTS = "/v3/catalog/products"
+PRODUCTS = probe.PRODUCTS
 ORDERS = "/v2/orders"
 CUSTOMERS = "/v3/customers"
 _PUSH_READ = "stagesync/entities/products.py: key_queries (what push reads of the destination)"
@@ -246,6 +247,19 @@ PROBED: tuple[Assumption, ...] = (
         "products_catalog.v3.yml: include with options or modifiers limits a page to 10.",
         probe.include_page_limit,
         1,
+    ),
+    _probed(
+        "ASSUMPTION_PRODUCT_LIST_INCLUDES_CHANNELS",
+        "Products listed with include=channels (and include_fields, as pull lists them) each "
+        "carry channels, an array of the ids of every channel the product is assigned to.",
+        "stagesync/entities/channel_assignments.py: listed (every pull reads the assignments "
+        "with the product list, an incremental one with its ID listing; a product without "
+        "the array fails the pull)",
+        "products_catalog.v3.yml Product channels: 'The channels to which the product is "
+        "assigned. This field only appears in the response if you include channels in the "
+        "include query parameter.'; reference section 6.12.",
+        probe.product_channels(f"{CHANGE_FIELDS},channels"),
+        2,
     ),
     _probed(
         "ASSUMPTION_PRODUCTS_FILTER_ID_IN",

@@ -26,6 +26,10 @@ PAGE_LIMIT = 250
 INCLUDE_PAGE_LIMIT = 10
 """The largest page with ``include=options,modifiers`` (products_catalog.v3.yml)."""
 TRIM = 160
+PRODUCTS = "/v3/catalog/products"
+ASSIGNMENTS = "/v3/catalog/products/channel-assignments"
+CHANNEL_SAMPLE = 20
+"""Products whose channels a check compares with the assignment list (one page of it)."""
 B2B_PAGE = 10
 """Records a B2B check reads (one page)."""
 
@@ -138,6 +142,42 @@ async def include_page_limit(probe: Probe) -> Finding:
     if len(items) > INCLUDE_PAGE_LIMIT:
         return differs(f"at most {INCLUDE_PAGE_LIMIT} products a page", f"{len(items)}")
     return holds()
+
+
+def product_channels(include_fields: str) -> Check:
+    """A check that products listed with ``include=channels`` (and ``include_fields``, as pull
+    lists them) each carry ``channels``, an array naming the same channels the store-wide
+    assignment list gives for the first ``CHANNEL_SAMPLE`` of them."""
+
+    async def check(probe: Probe) -> Finding:
+        params: Params = {
+            "limit": PAGE_LIMIT,
+            "include": "channels",
+            "include_fields": include_fields,
+        }
+        sample = (await probe.page(PRODUCTS, params))[:CHANNEL_SAMPLE]
+        if not sample:
+            return not_checked("no product on the store")
+        lacking = sum(1 for p in sample if not isinstance(p.get("channels"), list))
+        if lacking:
+            return differs(
+                "channels: array on every product", f"absent or not an array on {lacking}"
+            )
+        ids = ",".join(str(p["id"]) for p in sample)
+        assigned = await probe.page(ASSIGNMENTS, {"product_id:in": ids, "limit": PAGE_LIMIT})
+        if len(assigned) >= PAGE_LIMIT:
+            return not_checked(f"{PAGE_LIMIT} or more assignments for {len(sample)} products")
+        listed = {(p["id"], c) for p in sample for c in p["channels"]}
+        found = {(a.get("product_id"), a.get("channel_id")) for a in assigned}
+        if listed != found:
+            return differs(
+                f"the {len(found)} assignment(s) the assignment list gives",
+                f"{len(listed)} listed with the products: {len(listed - found)} not in it, "
+                f"{len(found - listed)} missing",
+            )
+        return holds()
+
+    return check
 
 
 def filter_check(

@@ -36,7 +36,8 @@ CACHE = "products/.platform.jsonl"
 def rests_on(stock: bool) -> list[str]:
     """The assumptions reusing a product from the earlier pull rests on: its ``date_modified``
     moves when it or any of its sub-resources read with it changes (and its inventory, when
-    stock is recorded). Channel assignments are a kind of their own, read whole."""
+    stock is recorded). Not on channel assignments: the ID listing reads every product's
+    channels (``products.ALWAYS_LISTED``)."""
     ids = [assumptions.PRODUCT_DATE_MODIFIED_MOVES_ON_PRODUCT_WRITE]
     ids += [
         assumptions.product_part(part)

@@ -142,12 +142,11 @@ def test_pull_costs_what_the_model_says(
         + with_rules  # complex rules, read only for products with modifiers
         + pages(product_fields)
         + pages(variant_fields)  # the store-wide metafield lists
-        + 1  # channel assignments (reviews and bulk pricing rules come with the list)
-    )
+    )  # reviews, bulk pricing rules and channel assignments come with the list
     assert len(catalogue) == model, [r["path"] for r in catalogue]
     listings = [r["query"] for r in catalogue if r["path"].endswith("/v3/catalog/products")]
     assert [q["include"] for q in listings if "reviews" in q.get("include", "")] == [
-        "variants,images,custom_fields,videos,reviews,bulk_pricing_rules"
+        "variants,images,custom_fields,videos,reviews,bulk_pricing_rules,channels"
     ]
 
 

@@ -20,8 +20,9 @@ from stagesync import probe as probing
 from stagesync.bigcommerce import BigCommerceClient
 from stagesync.emulator import Emulator
 from stagesync.emulator import orders as emulated_orders
+from stagesync.emulator.catalogue import products as emulated_products
 from stagesync.entities import products
-from stagesync.errors import ApiError
+from stagesync.errors import ApiError, StageSyncError
 from stagesync.ports import StoreApi
 from tests import commerce
 from tests.conftest import STORES, connector_for
@@ -227,6 +228,8 @@ PRODUCT_EDITS = (
     "review",
     "bulk_pricing_rule",
     "video",
+    "channel_assign",
+    "channel_unassign",
     "product_delete",
     "product_create",
 )
@@ -276,6 +279,25 @@ async def _edit_product(client: StoreApi, edit: tuple[str, int]) -> None:
         await client.post(f"{base}/bulk-pricing-rules", {**body, "type": "price"})
     elif what == "video":
         await client.post(f"{base}/videos", {"video_id": "dQw4w9WgXcQ", "title": f"V{unique}"})
+    elif what == "channel_assign":
+        channel = await _second_channel(client)
+        await client.put(ASSIGNMENTS, [{"product_id": product["id"], "channel_id": channel}])
+    elif what == "channel_unassign":
+        query = {"product_id:in": str(product["id"]), "channel_id:in": "1"}
+        await client.delete(ASSIGNMENTS, query)
+
+
+ASSIGNMENTS = "/v3/catalog/products/channel-assignments"
+
+
+async def _second_channel(client: StoreApi) -> int:
+    """The id of the store's channel ``outlet`` (created the first time)."""
+    for channel in await client.get_all("/v3/channels"):
+        if channel["name"] == "outlet":
+            return int(channel["id"])
+    body = {"name": "outlet", "type": "storefront", "platform": "custom", "status": "active"}
+    made = await client.post("/v3/channels", body)
+    return int(made["id"])
 
 
 async def _edit_other(client: StoreApi, edit: tuple[str, int]) -> None:
@@ -388,6 +410,15 @@ def _product_reads(emulator: Emulator) -> list[dict[str, Any]]:
     ]
 
 
+ID_LISTING = f"{products.CHANGE_FIELDS},channels"
+
+
+def _complete(read: dict[str, Any]) -> bool:
+    """Whether ``read`` asks for more than the ID listing does (ids, dates, references and the
+    channels, which are read for every product: no date says they changed)."""
+    return read["query"].get("include", "channels") != "channels"
+
+
 def test_products_are_reused_only_where_a_probe_of_the_store_found_the_assumptions_holding(
     emulator: Emulator, config_path: Path, tmp_path: Path
 ) -> None:
@@ -421,8 +452,8 @@ def test_products_are_reused_only_where_a_probe_of_the_store_found_the_assumptio
     result, reads = repull()
     assert result.notes == ()
     listings = [r for r in reads if r["path"].endswith("/v3/catalog/products")]
-    assert [r["query"].get("include_fields") for r in listings] == [products.CHANGE_FIELDS]
-    assert not any("include" in r["query"] for r in reads)
+    assert [r["query"].get("include_fields") for r in listings] == [ID_LISTING]
+    assert not any(_complete(r) for r in reads)
     _pull(emulator, config_path, tmp_path / "b", full=True)
     _same_snapshot(out, tmp_path / "b")
 
@@ -445,6 +476,64 @@ def test_a_changed_product_is_read_again_by_id(
     assert [m["display_name"] for m in record["record"]["modifiers"]] == ["Engraving"]
     _pull(emulator, config_path, tmp_path / "b", full=True)
     _same_snapshot(out, tmp_path / "b")
+
+
+def test_channel_assignments_are_read_for_every_product_with_the_id_listing(
+    emulator: Emulator, config_path: Path, tmp_path: Path
+) -> None:
+    """Channel assignments come with the products' ID listing (``include=channels``), not from
+    the earlier pull: a product assigned to another channel and taken off the default one, its
+    date_modified put back as a platform that does not move it would leave it, is reused and
+    still written with its channels as they are now, as a full pull writes them."""
+    _store(emulator)
+    _probed(config_path)
+    out = tmp_path / "a"
+    _pull(emulator, config_path, out)
+    assert _channels_of("TENT-1", out) == ["default"]
+    store = emulator.stores["alpha"]
+    tent = next(p for p in store.products.values() if p["sku"] == "TENT-1")
+    before = tent["date_modified"] = LONG_AGO
+
+    async def move(client: StoreApi) -> None:
+        channel = await _second_channel(client)
+        await client.put(ASSIGNMENTS, [{"product_id": tent["id"], "channel_id": channel}])
+        await client.delete(ASSIGNMENTS, {"product_id:in": str(tent["id"]), "channel_id:in": "1"})
+
+    _on(emulator, move)
+    tent["date_modified"] = before
+    emulator.clear_requests()
+    _pull(emulator, config_path, out)
+    reads = _product_reads(emulator)
+    assert not any("id:in" in r["query"] for r in reads)  # nothing read again
+    assert not any(r["path"].endswith(ASSIGNMENTS) for r in reads)  # no listing of its own
+    (listing,) = [r for r in reads if r["path"].endswith("/v3/catalog/products")]
+    assert listing["query"]["include"] == "channels"
+    assert _channels_of("TENT-1", out) == ["outlet"]
+    _pull(emulator, config_path, tmp_path / "b", full=True)
+    _same_snapshot(out, tmp_path / "b")
+
+
+def _channels_of(product: str, snapshot: Path) -> list[str]:
+    files = (snapshot / "channel_assignments").glob(f"{product}_*.json")
+    return sorted(orjson.loads(f.read_bytes())["record"]["channel"] for f in files)
+
+
+def test_a_product_listed_without_its_channels_fails_the_pull(
+    emulator: Emulator, config_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store that answers ``include=channels`` without the list fails the pull, naming the
+    product and the assumption: taking the product for one on no channel would lose its
+    assignments from the snapshot, and plan to unassign it everywhere."""
+    _store(emulator)
+
+    def without_channels(store: Any, product: Any, out: dict[str, Any], include: Any) -> None:
+        out.pop("channels", None)
+
+    hooks = emulated_products.PRODUCT_RENDER_HOOKS
+    monkeypatch.setattr(emulated_products, "PRODUCT_RENDER_HOOKS", [*hooks, without_channels])
+    with pytest.raises(StageSyncError, match="ASSUMPTION_PRODUCT_LIST_INCLUDES_CHANNELS"):
+        _pull(emulator, config_path, tmp_path / "a")
+    assert not (tmp_path / "a" / "snapshot.json").exists()
 
 
 def test_the_probe_keeps_its_result_beside_the_configuration(
@@ -523,7 +612,7 @@ def test_reviews_and_bulk_pricing_rules_of_an_unchanged_product_come_from_the_ca
     _pull(emulator, config_path, tmp_path / "a")
     emulator.clear_requests()
     _pull(emulator, config_path, tmp_path / "a")
-    assert not any("include" in r["query"] for r in _product_reads(emulator))
+    assert not any(_complete(r) for r in _product_reads(emulator))
     assert len(list((tmp_path / "a" / "product_reviews").glob("*.json"))) == 2
     assert len(list((tmp_path / "a" / "bulk_pricing_rules").glob("*.json"))) == 1
     _pull(emulator, config_path, tmp_path / "b", full=True)
@@ -567,7 +656,7 @@ def test_a_re_pull_relies_on_what_probe_write_found(
     _on(emulator, apply)
     changed, after = repull()
     reads = _product_reads(emulator)
-    assert not any("include" in r["query"] and "id:in" not in r["query"] for r in reads)
+    assert not any(_complete(r) and "id:in" not in r["query"] for r in reads)
     seen = [(r["method"], r["path"], r["query"]) for r in before]
     extra = [r for r in after if (r["method"], r["path"], r["query"]) not in seen]
     assert [r["path"].removeprefix("/stores/alpha/v3/catalog/") for r in extra] == [

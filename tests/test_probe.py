@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from stagesync import api, cli
 from stagesync.assumptions import REGISTRY
 from stagesync.emulator import Emulator
+from stagesync.emulator.catalogue import products as emulated_products
 from tests import commerce
 from tests.conftest import STORES, Connector, connector_for, on_store
 
@@ -149,3 +150,38 @@ def test_quirks_are_shown_and_refused_when_invalid(emulator: Emulator) -> None:
     assert [r.status_code for r in (bad_type, bad_part, unknown)] == [400, 400, 400]
     assert "unknown quirk colour" in unknown.json()["error"]
     assert after.json() == shown.json()
+
+
+def _without_channels(store: Any, product: Any, out: dict[str, Any], include: Any) -> None:
+    out.pop("channels", None)
+
+
+def _with_another_channel(store: Any, product: Any, out: dict[str, Any], include: Any) -> None:
+    if "channels" in out:
+        out["channels"] = [*out["channels"], 99]
+
+
+@pytest.mark.parametrize(
+    ("hook", "seen"),
+    [(_without_channels, "absent or not an array on "), (_with_another_channel, " not in it, 0 ")],
+)
+def test_products_listed_without_their_true_channels_differ(
+    seeded: Emulator,
+    config_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    hook: Any,
+    seen: str,
+) -> None:
+    """The channels pull reads with the product list are checked against the assignment list:
+    a product listed without them, or with a channel it is not assigned to, differs."""
+    hooks = emulated_products.PRODUCT_RENDER_HOOKS
+    monkeypatch.setattr(emulated_products, "PRODUCT_RENDER_HOOKS", [*hooks, hook])
+    result = probe(monkeypatch, config_path, connector_for(seeded), "alpha", "--format", "json")
+    assert result.exit_code == 3, (result.stdout, result.stderr)
+    (found,) = [
+        e
+        for e in json.loads(result.stdout)["assumptions"]
+        if e["id"] == "ASSUMPTION_PRODUCT_LIST_INCLUDES_CHANNELS"
+    ]
+    assert found["status"] == "differs"
+    assert seen in found["seen"]

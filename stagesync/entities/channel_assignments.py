@@ -2,25 +2,50 @@
 ``<product key>/<channel key>`` (channels by name, the default storefront ``default``: see
 ``entities.channels``).
 
-Pull reads them from the store-wide list (``GET /v3/catalog/products/channel-assignments``, 250
-a page). Push assigns with the batch ``PUT`` (every assignment a push creates goes in as few
-requests as ``BATCH_SIZE`` allows) and unassigns with one filtered ``DELETE`` a product."""
+Pull reads them with the product list it reads anyway (``include=channels``: each product names
+its channels, ``listed_with``; an incremental pull asks its ID listing for them too, so they are
+read for every product at no request of their own); alone, from the store-wide list (``GET
+/v3/catalog/products/channel-assignments``, 250 a page). Push assigns with the batch ``PUT``
+(every assignment a push creates goes in as few requests as ``BATCH_SIZE`` allows) and
+unassigns with one filtered ``DELETE`` a product."""
 
 from __future__ import annotations
 
 from stagesync.entities import channels
 from stagesync.entities import product_parts as parts
-from stagesync.entities.base import EntityKind, Lookup, Raw, pages
+from stagesync.entities.base import EntityKind, ListedWith, Lookup, Raw, pages
+from stagesync.errors import StageSyncError
 from stagesync.model import Record, Snapshot
 from stagesync.ports import StoreApi
 
 PATH = "/v3/catalog/products/channel-assignments"
+INCLUDE = "channels"
+"""What the product list is asked to include for them: each product's channel ids."""
 BATCH_SIZE = 50
 """Assignments per ``PUT`` push sends (the platform documents no maximum)."""
 
 
 async def fetch(api: StoreApi) -> list[Raw]:
     return await api.get_all(PATH)
+
+
+def listed(products: list[Raw]) -> list[Raw]:
+    """The assignments of ``products``, read with ``include=channels``, one raw object per
+    product and channel; the products no longer carry them. A product without the list fails
+    the read: taking it for one with no channel would plan to unassign it everywhere."""
+    out: list[Raw] = []
+    for product in products:
+        channel_ids = product.pop(INCLUDE, None)
+        if not isinstance(channel_ids, list):
+            raise StageSyncError(
+                f"The store listed product id {product.get('id')} without its channels although "
+                f"the list asked for include={INCLUDE} "
+                "(ASSUMPTION_PRODUCT_LIST_INCLUDES_CHANNELS). Run `stagesync probe ENV` and "
+                "report what it finds; a pull with --kinds naming the kinds you need but not "
+                f"{NAME} does not ask for them."
+            )
+        out += [{"product_id": int(product["id"]), "channel_id": c} for c in channel_ids]
+    return out
 
 
 def identify_with(raws: list[Raw], lookup: Lookup) -> dict[str, Raw]:
@@ -104,4 +129,5 @@ KIND = EntityKind(
     create_many=create_many,
     batch_size=BATCH_SIZE,
     read_requests=read_requests,
+    listed_with=ListedWith("products", INCLUDE, listed),
 )

@@ -157,6 +157,10 @@ CHANGE_FIELDS = "date_modified,brand_id,categories,related_products"
 """What the ID listing of an incremental pull asks for: what says a product changed, and the
 references to other entities a deletion elsewhere may change without moving it."""
 REFRESHED = ("brand_id", "categories", "related_products")
+ALWAYS_LISTED = (channel_assignments.INCLUDE,)
+"""Parts of ``also`` the ID listing of an incremental pull asks for too, so they are read for
+every product, never reused: no date says they changed (the channels a product is on), and on
+that listing they cost no request of their own."""
 
 
 async def fetch_pages(api: StoreApi, also: Sequence[str]) -> AsyncIterator[list[Raw]]:
@@ -182,8 +186,9 @@ async def fetch_pages(api: StoreApi, also: Sequence[str]) -> AsyncIterator[list[
 async def _changed_pages(
     api: StoreApi, also: Sequence[str], reusable: Reusable
 ) -> AsyncIterator[list[Raw]]:
-    """Every product's id and ``CHANGE_FIELDS`` at 250 a page (the whole product list with
-    ``INCLUDE`` instead, when ``"listing"`` is in ``reusable.fresh``): a product the earlier pull
+    """Every product's id, ``CHANGE_FIELDS`` and the parts of ``also`` in ``ALWAYS_LISTED`` at
+    250 a page (the whole product list with ``INCLUDE`` and ``also`` instead, when
+    ``"listing"`` is in ``reusable.fresh``): a product the earlier pull
     read with the same ``date_modified``, before ``reusable.since``, is taken from it, its
     references as listed now and the parts of ``reusable.fresh`` read again for every product
     (``FRESH_PARTS``); the others (new, changed, recent) are read complete by ``id:in``, ten a
@@ -192,7 +197,12 @@ async def _changed_pages(
     and, per part not read again, the sub-resource ones)."""
     fresh = reusable.fresh
     whole = "listing" in fresh
-    query = {"include": ",".join([INCLUDE, *also])} if whole else {"include_fields": CHANGE_FIELDS}
+    listed_too = [part for part in also if part in ALWAYS_LISTED]
+    query: dict[str, str] = {"include": ",".join([INCLUDE, *also])}
+    if not whole:  # ``listed_too`` in include_fields as well, in case it filters out includes
+        query = {"include_fields": ",".join([CHANGE_FIELDS, *listed_too])}
+        if listed_too:
+            query["include"] = ",".join(listed_too)
     reads: list[Awaitable[list[Raw]]] = [api.get_all(PATH, query)]
     if "options" in fresh:
         reads.append(api.get_all(PATH, {"include": LIMITED_INCLUDE, "include_fields": "id"}))
@@ -214,7 +224,7 @@ async def _changed_pages(
     for start in range(0, len(reused), PAGE_SIZE):
         page = []
         for item, cached_raw in reused[start : start + PAGE_SIZE]:
-            raw = _reused(orjson.loads(cached_raw), item, whole)
+            raw = _reused(orjson.loads(cached_raw), item, whole, listed_too)
             if raw is None:  # a variant the earlier pull did not read: read it all again
                 changed.append(int(item["id"]))
                 continue
@@ -245,15 +255,18 @@ the product list's (``listing``: the product's own fields with them), the ten-a-
 KEPT_PARTS = ("options", "modifiers", "complex_rules", "metafields")
 
 
-def _reused(cached: Raw, listed: Raw, whole: bool) -> Raw | None:
-    """The product ``cached`` with what ``listed`` says now: its references (``REFRESHED``),
-    or, from the whole product list (``whole``), everything the list carries, the cached
+def _reused(cached: Raw, listed: Raw, whole: bool, listed_too: Sequence[str] = ()) -> Raw | None:
+    """The product ``cached`` with what ``listed`` says now: its references (``REFRESHED``) and
+    the parts ``listed_too`` (as listed, absent included: never the earlier pull's), or, from
+    the whole product list (``whole``), everything the list carries, the cached
     options, modifiers, rules and metafields kept (a variant's metafields by its id). None when
     the list names a variant the cache lacks (its metafields were never read)."""
     if not whole:
         for name in REFRESHED:
             if name in listed:
                 cached[name] = listed[name]
+        for name in listed_too:
+            cached[name] = listed.get(name)
         return cached
     variants = {int(v["id"]): v for v in cached.get("variants") or []}
     merged = dict(listed)

@@ -164,8 +164,8 @@ class PartState:
     complex_rules: dict[int, Record] = field(default_factory=dict)
     reviews: dict[int, Record] = field(default_factory=dict)
     metafields: dict[int, Record] = field(default_factory=dict)
-    assignments: set[tuple[int, int]] = field(default_factory=set)
-    """(product id, channel id)."""
+    assignments: dict[int, set[int]] = field(default_factory=dict)
+    """Product id -> the ids of the channels it is assigned to."""
     assigned: set[int] = field(default_factory=set)
     """Products that have had channel 1 assigned on creation (done once, lazily)."""
 
@@ -630,7 +630,7 @@ def render_parts(store: Store, product: Record, out: Record, include: set[str]) 
     if "reviews" in include:
         out["reviews"] = [_public(r) for r in _of_product(parts.reviews, product_id)]
     if "channels" in include:
-        out["channels"] = sorted(c for p, c in parts.assignments if p == product_id)
+        out["channels"] = sorted(parts.assignments.get(product_id, ()))
 
 
 def _without_product(item: Record) -> Record:
@@ -641,7 +641,7 @@ def _ensure_default_channel(store: Store, product_id: int) -> None:
     parts = state(store)
     if product_id not in parts.assigned:
         parts.assigned.add(product_id)
-        parts.assignments.add((product_id, 1))
+        parts.assignments.setdefault(product_id, set()).add(1)
 
 
 def drop_product(store: Store, product_id: int) -> None:
@@ -661,7 +661,7 @@ def drop_product(store: Store, product_id: int) -> None:
         if m["resource_type"] == "product" and m["resource_id"] == product_id
     ]:
         del parts.metafields[metafield_id]
-    parts.assignments = {a for a in parts.assignments if a[0] != product_id}
+    parts.assignments.pop(product_id, None)
 
 
 def drop_variant(store: Store, variant_id: int) -> None:
@@ -961,7 +961,12 @@ ASSIGNMENT_FILTERS: FilterSpec = {
 def _all_assignments(store: Store) -> list[Record]:
     for product_id in store.products:
         _ensure_default_channel(store, product_id)
-    return [{"product_id": p, "channel_id": c} for p, c in sorted(state(store).assignments)]
+    assignments = state(store).assignments
+    return [
+        {"product_id": p, "channel_id": c}
+        for p in sorted(assignments)
+        for c in sorted(assignments[p])
+    ]
 
 
 REVIEWS = Listing(others=SUBLIST.others, missing="status")
@@ -990,7 +995,8 @@ def put_assignments(store: Store, call: Call) -> Reply:
         pairs.append((product_id, channel_id))
     for product_id, _ in pairs:
         _ensure_default_channel(store, product_id)
-    state(store).assignments.update(pairs)
+    for product_id, channel_id in pairs:
+        state(store).assignments.setdefault(product_id, set()).add(channel_id)
     for product_id, _ in pairs:
         store.touch_product(product_id)
     return Reply(204)
@@ -1003,7 +1009,8 @@ def delete_assignments(store: Store, call: Call) -> Reply:
             {"product_id:in": "Provide product_id:in and/or channel_id:in."},
         )
     gone = apply_filters(_all_assignments(store), call.query, ASSIGNMENT_FILTERS)
-    state(store).assignments -= {(a["product_id"], a["channel_id"]) for a in gone}
+    for assignment in gone:
+        state(store).assignments[assignment["product_id"]].discard(assignment["channel_id"])
     for product_id in {a["product_id"] for a in gone}:
         store.touch_product(product_id)
     return Reply(204)
