@@ -171,16 +171,15 @@ PULL_COUNTED = {
 
 def pull_minimum(products: int) -> int:
     """Cost model of pulling the whole generated store: the store check and its clock; the
-    product list at 250
-    a page carrying every sub-resource ``include=`` can (variants, images, custom fields, videos,
-    reviews, bulk pricing rules), options and modifiers at ten a page (the platform's limit when
-    they are included), the two store-wide metafield lists and the channel assignments at 250 a
-    page (one per product); the tree, its categories, each category's product sort order (no
-    store-wide list exists) and the category metafields; brands and their metafields; one
-    listing for every other kind (empty here; price-list records and shipping methods cost
-    nothing more without lists or zones), plus the customer attribute definitions."""
+    product list at 250 a page carrying every sub-resource ``include=`` can (variants, images,
+    custom fields, videos, reviews, bulk pricing rules, channels), options and modifiers at ten
+    a page (the platform's limit when they are included) and the two store-wide metafield
+    lists; the tree, its categories, each category's product sort order (no store-wide list
+    exists) and the category metafields; brands and their metafields; one listing for every
+    other kind (empty here; price-list records and shipping methods cost nothing more without
+    lists or zones), plus the customer attribute definitions."""
     listing = math.ceil(products / 250)
-    catalogue = listing + math.ceil(products / PRODUCTS_PER_PAGE) + 2 + listing
+    catalogue = listing + math.ceil(products / PRODUCTS_PER_PAGE) + 2
     categories = 2 + CATEGORIES + 1
     brands = 2
     others = [k for k in REGISTRY if not k.startswith("b2b_") and k not in PULL_COUNTED]
@@ -388,11 +387,11 @@ def update_table(runs: list[Update]) -> str:
     return "\n".join(lines)
 
 
-LISTED_BY_ID = ("products", "channel_assignments", "category product sort orders")
+LISTED_BY_ID = ("products", "category product sort orders")
 """Listings that grow with the product count (250 a page), what an incremental pull cannot
-avoid: the products' ids and dates (to find changes and deletions), the channel assignments
-(one per product and channel), and the categories' product sort orders (one list per category,
-together naming every product placed in a category: one category each here)."""
+avoid: the products' ids and dates (to find changes and deletions; every product's channels
+ride on it, ``include=channels``), and the categories' product sort orders (one list per
+category, together naming every product placed in a category: one category each here)."""
 CHANGED = 10
 
 
