@@ -39,7 +39,7 @@ from stagesync.entities import (
 )
 from stagesync.entities.base import ListedWith, LiveId, Lookup, Raw
 from stagesync.entities.common import DuplicateKey
-from stagesync.model import KindSnapshot, Record
+from stagesync.model import KindSnapshot, Record, held_json
 from stagesync.ports import NoProgress, Params, Progress, ProgressStats, StoreApi, tallying
 
 Keep = Mapping[str, Collection[str] | None]
@@ -91,12 +91,6 @@ class LiveState:
         """Every kind asked for, as whole snapshots (holds every record in memory)."""
         names = sorted(set(self.records) | set(self.stored))
         return {kind: KindSnapshot(dict(self.iter_records(kind))) for kind in names}
-
-
-def _compact(raw: Raw) -> bytes:
-    """``raw`` as JSON, in a bytes object of its exact size (orjson hands out bytes with a 32 KiB
-    allocation behind each, which held a whole kind would multiply memory several times)."""
-    return bytes(memoryview(orjson.dumps(raw)))
 
 
 class SharedReads:
@@ -238,7 +232,7 @@ class _Reader:
             if retained is not None and (keeps_all or (kept is not None and key in kept)):
                 retained[key] = raw
             elif compact is not None:
-                compact[key] = _compact(raw)
+                compact[key] = held_json(raw)
 
     async def fetch(
         self,

@@ -38,7 +38,7 @@ from stagesync.entities.base import (
 )
 from stagesync.entities.common import chunked, sync_children, unique_by_key, without
 from stagesync.errors import StageSyncError
-from stagesync.model import Action, EntityKey, Record, Snapshot
+from stagesync.model import Action, EntityKey, Record, Snapshot, held_json
 from stagesync.ports import Params, StoreApi
 
 PATH = "/v3/catalog/products"
@@ -179,7 +179,7 @@ async def fetch_pages(api: StoreApi, also: Sequence[str]) -> AsyncIterator[list[
             for product in page:
                 if any(product.get(part) for part in also):
                     parts = {part: product.get(part) or [] for part in also}
-                    seen.parts[int(product["id"])] = orjson.dumps(parts)
+                    seen.parts[int(product["id"])] = held_json(parts)
         yield page
 
 
