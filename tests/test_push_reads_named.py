@@ -301,3 +301,35 @@ def test_a_create_refuses_when_its_name_now_exists(
     own = [r["query"] for r in reads(emulator, "beta") if r["path"].endswith(kind.path)]
     paging = ("page", "limit")
     assert [{k: v for k, v in q.items() if k not in paging} for q in own] == [{"name": "New, wide"}]
+
+
+def test_a_lost_create_is_looked_up_by_name(tmp_path: Path, config_path: Path) -> None:
+    """The answer to a price list's create is lost: push looks it up by ``name``, not by
+    listing every price list, and does not create it twice."""
+    kind = KINDS["price_lists"]
+    emulator = fresh(kind, 3)
+    connector = connector_for(emulator)
+    on_store(emulator, "alpha", kind.create("New"))
+    plan_path = make_plan(tmp_path, config_path, connector, kinds=["price_lists"])
+    decide = emulator.decide_fault
+    lost: list[str] = []
+
+    def lose_the_create(method: str) -> Any:
+        created = [r for r in emulator.requests if r["path"].endswith(kind.path) and is_write(r)]
+        if method == "POST" and created and not lost:
+            lost.append(method)
+            return type(decide(method))(kind="drop", after_write=True)
+        return decide(method)
+
+    emulator.decide_fault = lose_the_create  # type: ignore[method-assign]
+    emulator.clear_requests()
+    result = push("price_lists", plan_path, config_path, connector)
+
+    assert lost and result.ok
+    assert [r["method"] for r in emulator.requests if r["path"].endswith(kind.path)] == [
+        "GET",  # does it exist? (the plan's precondition)
+        "POST",  # its answer lost
+        "GET",  # did it happen?
+    ]
+    queries = [r["query"] for r in reads(emulator, "beta") if r["path"].endswith(kind.path)]
+    assert [q["name"] for q in queries] == ["New", "New"]
