@@ -17,6 +17,7 @@ from stagesync.emulator import Emulator
 from stagesync.entities import REFERENCED, TARGETED, WHOLE, WHOLE_KEYS, push_reads
 from stagesync.errors import PlanRefused
 from stagesync.ports import StoreApi
+from tests import promotions
 from tests.conftest import STORES, Connector, connector_for, is_write, on_store
 from tests.test_push_reads import make_plan, reads
 
@@ -333,3 +334,42 @@ def test_a_lost_create_is_looked_up_by_name(tmp_path: Path, config_path: Path) -
     ]
     queries = [r["query"] for r in reads(emulator, "beta") if r["path"].endswith(kind.path)]
     assert [q["name"] for q in queries] == ["New", "New"]
+
+
+async def rich_promotions(client: StoreApi) -> None:
+    """``tests.promotions``' store, every promotion starting at one fixed time."""
+    await promotions.build(client)
+    for promotion in await client.get_all("/v3/promotions"):
+        await client.put(
+            f"/v3/promotions/{promotion['id']}", {"start_date": "2026-01-01T00:00:00Z"}
+        )
+
+
+def test_a_promotion_is_read_with_its_codes_and_what_it_names(
+    tmp_path: Path, config_path: Path
+) -> None:
+    """A coupon promotion with codes, limited to a customer group and a shipping zone, naming
+    products, a variant, a category and a brand: push reads it by name, its codes and its
+    variant as pull does, and the products, brand and group it names by ID, for their keys;
+    the estimate is what it sent."""
+    emulator = Emulator(dict(STORES))
+    for store in ("alpha", "beta"):
+        on_store(emulator, store, rich_promotions)
+    connector = connector_for(emulator)
+    on_store(emulator, "alpha", KINDS["promotions"].change(promotions.SUMMER))
+    plan_path = make_plan(tmp_path, config_path, connector, kinds=["promotions"])
+    emulator.clear_requests()
+
+    result = push("promotions", plan_path, config_path, connector)
+
+    assert result.ok
+    assert [r.operation.key.key for r in result.results] == [promotions.SUMMER]
+    got = reads(emulator, "beta")
+    paths = [r["path"].split("/beta", 1)[1] for r in got]
+    assert paths.count("/v3/promotions") == 1
+    assert sum(1 for p in paths if p.endswith("/codes")) == 1  # this promotion's codes only
+    listed = {p: r["query"] for p, r in zip(paths, got, strict=True)}
+    assert "id:in" in listed["/v3/catalog/variants"]
+    assert "id:in" in listed["/v3/catalog/brands"]
+    assert "id:in" in listed["/v3/catalog/products"]
+    assert result.requests == result.plan.estimated_requests

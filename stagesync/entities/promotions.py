@@ -510,8 +510,11 @@ def warnings(key: str, after: Record, before: Record | None) -> list[str]:
 
 
 def estimate_requests(action: Action, record: Record | None) -> int:
+    """A create is its ``POST``, one per code, and one variant listing per product whose
+    variants its rules name (``_variant_id``); a delete is its ``DELETE`` and its codes'."""
     codes = len((record or {}).get("codes") or [])
-    create_cost = 1 + codes
+    products = {str(ref["product"]) for ref in _variant_refs((record or {}).get("rules") or [])}
+    create_cost = 1 + codes + len(products)
     delete_cost = 1 + -(-codes // CODES_DELETE_MAX)
     if action is Action.CREATE:
         return create_cost
