@@ -179,6 +179,10 @@ def fresh(kind: Kind, size: int) -> Emulator:
     return emulator
 
 
+SIZES = (3, 260)
+"""Store sizes an update is pushed to (docs/performance.md quotes 2,600)."""
+
+
 def test_push_modes_of_the_kinds_read_by_name() -> None:
     assert push_reads(["price_lists"]) == {"price_lists": TARGETED}
     assert push_reads(["customer_groups"]) == {
@@ -209,7 +213,7 @@ def test_an_update_costs_the_same_whatever_the_store_holds(
 ) -> None:
     kind = KINDS[name]
     costs = []
-    for size in (3, 260):
+    for size in SIZES:
         emulator = fresh(kind, size)
         connector = connector_for(emulator)
         on_store(emulator, "alpha", kind.change(kind.item(1)))
