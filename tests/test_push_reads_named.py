@@ -14,7 +14,7 @@ import pytest
 
 from stagesync import api
 from stagesync.emulator import Emulator
-from stagesync.entities import REFERENCED, TARGETED, WHOLE, WHOLE_KEYS, push_reads
+from stagesync.entities import REFERENCED, TARGETED, WHOLE, WHOLE_KEYS, customer_groups, push_reads
 from stagesync.errors import PlanRefused
 from stagesync.ports import StoreApi
 from tests import promotions
@@ -377,3 +377,17 @@ def test_a_promotion_is_read_with_its_codes_and_what_it_names(
     assert "id:in" in listed["/v3/catalog/brands"]
     assert "id:in" in listed["/v3/catalog/products"]
     assert result.requests == result.plan.estimated_requests
+
+
+def test_groups_read_by_id_leave_out_the_ones_gone(emulator: Emulator) -> None:
+    """The v2 list has no ID filter: each group is read by its own path, and one the store no
+    longer has (404) is left out, as a whole listing would not hold it."""
+
+    async def run(client: StoreApi) -> list[str]:
+        kept = await client.post("/v2/customer_groups", {"name": "Kept"})
+        gone = await client.post("/v2/customer_groups", {"name": "Gone"})
+        await client.delete(f"/v2/customer_groups/{gone['id']}")
+        found = await customer_groups.by_ids(client, [kept["id"], gone["id"]])
+        return [raw["name"] for raw in found]
+
+    assert on_store(emulator, "beta", run) == ["Kept"]
