@@ -112,6 +112,7 @@ of fewer objects is the last."""
 async def _named(api: StoreApi, name: str) -> list[Raw]:
     """The groups ``name`` matches: one request, asking 250 a page; only a page of
     ``V2_DEFAULT_LIMIT`` or more (a filter that matched more than names do) is paged on."""
+    # ASSUMPTION_CUSTOMER_GROUPS_FILTER_NAME: the filter answers the groups of that name.
     first = await api.get(PATH, {"name": name, "limit": PAGE_SIZE}) or []
     if len(first) < V2_DEFAULT_LIMIT:
         return list(first)

@@ -33,6 +33,7 @@ def references(key: str, record: Record) -> Iterable[EntityKey]:
 async def by_names(api: StoreApi, keys: Sequence[str]) -> list[Raw]:
     """Price lists named ``keys``, whole (a price list is its name and ``active``): one ``name``
     request each, as the list documents no ``name:in``."""
+    # ASSUMPTION_PRICE_LISTS_FILTER_NAME: the filter answers the price list of that name.
     return await listed(api, PATH, one_each("name", keys))
 
 
@@ -42,6 +43,7 @@ def by_names_requests(keys: Sequence[str], destination: Snapshot) -> int:
 
 async def by_ids(api: StoreApi, ids: Sequence[LiveId]) -> list[Raw]:
     """Price lists of ``ids`` by ``id:in``, 150 a request."""
+    # ASSUMPTION_PRICE_LISTS_FILTER_ID_IN: the filter answers those price lists.
     return await listed(api, PATH, ids_in(ids))
 
 

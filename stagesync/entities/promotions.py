@@ -130,6 +130,7 @@ async def by_names(api: StoreApi, keys: Sequence[str]) -> list[Raw]:
     """The promotions named ``keys`` (and any the filter also matches), complete as ``fetch``
     makes them: one ``name`` request each (the list documents no ``name:in``), then their codes
     and the variants their rules name, as ``annotate`` reads them for every promotion."""
+    # ASSUMPTION_PROMOTIONS_FILTER_NAME: the filter answers the promotion of that name.
     found = await listed(api, PATH, one_each("name", keys))
     return await annotate(api, list({int(raw["id"]): raw for raw in found}.values()))
 

@@ -44,6 +44,7 @@ def references(key: str, record: Record) -> Iterable[EntityKey]:
 async def by_names(api: StoreApi, keys: Sequence[str]) -> list[Raw]:
     """The widgets named ``keys`` (and any the filter also matches), whole: ``name:in``, as
     many names a request as fit a page and the URL; ``name`` for a name with a comma."""
+    # ASSUMPTION_WIDGETS_FILTER_NAME_IN: the filters answer the widgets of those names.
     return await listed(api, PATH, in_queries("name", keys, PAGE_SIZE))
 
 
