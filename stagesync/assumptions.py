@@ -189,6 +189,48 @@ REGISTRY: tuple[Assumption, ...] = (
         "computation they override.",
         relied_on=False,
     ),
+    Assumption(
+        "ASSUMPTION_PRICE_LISTS_FILTER_NAME",
+        "GET /v3/pricelists?name=N answers the price list named N (others the filter also "
+        "matches may come too).",
+        "stagesync/entities/price_lists.py: by_names (what push reads of the destination)",
+        "price_lists.v3.yml getPriceLists name: 'Filter items by name.'; the price list's name "
+        "is 'The unique name of the Price List'.",
+        relied_on=True,
+    ),
+    Assumption(
+        "ASSUMPTION_PRICE_LISTS_FILTER_ID_IN",
+        "GET /v3/pricelists?id:in=A,B answers those price lists.",
+        "stagesync/entities/price_lists.py: by_ids (price lists a live customer group names)",
+        "price_lists.v3.yml getPriceLists id:in.",
+        relied_on=True,
+    ),
+    Assumption(
+        "ASSUMPTION_CUSTOMER_GROUPS_FILTER_NAME",
+        "GET /v2/customer_groups?name=N answers the groups named N; a page of fewer than 50 "
+        "(the v2 default page size) is the last.",
+        "stagesync/entities/customer_groups.py: _named (what push reads of the destination)",
+        "customers.v2.yml getCustomerGroups name: 'Filter customer groups by exact name "
+        "match.'; v2 lists answer 50 a page without limit (reference section 2.2).",
+        relied_on=True,
+    ),
+    Assumption(
+        "ASSUMPTION_PROMOTIONS_FILTER_NAME",
+        "GET /v3/promotions?name=N answers the promotion named N (others the filter also "
+        "matches may come too).",
+        "stagesync/entities/promotions.py: by_names (what push reads of the destination)",
+        "promotions.v3.yml getPromotions name: 'Filter items by `name`.'",
+        relied_on=True,
+    ),
+    Assumption(
+        "ASSUMPTION_WIDGETS_FILTER_NAME_IN",
+        "GET /v3/content/widgets?name:in=A,B answers the widgets with those names, and name=N "
+        "the widget named N.",
+        "stagesync/entities/widgets.py: by_names (what push reads of the destination)",
+        "widgets.v3.yml getWidgets name:in: 'Use to pass in comma-separated list of widget "
+        "names.'; name: 'The URL-encoded name of the widget.'",
+        relied_on=True,
+    ),
 )
 
 

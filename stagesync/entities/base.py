@@ -338,7 +338,8 @@ class EntityKind:
     widget and entity): called with the lookup already holding the kinds in ``depends_on``."""
     find: FindFn | None = None
     """(api, key, lookup) -> the live raw object with that natural key, or None. Push asks it
-    before repeating a write whose answer was lost. Default: fetch the whole kind and identify."""
+    before repeating a write whose answer was lost. Default: the targeted read of that key, or
+    fetch the whole kind, and identify."""
     create_many: CreateManyFn | None = None
     """Optional batch create: several (key, record) pairs in as few requests as the API allows;
     returns the new ids in the same order. Raises if any item failed (push then retries the items
@@ -410,9 +411,12 @@ class EntityKind:
         return f"{self.singular} {key}"
 
     async def find_live(self, api: StoreApi, key: str, lookup: Lookup) -> Raw | None:
-        """The live object keyed ``key`` now, by the cheapest lookup the kind offers."""
+        """The live object keyed ``key`` now, by the cheapest lookup the kind offers: its
+        ``find``, its targeted read, or the whole kind."""
         if self.find is not None:
             return await self.find(api, key, lookup)
+        if self.targeted is not None and self.targeted.by_keys is not None:
+            return self.identify(await self.targeted.by_keys(api, [key])).get(key)
         return self.identify(await self.fetch(api)).get(key)
 
     def plan_warnings(

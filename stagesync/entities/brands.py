@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 
 from stagesync.entities import metafields
 from stagesync.entities.base import (
-    IDS_PER_REQUEST,
     EntityKind,
     LiveId,
     Lookup,
@@ -21,7 +20,7 @@ from stagesync.entities.base import (
     TargetedRead,
     pages,
 )
-from stagesync.entities.common import chunked, unique_by_key, without
+from stagesync.entities.common import ids_in, listed, one_each, unique_by_key, without
 from stagesync.model import Action, EntityKey, Record, Snapshot
 from stagesync.ports import StoreApi
 
@@ -112,19 +111,12 @@ LEAN_FIELDS = "name"
 async def lean_by_keys(api: StoreApi, keys: Sequence[str]) -> list[Raw]:
     """Brands named ``keys``, name and ID only: one ``name`` request each (brands have no
     ``name:in``; the platform may match a name whatever its letter case)."""
-    found = await asyncio.gather(
-        *(api.get_all(PATH, {"name": key, "include_fields": LEAN_FIELDS}) for key in keys)
-    )
-    return [raw for raws in found for raw in raws]
+    return await listed(api, PATH, one_each("name", keys), {"include_fields": LEAN_FIELDS})
 
 
 async def lean_by_ids(api: StoreApi, ids: Sequence[LiveId]) -> list[Raw]:
     """Brands of ``ids``, name and ID only, by ``id:in``."""
-    groups = chunked([str(i) for i in ids], IDS_PER_REQUEST)
-    found = await asyncio.gather(
-        *(api.get_all(PATH, {"id:in": ",".join(g), "include_fields": LEAN_FIELDS}) for g in groups)
-    )
-    return [raw for raws in found for raw in raws]
+    return await listed(api, PATH, ids_in(ids), {"include_fields": LEAN_FIELDS})
 
 
 TARGETED = TargetedRead(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from stagesync.entities.base import Raw
+from stagesync.entities.base import IDS_PER_REQUEST, LiveId, Raw, packed
 from stagesync.errors import StageSyncError
 from stagesync.model import Record, digest
+from stagesync.ports import Params, StoreApi
 
 T = TypeVar("T")
 
@@ -17,6 +19,40 @@ def chunked(items: Sequence[T], size: int) -> list[list[T]]:
     if size < 1:
         raise ValueError(f"chunk size must be at least 1, got {size}")
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+Query = dict[str, str]
+
+
+async def listed(
+    api: StoreApi, path: str, queries: Iterable[Query], extra: Params | None = None
+) -> list[Raw]:
+    """Every object ``path`` lists under each of ``queries`` (each with ``extra``), read
+    concurrently, in one list (an object two filters match comes twice)."""
+    found = await asyncio.gather(
+        *(api.get_all(path, {**query, **(extra or {})}) for query in queries)
+    )
+    return [raw for raws in found for raw in raws]
+
+
+def in_queries(name: str, values: Sequence[str], most: int) -> list[Query]:
+    """The filters that find objects whose ``name`` is one of ``values``: ``name:in`` packed
+    ``most`` to a request inside the URL budget (``packed``), and ``name`` alone for a value with
+    a comma, which ``:in`` would split."""
+    plain = [v for v in values if "," not in v]
+    return [{f"{name}:in": ",".join(group)} for group in packed(plain, most)] + [
+        {name: v} for v in values if "," in v
+    ]
+
+
+def one_each(name: str, values: Iterable[str]) -> list[Query]:
+    """One ``name`` filter per value: for lists that document no ``name:in``."""
+    return [{name: value} for value in values]
+
+
+def ids_in(ids: Sequence[LiveId]) -> list[Query]:
+    """``id:in`` filters for ``ids``, ``IDS_PER_REQUEST`` a request."""
+    return [{"id:in": ",".join(map(str, group))} for group in chunked(ids, IDS_PER_REQUEST)]
 
 
 class DuplicateKey(StageSyncError):

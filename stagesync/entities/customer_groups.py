@@ -7,12 +7,22 @@ platform: a duplicate is a pull-time error naming both groups.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from stagesync.entities.base import EntityKind, Lookup, Raw, v2_listing
+from stagesync.entities.base import (
+    PAGE_SIZE,
+    EntityKind,
+    LiveId,
+    Lookup,
+    Raw,
+    TargetedRead,
+    v2_listing,
+)
 from stagesync.entities.common import unique_by_key, without
-from stagesync.model import EntityKey, Record
+from stagesync.errors import NotFoundError
+from stagesync.model import EntityKey, Record, Snapshot
 from stagesync.ports import StoreApi
 
 PATH = "/v2/customer_groups"
@@ -94,6 +104,73 @@ def payload(record: Record, lookup: Lookup) -> dict[str, Any]:
     return body
 
 
+V2_DEFAULT_LIMIT = 50
+"""The page size v2 lists answer without ``limit``: no list caps its pages below it, so a page
+of fewer objects is the last."""
+
+
+async def _named(api: StoreApi, name: str) -> list[Raw]:
+    """The groups ``name`` matches: one request, asking 250 a page; only a page of
+    ``V2_DEFAULT_LIMIT`` or more (a filter that matched more than names do) is paged on."""
+    # ASSUMPTION_CUSTOMER_GROUPS_FILTER_NAME: the filter answers the groups of that name.
+    first = await api.get(PATH, {"name": name, "limit": PAGE_SIZE}) or []
+    if len(first) < V2_DEFAULT_LIMIT:
+        return list(first)
+    return await api.get_all(PATH, {"name": name})
+
+
+async def by_names(api: StoreApi, keys: Sequence[str]) -> list[Raw]:
+    """Customer groups named ``keys``, whole: one ``name`` request each (the v2 list documents
+    ``name`` as an exact match, and no ``name:in``)."""
+    found = await asyncio.gather(*(_named(api, key) for key in keys))
+    return [raw for raws in found for raw in raws]
+
+
+def by_names_requests(keys: Sequence[str], destination: Snapshot) -> int:
+    return len(keys)
+
+
+async def by_ids(api: StoreApi, ids: Sequence[LiveId]) -> list[Raw]:
+    """Customer groups of ``ids``: one ``GET /v2/customer_groups/{id}`` each, as the v2 list
+    documents no ID filter; a group the store no longer has (404) is left out."""
+
+    async def one(live_id: LiveId) -> list[Raw]:
+        try:
+            return [await api.get(f"{PATH}/{live_id}")]
+        except NotFoundError:
+            return []
+
+    found = await asyncio.gather(*(one(live_id) for live_id in ids))
+    return [raw for raws in found for raw in raws]
+
+
+def names(raw: Raw) -> Iterable[tuple[str, LiveId]]:
+    """The categories, products and price lists a live group names by ID."""
+    for category in (raw.get("category_access") or {}).get("categories") or []:
+        yield "categories", int(category)
+    for rule in raw.get("discount_rules") or []:
+        for name, kind in (
+            ("category_id", "categories"),
+            ("product_id", "products"),
+            ("price_list_id", "price_lists"),
+        ):
+            if rule.get(name):
+                yield kind, int(rule[name])
+
+
+TARGETED = TargetedRead(
+    how="`name`, one request a group (no `name:in`); those live objects name by "
+    "`GET /v2/customer_groups/{id}`, one request a group (the v2 list has no ID filter)",
+    by_keys=by_names,
+    requests=by_names_requests,
+    names=names,
+    lean_by_keys=by_names,
+    lean_key_requests=len,
+    lean_by_ids=by_ids,
+    lean_id_requests=lambda count: count,
+)
+
+
 async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int:
     created = await api.post(PATH, payload(record, lookup), entity=f"customer group {key}")
     return int(created["id"])
@@ -120,4 +197,5 @@ KIND = EntityKind(
     update=update,
     delete=delete,
     read_requests=v2_listing,
+    targeted=TARGETED,
 )

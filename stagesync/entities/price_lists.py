@@ -3,11 +3,11 @@ Their records and assignments are kinds of their own."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from stagesync.entities.base import EntityKind, Lookup, Raw
-from stagesync.entities.common import unique_by_key, without
-from stagesync.model import EntityKey, Record
+from stagesync.entities.base import EntityKind, LiveId, Lookup, Raw, TargetedRead
+from stagesync.entities.common import ids_in, listed, one_each, unique_by_key, without
+from stagesync.model import EntityKey, Record, Snapshot
 from stagesync.ports import StoreApi
 
 PATH = "/v3/pricelists"
@@ -28,6 +28,34 @@ def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
 
 def references(key: str, record: Record) -> Iterable[EntityKey]:
     return ()
+
+
+async def by_names(api: StoreApi, keys: Sequence[str]) -> list[Raw]:
+    """Price lists named ``keys``, whole (a price list is its name and ``active``): one ``name``
+    request each, as the list documents no ``name:in``."""
+    # ASSUMPTION_PRICE_LISTS_FILTER_NAME: the filter answers the price list of that name.
+    return await listed(api, PATH, one_each("name", keys))
+
+
+def by_names_requests(keys: Sequence[str], destination: Snapshot) -> int:
+    return len(keys)
+
+
+async def by_ids(api: StoreApi, ids: Sequence[LiveId]) -> list[Raw]:
+    """Price lists of ``ids`` by ``id:in``, 150 a request."""
+    # ASSUMPTION_PRICE_LISTS_FILTER_ID_IN: the filter answers those price lists.
+    return await listed(api, PATH, ids_in(ids))
+
+
+TARGETED = TargetedRead(
+    how="`name`, one request a price list (no `name:in`); those live objects name by `id:in`, "
+    "150 a request",
+    by_keys=by_names,
+    requests=by_names_requests,
+    lean_by_keys=by_names,
+    lean_key_requests=len,
+    lean_by_ids=by_ids,
+)
 
 
 async def create(api: StoreApi, key: str, record: Record, lookup: Lookup) -> int:
@@ -55,4 +83,5 @@ KIND = EntityKind(
     create=create,
     update=update,
     delete=delete,
+    targeted=TARGETED,
 )

@@ -33,13 +33,21 @@ from stagesync.entities.base import (
     Raw,
     TargetedRead,
     id_requests,
-    packed,
     pages,
 )
-from stagesync.entities.common import chunked, sync_children, unique_by_key, without
+from stagesync.entities.common import (
+    chunked,
+    ids_in,
+    in_queries,
+    listed,
+    one_each,
+    sync_children,
+    unique_by_key,
+    without,
+)
 from stagesync.errors import StageSyncError
 from stagesync.model import Action, EntityKey, Record, Snapshot, held_json
-from stagesync.ports import Params, StoreApi
+from stagesync.ports import StoreApi
 
 PATH = "/v3/catalog/products"
 INCLUDE = "variants,images,custom_fields,videos"
@@ -710,17 +718,8 @@ def key_queries(keys: Sequence[str], most: int) -> list[dict[str, str]]:
     # ASSUMPTION_PRODUCTS_FILTER_ID_IN, ASSUMPTION_PRODUCTS_FILTER_SKU_IN and
     # ASSUMPTION_PRODUCTS_FILTER_NAME: these filters answer the matching products.
     skus = [k for k in keys if not k.startswith(NO_SKU_PREFIX)]
-    listed = [s for s in skus if "," not in s]
-    return (
-        [{"sku:in": ",".join(group)} for group in packed(listed, most)]
-        + [{"sku": s} for s in skus if "," in s]
-        + [{"name": k[len(NO_SKU_PREFIX) :]} for k in keys if k.startswith(NO_SKU_PREFIX)]
-    )
-
-
-async def _listed(api: StoreApi, queries: list[dict[str, str]], extra: Params) -> list[Raw]:
-    found = await asyncio.gather(*(api.get_all(PATH, {**query, **extra}) for query in queries))
-    return [raw for raws in found for raw in raws]
+    names = [k[len(NO_SKU_PREFIX) :] for k in keys if k.startswith(NO_SKU_PREFIX)]
+    return in_queries("sku", skus, most) + one_each("name", names)
 
 
 async def read_by_keys(api: StoreApi, keys: Sequence[str]) -> list[Raw]:
@@ -728,7 +727,7 @@ async def read_by_keys(api: StoreApi, keys: Sequence[str]) -> list[Raw]:
     makes them: the listing with every sub-resource, ten SKUs a request; their metafields and
     their variants' through the store-wide lists by ``resource_id:in``; complex rules of those
     with modifiers."""
-    found = await _listed(api, key_queries(keys, KEYS_PER_REQUEST), {"include": FIND_INCLUDE})
+    found = await listed(api, PATH, key_queries(keys, KEYS_PER_REQUEST), {"include": FIND_INCLUDE})
     return await _completed(api, found)
 
 
@@ -737,7 +736,7 @@ async def read_by_ids(api: StoreApi, ids: Sequence[int], also: Sequence[str] = (
     request by ``id:in``."""
     # ASSUMPTION_INCLUDE_PAGE_LIMIT_10 and ASSUMPTION_PRODUCTS_FILTER_ID_IN.
     queries = [{"id:in": ",".join(map(str, group))} for group in chunked(ids, KEYS_PER_REQUEST)]
-    found = await _listed(api, queries, {"include": ",".join([FIND_INCLUDE, *also])})
+    found = await listed(api, PATH, queries, {"include": ",".join([FIND_INCLUDE, *also])})
     return await _completed(api, found)
 
 
@@ -789,7 +788,7 @@ def read_by_keys_requests(keys: Sequence[str], destination: Snapshot) -> int:
 async def lean_by_keys(api: StoreApi, keys: Sequence[str]) -> list[Raw]:
     """Products keyed ``keys``, with their SKU and name only: ``sku:in`` as many to a request as
     fit."""
-    return await _listed(api, key_queries(keys, PAGE_SIZE), {"include_fields": LEAN_FIELDS})
+    return await listed(api, PATH, key_queries(keys, PAGE_SIZE), {"include_fields": LEAN_FIELDS})
 
 
 def lean_key_requests(keys: Sequence[str]) -> int:
@@ -798,10 +797,7 @@ def lean_key_requests(keys: Sequence[str]) -> int:
 
 async def lean_by_ids(api: StoreApi, ids: Sequence[LiveId]) -> list[Raw]:
     """Products of ``ids``, with their SKU and name only, by ``id:in``."""
-    groups = chunked([str(i) for i in ids], IDS_PER_REQUEST)
-    return await _listed(
-        api, [{"id:in": ",".join(g)} for g in groups], {"include_fields": LEAN_FIELDS}
-    )
+    return await listed(api, PATH, ids_in(ids), {"include_fields": LEAN_FIELDS})
 
 
 async def fetch_keys(api: StoreApi) -> list[Raw]:

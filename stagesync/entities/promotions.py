@@ -25,14 +25,14 @@ codes. If a code cannot be created, the half-made promotion is deleted again.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from stagesync.entities import channels
-from stagesync.entities.base import EntityKind, Lookup, Raw
-from stagesync.entities.common import unique_by_key, without
+from stagesync.entities.base import EntityKind, LiveId, Lookup, Raw, TargetedRead, pages
+from stagesync.entities.common import listed, one_each, unique_by_key, without
 from stagesync.errors import StageSyncError
-from stagesync.model import Action, EntityKey, Record
+from stagesync.model import Action, EntityKey, Record, Snapshot
 from stagesync.ports import StoreApi
 
 PATH = "/v3/promotions"
@@ -124,6 +124,78 @@ def identify(raws: list[Raw]) -> dict[str, Raw]:
 async def find(api: StoreApi, key: str, lookup: Lookup) -> Raw | None:
     found = [r for r in await api.get_all(PATH, {"name": key}) if r.get("name") == key]
     return (await annotate(api, found))[0] if found else None
+
+
+async def by_names(api: StoreApi, keys: Sequence[str]) -> list[Raw]:
+    """The promotions named ``keys`` (and any the filter also matches), complete as ``fetch``
+    makes them: one ``name`` request each (the list documents no ``name:in``), then their codes
+    and the variants their rules name, as ``annotate`` reads them for every promotion."""
+    # ASSUMPTION_PROMOTIONS_FILTER_NAME: the filter answers the promotion of that name.
+    found = await listed(api, PATH, one_each("name", keys))
+    return await annotate(api, list({int(raw["id"]): raw for raw in found}.values()))
+
+
+def _annotate_requests(records: Iterable[Record]) -> int:
+    """Requests ``annotate`` takes for promotions like ``records``: a page of codes per coupon
+    promotion (250 a page), and the variants their rules name, 50 a request."""
+    codes = variants = 0
+    skus: set[str] = set()
+    for record in records:
+        if record.get("redemption_type") == "COUPON":
+            codes += pages(len(record.get("codes") or []))
+        skus |= {str(ref["sku"]) for ref in _variant_refs(record.get("rules") or [])}
+    variants = -(-len(skus) // VARIANT_IDS_PER_REQUEST)
+    return codes + variants
+
+
+def by_names_requests(keys: Sequence[str], destination: Snapshot) -> int:
+    records = destination.records("promotions")
+    return len(keys) + _annotate_requests(records[key] for key in keys if key in records)
+
+
+def read_requests(count: int, destination: Snapshot) -> int:
+    """The promotions' pages, and what ``annotate`` reads for them."""
+    return pages(count) + _annotate_requests(destination.records("promotions").values())
+
+
+def names(raw: Raw) -> Iterable[tuple[str, LiveId]]:
+    """Every entity an annotated live promotion names by ID: its matchers' products,
+    categories and brands, the products of its variants (``_variants``), its gift product, its
+    shipping zones, customer groups and channels."""
+    found: list[tuple[str, LiveId]] = []
+    variants: dict[str, Raw] = raw.get("_variants") or {}
+
+    def collect(name: str, value: Any) -> Any:
+        if value is None:
+            return value
+        if name in MATCHER_KINDS:
+            found.extend((MATCHER_KINDS[name], int(v)) for v in value)
+        elif name in ("variants", "variant_id"):
+            for variant in value if isinstance(value, list) else [value]:
+                if str(variant) in variants:
+                    found.append(("products", int(variants[str(variant)]["product_id"])))
+        elif name == "product_id":
+            found.append(("products", int(value)))
+        elif name == "zone_ids" and value != "*":
+            found.extend(("shipping_zones", int(v)) for v in value)
+        return value
+
+    _walk(raw.get("rules") or [], collect, TO_RECORD)
+    customer = raw.get("customer")
+    for name in ("group_ids", "excluded_group_ids"):
+        ids = customer.get(name) or [] if isinstance(customer, dict) else []
+        found.extend(("customer_groups", int(i)) for i in ids if int(i) != GUESTS)
+    found.extend((channels.NAME, int(c["id"])) for c in raw.get("channels") or [])
+    return found
+
+
+TARGETED = TargetedRead(
+    how="`name`, one request a promotion (no `name:in`), then as pull: the codes of each coupon "
+    "promotion, the variants their rules name by `id:in`",
+    by_keys=by_names,
+    requests=by_names_requests,
+    names=names,
+)
 
 
 # -- rules: ids <-> natural keys ----------------------------------------------------------------
@@ -277,18 +349,24 @@ async def _variant_id(api: StoreApi, lookup: Lookup, ref: Record) -> int:
     return lookup.id_of(VARIANTS, sku.casefold())
 
 
-async def api_rules(api: StoreApi, rules: Any, lookup: Lookup) -> Any:
-    """The record's rules with every natural key turned into the destination's id."""
-    variant_refs: list[Record] = []
+def _variant_refs(rules: Any) -> list[Record]:
+    """The variants (``{product, sku}``) a record's rules name, in matchers and gift items."""
+    refs: list[Record] = []
 
     def collect(name: str, value: Any) -> Any:
-        if name == "variants":
-            variant_refs.extend(value)
+        if name == "variants" and value is not None:
+            refs.extend(value)
         elif name == "variant" and value is not None:
-            variant_refs.append(value)
+            refs.append(value)
         return value
 
     _walk(rules, collect, TO_API)
+    return refs
+
+
+async def api_rules(api: StoreApi, rules: Any, lookup: Lookup) -> Any:
+    """The record's rules with every natural key turned into the destination's id."""
+    variant_refs = _variant_refs(rules)
     variant_ids = {str(v["sku"]): await _variant_id(api, lookup, v) for v in variant_refs}
 
     def convert(name: str, value: Any) -> Any:
@@ -433,8 +511,11 @@ def warnings(key: str, after: Record, before: Record | None) -> list[str]:
 
 
 def estimate_requests(action: Action, record: Record | None) -> int:
+    """A create is its ``POST``, one per code, and one variant listing per product whose
+    variants its rules name (``_variant_id``); a delete is its ``DELETE`` and its codes'."""
     codes = len((record or {}).get("codes") or [])
-    create_cost = 1 + codes
+    products = {str(ref["product"]) for ref in _variant_refs((record or {}).get("rules") or [])}
+    create_cost = 1 + codes + len(products)
     delete_cost = 1 + -(-codes // CODES_DELETE_MAX)
     if action is Action.CREATE:
         return create_cost
@@ -459,4 +540,6 @@ KIND = EntityKind(
     must_replace=must_replace,
     warnings=warnings,
     find=find,
+    read_requests=read_requests,
+    targeted=TARGETED,
 )

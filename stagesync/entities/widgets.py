@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from stagesync.entities import channels
-from stagesync.entities.base import EntityKind, Lookup, Raw
-from stagesync.entities.common import unique_by_key, without
-from stagesync.model import EntityKey, Record
+from stagesync.entities.base import PAGE_SIZE, EntityKind, LiveId, Lookup, Raw, TargetedRead
+from stagesync.entities.common import in_queries, listed, unique_by_key, without
+from stagesync.model import EntityKey, Record, Snapshot
 from stagesync.ports import StoreApi
 
 PATH = "/v3/content/widgets"
@@ -39,6 +39,32 @@ def normalise(key: str, raw: Raw, lookup: Lookup) -> Record:
 
 def references(key: str, record: Record) -> Iterable[EntityKey]:
     return (EntityKey("widget_templates", record["template"]),)
+
+
+async def by_names(api: StoreApi, keys: Sequence[str]) -> list[Raw]:
+    """The widgets named ``keys`` (and any the filter also matches), whole: ``name:in``, as
+    many names a request as fit a page and the URL; ``name`` for a name with a comma."""
+    # ASSUMPTION_WIDGETS_FILTER_NAME_IN: the filters answer the widgets of those names.
+    return await listed(api, PATH, in_queries("name", keys, PAGE_SIZE))
+
+
+def by_names_requests(keys: Sequence[str], destination: Snapshot) -> int:
+    return len(in_queries("name", keys, PAGE_SIZE))
+
+
+def names(raw: Raw) -> Iterable[tuple[str, LiveId]]:
+    """The template and channel a live widget names by ID."""
+    yield "widget_templates", str(raw["widget_template_uuid"])
+    if raw.get("channel_id"):
+        yield channels.NAME, int(raw["channel_id"])
+
+
+TARGETED = TargetedRead(
+    how="`name:in`, up to 250 names a request as the URL allows (`name` for a name with a comma)",
+    by_keys=by_names,
+    requests=by_names_requests,
+    names=names,
+)
 
 
 def payload(record: Record, lookup: Lookup) -> Record:
@@ -74,4 +100,5 @@ KIND = EntityKind(
     create=create,
     update=update,
     delete=delete,
+    targeted=TARGETED,
 )
