@@ -12,7 +12,8 @@ import pytest
 
 from stagesync import api
 from stagesync.emulator import Emulator
-from stagesync.entities import REGISTRY, TARGETED, TARGETED_KEYS, WHOLE_KEYS, push_reads
+from stagesync.emulator.bulk import fill_store
+from stagesync.entities import REGISTRY, TARGETED, TARGETED_KEYS, WHOLE, WHOLE_KEYS, push_reads
 from stagesync.entities import customers as kind
 from stagesync.entities.base import QUERY_BUDGET
 from stagesync.errors import PlanRefused
@@ -101,16 +102,22 @@ def customer_reads(emulator: Emulator, store: str) -> list[dict[str, Any]]:
 
 
 def test_push_modes_of_plans_with_customers() -> None:
-    modes = push_reads(["customers"])
-    assert modes["customers"] == TARGETED
+    # Customer groups are read whole for their IDs; what they reference is not read for them.
+    assert push_reads(["customers"]) == {
+        "channels": WHOLE,
+        "customer_groups": WHOLE,
+        "customers": TARGETED,
+    }
     # Orders are read whole and name any customer: every customer's key, without sub-resources.
     assert push_reads(["orders"])["customers"] == WHOLE_KEYS
     assert push_reads(["customers", "orders"])["customers"] == TARGETED_KEYS
     assert REGISTRY["customers"].referable  # read by id:in / email:in when every user is targeted
 
 
-def update_three_create_two(size: int) -> tuple[Emulator, list[str], list[str]]:
+def update_three_create_two(size: int, products: int = 0) -> tuple[Emulator, list[str], list[str]]:
     emulator = Emulator({"alpha": "alpha-token", "beta": "beta-token"})
+    for store in ("alpha", "beta"):
+        fill_store(emulator.stores[store], products)
     on_store(emulator, "alpha", seed(size))
     on_store(emulator, "beta", seed(size))
     changed = [email(3), email(5), email(size - 1)]  # in the group, with an attribute, the last
@@ -164,9 +171,11 @@ def test_an_update_reads_only_the_customers_it_touches(
 def test_the_same_customer_plan_costs_the_same_whatever_the_store_holds(
     tmp_path: Path, config_path: Path
 ) -> None:
+    """Neither the customers nor the products a store holds change what a customer plan
+    reads (customer groups, read whole for their IDs, do not bring every product key)."""
     costs = []
-    for size in (30, 600):
-        emulator, _, _ = update_three_create_two(size)
+    for size, products in ((30, 0), (600, 300)):
+        emulator, _, _ = update_three_create_two(size, products)
         connector = connector_for(emulator)
         work = tmp_path / str(size)
         work.mkdir()
