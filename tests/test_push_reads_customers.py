@@ -4,6 +4,7 @@ as a whole read finds them, and the estimate follows the reads."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -19,6 +20,7 @@ from stagesync.entities.base import QUERY_BUDGET
 from stagesync.errors import PlanRefused
 from stagesync.ports import StoreApi
 from tests.conftest import Connector, connector_for, is_lock_request, is_write, on_store
+from tests.test_probe import probe, set_quirks, statuses
 
 CUSTOMERS = "/v3/customers"
 COMMA = '"a,b"@example.com'
@@ -335,3 +337,20 @@ def test_a_whole_read_for_keys_lists_customers_without_sub_resources(
     found = on_store(emulator, "alpha", kind.fetch_keys)
     assert sorted(kind.identify(found)) == [email(0), email(1), email(2)]
     assert [r["query"] for r in emulator.requests] == [{"page": "1", "limit": "250"}]
+
+
+def test_the_probe_finds_a_store_that_ignores_email_in(
+    emulator: Emulator, config_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Push relies on ``email:in`` (``ASSUMPTION_CUSTOMERS_FILTER_EMAIL_IN``): ``stagesync
+    probe`` checks it, and a store that answers it with every customer differs."""
+    on_store(emulator, "alpha", seed(4))
+
+    def status(connector: Connector) -> str:
+        result = probe(monkeypatch, config_path, connector, "alpha", "--format", "json")
+        found = statuses(json.loads(result.stdout))
+        return found["ASSUMPTION_CUSTOMERS_FILTER_EMAIL_IN"]
+
+    assert status(connector_for(emulator)) == "holds"
+    set_quirks(emulator, ignored_filters=["email:in"])
+    assert status(connector_for(emulator)) == "differs"
