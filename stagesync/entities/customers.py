@@ -9,6 +9,13 @@ the platform's default (a password reset at first login), and the plan says so.
 Push hands creates to ``create_many`` and updates to ``update_many`` in batches of at most 10, the
 platform's limit for ``POST`` / ``PUT /v3/customers`` (a create carries up to 10 addresses inline).
 The client keeps every customer endpoint within its documented concurrency limit.
+
+Push reads only the plan's customers (``TARGETED``): ``email:in`` with every sub-resource, as
+many emails a request as fit the URL once percent-encoded; the platform matches emails whatever
+their letter case, and keys are case-folded emails, so what comes back is identified by key as
+a whole read identifies it. An email with a comma (``"a,b"@example.com``), which ``email:in``
+would split, is found by v2's ``email`` filter. Customers are referable: kinds that name them
+can have them read by ``id:in`` or ``email:in`` for their IDs only.
 """
 
 from __future__ import annotations
