@@ -17,7 +17,7 @@ from stagesync.emulator.bulk import fill_store
 from stagesync.entities import REGISTRY, TARGETED, TARGETED_KEYS, WHOLE, WHOLE_KEYS, push_reads
 from stagesync.entities import customers as kind
 from stagesync.entities.base import QUERY_BUDGET
-from stagesync.errors import PlanRefused
+from stagesync.errors import PlanRefused, PolicyRefused
 from stagesync.ports import StoreApi
 from tests.conftest import Connector, connector_for, is_lock_request, is_write, on_store
 from tests.test_probe import probe, set_quirks, statuses
@@ -82,10 +82,12 @@ def rename(emails: list[str], name: str = "Renamed") -> Any:
 
 
 def make_plan(tmp: Path, config: Path, connector: Connector) -> Path:
+    tmp.mkdir(parents=True, exist_ok=True)
     api.pull("alpha", config_path=config, out=tmp / "alpha", connector=connector)
     api.pull("beta", config_path=config, out=tmp / "beta", connector=connector)
     plan_path = tmp / "plan.json"
-    api.save_plan(api.diff(tmp / "alpha", tmp / "beta", kinds=["customers"]), plan_path)
+    plan = api.diff(tmp / "alpha", tmp / "beta", kinds=["customers"], config_path=config)
+    api.save_plan(plan, plan_path)
     return plan_path
 
 
@@ -354,3 +356,31 @@ def test_the_probe_finds_a_store_that_ignores_email_in(
     assert status(connector_for(emulator)) == "holds"
     set_quirks(emulator, ignored_filters=["email:in"])
     assert status(connector_for(emulator)) == "differs"
+
+
+def test_a_few_of_many_customers_are_no_mass_change_but_most_are(
+    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+) -> None:
+    """``mass-change`` counts every customer of the destination: push, which reads only the
+    plan's, does not judge it again on them (25 of 25 read is not 100% of 200), and keeps the
+    plan's finding when the plan does change most of a kind."""
+    on_store(emulator, "alpha", seed(200))
+    on_store(emulator, "beta", seed(200))
+    for start, end in ((10, 20), (20, 30), (30, 35)):
+        on_store(emulator, "alpha", rename([email(i) for i in range(start, end)]))
+    few = make_plan(tmp_path / "few", config_path, connector)
+    assert [f.rule for f in api.load_plan(few).findings] == ["notifies-people"]  # a warning
+    result = api.push(few, config_path=config_path, connector=connector)
+    assert result.ok and len(result.results) == 25
+    assert [f.rule for f in result.findings] == ["notifies-people"]
+
+    for start in range(0, 200, 10):
+        on_store(emulator, "alpha", rename([email(i) for i in range(start, start + 10)], "Again"))
+    most = make_plan(tmp_path / "most", config_path, connector)
+    with pytest.raises(PolicyRefused) as refused:
+        api.push(most, config_path=config_path, connector=connector)
+    assert [(f.rule, f.entity) for f in refused.value.findings] == [("mass-change", "customers")]
+    assert str(refused.value).splitlines()[1] == (
+        "  ERROR  mass-change  customers: the plan updates, replaces or deletes 200 of the "
+        "destination's 200 customers (100%), more than the 50% the rule allows."
+    )
