@@ -19,6 +19,7 @@ from stagesync.entities import customers as kind
 from stagesync.entities.base import QUERY_BUDGET
 from stagesync.errors import PlanRefused, PolicyRefused
 from stagesync.ports import StoreApi
+from tests import commerce
 from tests.conftest import Connector, connector_for, is_lock_request, is_write, on_store
 from tests.test_probe import probe, set_quirks, statuses
 
@@ -81,12 +82,15 @@ def rename(emails: list[str], name: str = "Renamed") -> Any:
     return run
 
 
-def make_plan(tmp: Path, config: Path, connector: Connector) -> Path:
+def make_plan(
+    tmp: Path, config: Path, connector: Connector, kinds: tuple[str, ...] = ("customers",)
+) -> Path:
+    """Pull both stores into ``tmp``, plan alpha -> beta for ``kinds`` (every kind: empty)."""
     tmp.mkdir(parents=True, exist_ok=True)
     api.pull("alpha", config_path=config, out=tmp / "alpha", connector=connector)
     api.pull("beta", config_path=config, out=tmp / "beta", connector=connector)
     plan_path = tmp / "plan.json"
-    plan = api.diff(tmp / "alpha", tmp / "beta", kinds=["customers"], config_path=config)
+    plan = api.diff(tmp / "alpha", tmp / "beta", kinds=list(kinds) or None, config_path=config)
     api.save_plan(plan, plan_path)
     return plan_path
 
@@ -384,3 +388,37 @@ def test_a_few_of_many_customers_are_no_mass_change_but_most_are(
         "  ERROR  mass-change  customers: the plan updates, replaces or deletes 200 of the "
         "destination's 200 customers (100%), more than the 50% the rule allows."
     )
+
+
+def test_with_orders_every_customer_key_is_listed_once_beside_the_plans_customers(
+    emulator: Emulator, tmp_path: Path, config_path: Path, connector: Connector
+) -> None:
+    """Orders are read whole and may name any customer: push lists every customer's key (no
+    sub-resources, no attribute names) once, reads the plan's customers by email, and costs
+    what the plan estimated."""
+    on_store(emulator, "alpha", commerce.build)
+    first = make_plan(tmp_path / "first", config_path, connector, kinds=())
+    assert api.push(first, config_path=config_path, connector=connector).ok
+
+    async def edit(client: StoreApi) -> None:
+        (jane, *_) = await client.get_all(CUSTOMERS)
+        await client.put(CUSTOMERS, [{"id": jane["id"], "first_name": "Changed"}])
+        (order, *_) = await client.get_all("/v2/orders")
+        await client.put(f"/v2/orders/{order['id']}", {"staff_notes": "changed"})
+
+    on_store(emulator, "alpha", edit)
+    plan_path = make_plan(tmp_path / "second", config_path, connector, kinds=())
+    assert sorted(op.kind for op in api.load_plan(plan_path).operations) == [
+        "customers",
+        "orders",
+    ]
+    emulator.clear_requests()
+
+    result = api.push(plan_path, config_path=config_path, connector=connector)
+
+    assert result.ok
+    queries = [r["query"] for r in customer_reads(emulator, "beta")]
+    (changed,) = [q for q in queries if "email:in" in q]
+    assert changed["include"] == kind.INCLUDE
+    assert [q for q in queries if q is not changed] == [{"page": "1", "limit": "250"}]
+    assert result.requests == result.plan.estimated_requests
