@@ -334,6 +334,17 @@ PROBED: tuple[Assumption, ...] = (
         2,
     ),
     _probed(
+        "ASSUMPTION_CUSTOMERS_FILTER_EMAIL_IN",
+        "GET /v3/customers?email:in=A,B answers exactly the customers with those emails, "
+        "whatever their letter case.",
+        "stagesync/entities/customers.py: key_queries (what push reads of the destination)",
+        "customers.v3.yml email:in filter; emails are unique (customer email 'Must be unique').",
+        probe.filter_check(
+            CUSTOMERS, "email:in", lambda c: probe.first(c, "email", 2), probe.listed("email")
+        ),
+        2,
+    ),
+    _probed(
         "ASSUMPTION_PRODUCTS_FILTER_DATE_MODIFIED_MIN",
         "GET /v3/catalog/products?date_modified:min=T answers the products modified at T or later.",
         _UNUSED,

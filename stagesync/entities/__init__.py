@@ -165,8 +165,10 @@ def push_reads(
     ``WHOLE_KEYS``, ``TARGETED``, ``TARGETED_KEYS`` or ``REFERENCED``, in registry order. A
     kind the plan touches is targeted when it declares how; a kind read only for IDs is
     referenced when it can be. Either only when every kind that needs it is targeted: a kind
-    read whole may reference any entity of it, or need them all to identify its own. Kinds no
-    one needs are not read."""
+    read whole may reference any entity of it, or need them all to identify its own. A kind
+    read only for IDs needs its dependencies only to identify its own (``identify_with``): a
+    kind it merely references is not read for it (customer groups read for customers do not
+    bring every product key along). Kinds no one needs are not read."""
     registry = REGISTRY if registry is None else registry
     touched = set(kinds)
     modes: dict[str, str] = {}
@@ -176,7 +178,9 @@ def push_reads(
         users = [
             modes[user]
             for user in modes
-            if kind in dependencies.depends_on(user) and modes[user] != REFERENCED
+            if kind in dependencies.depends_on(user)
+            and modes[user] != REFERENCED
+            and (user in touched or registry[user].identify_with is not None)
         ]
         all_targeted = all(mode in (TARGETED, TARGETED_KEYS) for mode in users)
         if kind in touched:

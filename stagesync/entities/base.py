@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from stagesync.entities import dependencies
 from stagesync.errors import StageSyncError
@@ -191,19 +192,33 @@ IDS_PER_REQUEST = 150
 commas fit ``QUERY_BUDGET``."""
 
 
-def packed(values: Sequence[str], most: int, budget: int = QUERY_BUDGET) -> list[list[str]]:
-    """``values`` in consecutive groups of at most ``most`` whose comma-joined length fits
-    ``budget`` (a value longer than the budget goes alone)."""
+def packed(
+    values: Sequence[str],
+    most: int,
+    budget: int = QUERY_BUDGET,
+    measure: Callable[[str], int] = len,
+) -> list[list[str]]:
+    """``values`` in consecutive groups of at most ``most`` whose comma-joined length, as
+    ``measure`` counts it (``encoded_length``: as sent), fits ``budget`` (a value longer than
+    the budget goes alone)."""
     groups: list[list[str]] = []
     size = 0
+    comma = measure(",")
     for value in values:
-        if groups and len(groups[-1]) < most and size + 1 + len(value) <= budget:
+        length = measure(value)
+        if groups and len(groups[-1]) < most and size + comma + length <= budget:
             groups[-1].append(value)
-            size += 1 + len(value)
+            size += comma + length
         else:
             groups.append([value])
-            size = len(value)
+            size = length
     return groups
+
+
+def encoded_length(value: str) -> int:
+    """The characters ``value`` takes in a URL's query once percent-encoded (``@`` and ``,``
+    take three): for filter values whose keys are full of them (emails)."""
+    return len(quote(value, safe=""))
 
 
 def id_requests(count: int) -> int:

@@ -9,23 +9,45 @@ the platform's default (a password reset at first login), and the plan says so.
 Push hands creates to ``create_many`` and updates to ``update_many`` in batches of at most 10, the
 platform's limit for ``POST`` / ``PUT /v3/customers`` (a create carries up to 10 addresses inline).
 The client keeps every customer endpoint within its documented concurrency limit.
+
+Push reads only the plan's customers (``TARGETED``): ``email:in`` with every sub-resource, as
+many emails a request as fit the URL once percent-encoded; the platform matches emails whatever
+their letter case, and keys are case-folded emails, so what comes back is identified by key as
+a whole read identifies it. An email with a comma (``"a,b"@example.com``), which ``email:in``
+would split, is found by v2's ``email`` filter. Customers are referable: kinds that name them
+can have them read by ``id:in`` or ``email:in`` for their IDs only.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from stagesync.entities import channels
-from stagesync.entities.base import EntityKind, Lookup, Raw, pages
+from stagesync.entities.base import (
+    IDS_PER_REQUEST,
+    PAGE_SIZE,
+    EntityKind,
+    LiveId,
+    Lookup,
+    Raw,
+    TargetedRead,
+    encoded_length,
+    id_requests,
+    packed,
+    pages,
+)
 from stagesync.entities.common import chunked, unique_by_key, without
 from stagesync.errors import StageSyncError
-from stagesync.model import Action, EntityKey, Record
-from stagesync.ports import StoreApi
+from stagesync.model import Action, EntityKey, Record, Snapshot
+from stagesync.ports import Params, StoreApi
 
+NAME = "customers"
 PATH = "/v3/customers"
 INCLUDE = "addresses,storecredit,attributes,formfields"
+ATTRIBUTES = f"{PATH}/attributes"
+V2_PATH = "/v2/customers"
 MAX_BATCH = 10
 READ_ONLY = (
     "id",
@@ -57,11 +79,16 @@ PII = (
 )
 
 
-async def fetch(api: StoreApi, query: dict[str, Any] | None = None) -> list[Raw]:
+async def fetch(api: StoreApi) -> list[Raw]:
     customers, attributes = await asyncio.gather(
-        api.get_all(PATH, {"include": INCLUDE, **(query or {})}),
-        api.get_all(f"{PATH}/attributes"),
+        api.get_all(PATH, {"include": INCLUDE}), api.get_all(ATTRIBUTES)
     )
+    return with_attribute_names(customers, attributes)
+
+
+def with_attribute_names(customers: list[Raw], attributes: list[Raw]) -> list[Raw]:
+    """``customers`` (read with ``include=attributes``) each annotated with its attribute values
+    by name (``_attributes``): the values name their definition only by ID."""
     definitions = {int(a["id"]): a for a in attributes}
     out = []
     for raw in customers:
@@ -81,7 +108,7 @@ async def fetch(api: StoreApi, query: dict[str, Any] | None = None) -> list[Raw]
 
 async def find(api: StoreApi, key: str, lookup: Lookup) -> Raw | None:
     """The live customer with email ``key``: one filtered request (and the attribute names)."""
-    return identify(await fetch(api, {"email:in": key})).get(key)
+    return identify(await read_by_keys(api, [key])).get(key)
 
 
 def customer_key(raw: Raw) -> str:
@@ -130,14 +157,16 @@ def references(key: str, record: Record) -> Iterable[EntityKey]:
 async def attribute_ids(api: StoreApi, lookup: Lookup, wanted: list[Record]) -> dict[str, int]:
     """Ids of the attribute definitions ``wanted`` names, creating the missing ones (once)."""
     slot = "customer_attributes"
+    if not wanted:
+        return {}
     async with lookup.lock(slot):
         if not lookup.ids(slot):
-            for attribute in await api.get_all(f"{PATH}/attributes"):
+            for attribute in await api.get_all(ATTRIBUTES):
                 lookup.add(slot, str(attribute["name"]), int(attribute["id"]))
         missing = [a for a in wanted if not lookup.has(slot, str(a["name"]))]
         for batch in chunked(missing, MAX_BATCH):
             body = [{"name": a["name"], "type": a.get("type", "string")} for a in batch]
-            for created in await api.post(f"{PATH}/attributes", body, entity="customer attributes"):
+            for created in await api.post(ATTRIBUTES, body, entity="customer attributes"):
                 lookup.add(slot, str(created["name"]), int(created["id"]))
     return {str(a["name"]): lookup.id_of(slot, str(a["name"])) for a in wanted}
 
@@ -264,9 +293,42 @@ async def delete(api: StoreApi, key: str, live: Raw, lookup: Lookup) -> None:
 
 
 def estimate(action: Action, record: Record | None) -> int:
-    if action is Action.DELETE:
-        return 1
-    return 2 if action is Action.UPDATE else 1
+    """A create's share of its batch's ``POST`` and the addresses past the 10 it carries; an
+    update's share of its batch's ``PUT`` (what else it writes: ``batch_extra``); a delete."""
+    if action in (Action.CREATE, Action.REPLACE):
+        extra = len((record or {}).get("addresses") or []) - MAX_BATCH
+        return (2 if action is Action.REPLACE else 1) + max(0, -(-extra // MAX_BATCH))
+    return 1
+
+
+def sub_resource_writes(before: Record, after: Record) -> tuple[int, bool]:
+    """The address and attribute writes ``update_many`` makes to turn ``before`` into
+    ``after`` (as ``sync_addresses`` and ``sync_attributes`` decide), and whether attribute
+    values are written (which needs the attribute definitions)."""
+    desired = [dict(a) for a in after.get("addresses") or []]
+    stale = 0
+    for address in before.get("addresses") or []:
+        if address in desired:
+            desired.remove(address)
+        else:
+            stale += 1
+    writes = int(stale > 0) + -(-len(desired) // MAX_BATCH)
+    wanted = {str(a["name"]): a for a in after.get("attributes") or []}
+    current = {str(a["name"]): a for a in before.get("attributes") or []}
+    valued = any(current.get(name) != value for name, value in wanted.items())
+    return writes + int(valued) + int(bool(set(current) - set(wanted))), valued
+
+
+def batch_extra(action: Action, pairs: Sequence[tuple[Record | None, Record | None]]) -> int:
+    """Beyond the batch's one ``POST`` or ``PUT``: the addresses and attribute values of an
+    update batch's customers, and one read of the attribute definitions when the batch writes
+    attribute values (a push reads them once: this counts it per batch)."""
+    if action is Action.CREATE:
+        return int(any((after or {}).get("attributes") for _, after in pairs))
+    if action is not Action.UPDATE:
+        return 0
+    writes = [sub_resource_writes(b, a) for b, a in pairs if b is not None and a is not None]
+    return sum(n for n, _ in writes) + int(any(valued for _, valued in writes))
 
 
 def warnings(key: str, record: Record, before: Record | None) -> list[str]:
@@ -278,8 +340,117 @@ def warnings(key: str, record: Record, before: Record | None) -> list[str]:
     ]
 
 
+# -- targeted reads (push) ------------------------------------------------------------------
+
+
+def split_keys(keys: Sequence[str]) -> tuple[list[str], list[str]]:
+    """``keys`` as (those ``email:in`` can carry, those it cannot): an email may hold a comma
+    (in a quoted local part), which ``email:in`` would split into two emails."""
+    return [k for k in keys if "," not in k], [k for k in keys if "," in k]
+
+
+def key_queries(keys: Sequence[str]) -> list[dict[str, str]]:
+    """``email:in`` filters for ``keys`` (without commas), as many to a request as a page holds
+    and the query budget allows, counted as sent: ``@`` and ``,`` are percent-encoded."""
+    # ASSUMPTION_CUSTOMERS_FILTER_EMAIL_IN: email:in answers the customers with those emails,
+    # whatever their letter case.
+    groups = packed(keys, PAGE_SIZE, measure=encoded_length)
+    return [{"email:in": ",".join(group)} for group in groups]
+
+
+async def _listed(api: StoreApi, queries: list[dict[str, str]], extra: Params) -> list[Raw]:
+    found = await asyncio.gather(*(api.get_all(PATH, {**query, **extra}) for query in queries))
+    return [raw for raws in found for raw in raws]
+
+
+async def _v2_by_email(api: StoreApi, keys: Sequence[str]) -> list[Raw]:
+    """The v2 customers of ``keys`` (id and email among their fields): v2's ``email`` filter
+    takes one whole email, commas included. Emails are unique, so one page holds the answer."""
+    found = await asyncio.gather(*(api.get(V2_PATH, {"email": key}) for key in keys))
+    return [raw for raws in found for raw in raws or []]
+
+
+async def read_by_keys(api: StoreApi, keys: Sequence[str]) -> list[Raw]:
+    """The customers keyed ``keys`` complete as ``fetch`` makes them: ``email:in`` with every
+    sub-resource; an email with a comma through v2's ``email`` for its ID, then ``id:in``; the
+    attribute definitions when a customer found has attribute values."""
+    listed, lone = split_keys(keys)
+    extra = {"include": INCLUDE}
+
+    async def by_ids() -> list[Raw]:
+        ids = [str(raw["id"]) for raw in await _v2_by_email(api, lone)]
+        groups = chunked(ids, IDS_PER_REQUEST)
+        return await _listed(api, [{"id:in": ",".join(g)} for g in groups], extra)
+
+    found, more = await asyncio.gather(_listed(api, key_queries(listed), extra), by_ids())
+    unique = list({int(raw["id"]): raw for raw in [*found, *more]}.values())
+    valued = any(raw.get("attributes") for raw in unique)
+    return with_attribute_names(unique, await api.get_all(ATTRIBUTES) if valued else [])
+
+
+def read_by_keys_requests(keys: Sequence[str], destination: Snapshot) -> int:
+    """What ``read_by_keys`` takes for ``keys``, the destination's records saying which exist
+    and whether any has attribute values."""
+    listed, lone = split_keys(keys)
+    records = destination.records(NAME)
+    found = sum(1 for key in lone if key in records)
+    valued = any((records.get(key) or {}).get("attributes") for key in keys)
+    return len(key_queries(listed)) + len(lone) + id_requests(found) + int(valued)
+
+
+async def lean_by_keys(api: StoreApi, keys: Sequence[str]) -> list[Raw]:
+    """Customers keyed ``keys``, without sub-resources (the list documents no
+    ``include_fields``): ``email:in`` packed as ``key_queries``; v2 ``email`` for one with a
+    comma."""
+    listed, lone = split_keys(keys)
+    found, more = await asyncio.gather(
+        _listed(api, key_queries(listed), {}), _v2_by_email(api, lone)
+    )
+    return [*found, *more]
+
+
+def lean_key_requests(keys: Sequence[str]) -> int:
+    listed, lone = split_keys(keys)
+    return len(key_queries(listed)) + len(lone)
+
+
+async def lean_by_ids(api: StoreApi, ids: Sequence[LiveId]) -> list[Raw]:
+    """Customers of ``ids``, without sub-resources, by ``id:in``."""
+    groups = chunked([str(i) for i in ids], IDS_PER_REQUEST)
+    return await _listed(api, [{"id:in": ",".join(g)} for g in groups], {})
+
+
+async def fetch_keys(api: StoreApi) -> list[Raw]:
+    """Every customer without sub-resources or attribute names, at 250 a page."""
+    return await api.get_all(PATH)
+
+
+def names(raw: Raw) -> Iterable[tuple[str, LiveId]]:
+    """The customer group and channels a live customer names by ID."""
+    if raw.get("customer_group_id"):
+        yield "customer_groups", int(raw["customer_group_id"])
+    for channel in raw.get("channel_ids") or []:
+        yield channels.NAME, int(channel)
+    if raw.get("origin_channel_id"):
+        yield channels.NAME, int(raw["origin_channel_id"])
+
+
+TARGETED = TargetedRead(
+    how="`email:in` with every sub-resource, as many emails a request as 250 a page and the "
+    "query budget allow (`id:in` after v2's `email` for an email with a comma); the attribute "
+    "definitions when one has attribute values; created ones by `email:in` without "
+    "sub-resources",
+    by_keys=read_by_keys,
+    requests=read_by_keys_requests,
+    names=names,
+    lean_by_keys=lean_by_keys,
+    lean_key_requests=lean_key_requests,
+    lean_by_ids=lean_by_ids,
+)
+
+
 KIND = EntityKind(
-    name="customers",
+    name=NAME,
     singular="customer",
     display_name="Customers",
     fetch=fetch,
@@ -293,9 +464,13 @@ KIND = EntityKind(
     estimate_requests=estimate,
     read_requests=lambda count, _: pages(count) + 1,  # the customers, then the attribute names
     find=find,
+    targeted=TARGETED,
+    fetch_keys=fetch_keys,
+    keys_read_requests=lambda count, _: pages(count),
     create_many=create_many,
     update_many=update_many,
     batch_size=MAX_BATCH,
+    batch_extra=batch_extra,
     pii_fields=PII,
     pii_key="email",
     notifies_customers=True,

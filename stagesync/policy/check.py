@@ -12,7 +12,7 @@ configuration file: ``production``, the strictest).
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +22,7 @@ from stagesync.errors import ConfigError, SnapshotError
 from stagesync.model import Finding, Plan, Snapshot, digest
 from stagesync.planfile import read_plan
 from stagesync.policy.engine import RuleInForce, evaluate, has_errors, needed_kinds, rules_in_force
+from stagesync.policy.rules import RULES, Rule
 from stagesync.policy.settings import PolicySettings, parse_policy
 from stagesync.snapshot import read_snapshot
 
@@ -68,13 +69,20 @@ class DestinationPolicy:
         registry: Mapping[str, EntityKind] | None = None,
         *,
         activate: str | None = None,
+        rules: Iterable[Rule] = RULES,
     ) -> tuple[Finding, ...]:
         if registry is None:
             from stagesync.entities import REGISTRY
 
             registry = REGISTRY
         return evaluate(
-            plan, destination, registry, role=self.role, layers=self.layers, activate=activate
+            plan,
+            destination,
+            registry,
+            role=self.role,
+            layers=self.layers,
+            activate=activate,
+            rules=rules,
         )
 
 

@@ -92,6 +92,10 @@ class Rule:
     reads_beyond_plan: bool = False
     """Reads destination records of kinds the plan does not touch, which push does not read:
     push keeps the plan's findings of this rule that its own read cannot repeat."""
+    counts_whole_kinds: bool = False
+    """Counts every destination record of a kind, which push reads only as far as the plan
+    touches it (``pull.read_targeted``): push keeps the plan's findings of this rule instead
+    of judging it on that part."""
 
     def default_severity(self, role: str) -> Severity:
         return self.severity if role == "production" else self.relaxed
@@ -389,6 +393,7 @@ RULES: tuple[Rule, ...] = (
                 integer=True,
             ),
         ),
+        counts_whole_kinds=True,
     ),
     Rule(
         "notifies-people",

@@ -4,8 +4,10 @@ The findings are those of the rules over the plan and the live destination (``ru
 with ``--activate`` for ``theme-activation``. Findings the plan recorded of rules that read kinds
 push does not read (``Rule.reads_beyond_plan``: a reference held by a product, when the plan
 only deletes a brand) are kept unless push found the same, re-graded by the policy in force now
-(a rule turned off or an entity excepted since drops them). An error-level finding whose rule is
-not overridden (``--override RULE --reason TEXT``) refuses the push.
+(a rule turned off or an entity excepted since drops them). Rules that count every record of a
+kind (``Rule.counts_whole_kinds``: ``mass-change``) are not judged again on what push read, the
+plan's entities only: their findings in the plan are kept the same way. An error-level
+finding whose rule is not overridden (``--override RULE --reason TEXT``) refuses the push.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from stagesync.model import Finding, KindSnapshot, Record, Snapshot
 from stagesync.planfile import finding_to_json
 from stagesync.policy.check import destination_policy
 from stagesync.policy.engine import rules_in_force
-from stagesync.policy.rules import Severity
+from stagesync.policy.rules import RULES, Severity
 from stagesync.pull import LiveState
 from stagesync.stages import need
 from stagesync.stages.push.run import PushRun
@@ -37,12 +39,15 @@ def check_policy(run: PushRun) -> PolicyRefused | None:
     target = need(run.target)
     policy = destination_policy(load_config(run.config_path), target.plan, env=target.env)
     live = live_snapshot(need(run.live))
-    fresh = policy.evaluate(target.plan, live, activate=run.options.activate)
+    judged = [rule for rule in RULES if not rule.counts_whole_kinds]
+    fresh = policy.evaluate(target.plan, live, activate=run.options.activate, rules=judged)
     in_force = {r.rule.id: r for r in rules_in_force(policy.role, policy.layers)}
     carried = []
     for old in target.plan.findings:
         rule = in_force.get(old.rule)
-        if rule is None or rule.severity is Severity.OFF or not rule.rule.reads_beyond_plan:
+        if rule is None or rule.severity is Severity.OFF:
+            continue
+        if not (rule.rule.reads_beyond_plan or rule.rule.counts_whole_kinds):
             continue
         if old.kind is not None and rule.excepted(old.kind, old.key):
             continue
